@@ -1,0 +1,36 @@
+import { Type, type Static } from 'typebox';
+
+// Every environment variable rnnlab reads, in one place. README.md and .env.example list the same
+// names; `test/config.test.ts` checks that they stay in step.
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
+  DATABASE_URL: Type.String({ minLength: 1, default: 'postgresql://postgres@127.0.0.1:5432/rnnlab' }),
+  REDIS_URL: Type.String({ minLength: 1, default: 'redis://127.0.0.1:6379' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  // Comma-separated bearer keys; empty means the API is open (refused in production).
+  API_KEYS: Type.String({ default: '' }),
+  DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  TFJS_BACKEND: Type.Union([Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')], { default: 'auto' }),
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  // Uploaded datasets larger than this are refused with 413 before they are buffered whole.
+  MAX_DATASET_BYTES: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
+  // A job whose estimated training memory exceeds this is refused at submission.
+  WORKER_MEMORY_BUDGET_MB: Type.Integer({ minimum: 16, default: 4096 }),
+  // Loaded models kept for generation; the least recently used is disposed beyond this.
+  GENERATE_CACHE_SIZE: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
+  GENERATE_THREADS: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  // Requests per minute per client (API key or IP) on the expensive routes.
+  RATE_LIMIT_SUBMIT_PER_MIN: Type.Integer({ minimum: 1, default: 60 }),
+  RATE_LIMIT_GENERATE_PER_MIN: Type.Integer({ minimum: 1, default: 120 }),
+  // BullMQ marks a job stalled when its lock is not renewed for this long; a dead worker's job
+  // is picked up again after it.
+  STALLED_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
+  HEARTBEAT_INTERVAL_MS: Type.Integer({ minimum: 200, default: 5_000 }),
+  // SIGTERM: the running job is checkpointed at its next minibatch boundary; past this the worker exits anyway.
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
+  CORS_ORIGINS: Type.String({ default: '' }),
+});
+
+export type Env = Static<typeof EnvSchema>;

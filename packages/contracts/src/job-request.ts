@@ -1,0 +1,54 @@
+import { Type, type Static } from 'typebox';
+import { Nullable, Strict } from './common.ts';
+
+export const ARCHS = ['rnn', 'gru', 'lstm', 'deep', 'bidirectional'] as const;
+export const CELLS = ['rnn', 'gru', 'lstm'] as const;
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const FINISHED_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
+
+export const ArchSchema = Type.Union([
+  Type.Literal('rnn'), Type.Literal('gru'), Type.Literal('lstm'), Type.Literal('deep'), Type.Literal('bidirectional'),
+]);
+export const CellSchema = Type.Union([Type.Literal('rnn'), Type.Literal('gru'), Type.Literal('lstm')]);
+export const JobStatusSchema = Type.Union([
+  Type.Literal('queued'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled'),
+]);
+export type Arch = Static<typeof ArchSchema>;
+export type CellType = Static<typeof CellSchema>;
+export type JobStatus = Static<typeof JobStatusSchema>;
+
+// No `default` keywords here: defaults depend on the architecture (deep trains at lr 2, stacked
+// models default to 2 layers), so `resolveJobConfig` applies them in one place.
+export const ModelRequest = Strict({
+  hiddenSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'default 256' })),
+  numLayers: Type.Optional(Type.Integer({ minimum: 1, maximum: 8, description: '1; deep and bidirectional default to 2' })),
+  cell: Type.Optional(Type.Union([Type.Literal('rnn'), Type.Literal('gru'), Type.Literal('lstm')], { description: 'cell of deep / bidirectional; default lstm' })),
+  dropout: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9, description: 'between stacked layers; default 0' })),
+});
+
+export const TrainingRequest = Strict({
+  epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'default 500' })),
+  batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'default 32' })),
+  numSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'default 35' })),
+  learningRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'default 1; deep 2' })),
+  optimizer: Type.Optional(Type.Union([Type.Literal('sgd'), Type.Literal('adam')])),
+  gradClipNorm: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1e6 }))),
+  sampling: Type.Optional(Type.Union([Type.Literal('sequential'), Type.Literal('random')])),
+  maxTokens: Type.Optional(Nullable(Type.Integer({ minimum: 2, maximum: 100_000_000 }))),
+  validationFraction: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5 })),
+  seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
+  checkpointEvery: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  samplePrefix: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  sampleEvery: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+});
+
+export const JobRequest = Strict({
+  arch: ArchSchema,
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  dataset: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a built-in name or an uploaded dataset id; default timemachine' })),
+  tokenizer: Type.Optional(Type.Union([Type.Literal('d2l'), Type.Literal('raw')], { description: "d2l (letters and spaces, lowercased; default) or raw (every character)" })),
+  model: Type.Optional(ModelRequest),
+  training: Type.Optional(TrainingRequest),
+  priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: '1 runs first; default 5' })),
+});
+export type JobRequest = Static<typeof JobRequest>;

@@ -1,0 +1,68 @@
+import { Type, type Static } from 'typebox';
+import { Id, IsoDate, Nullable, Strict, listOf } from './common.ts';
+import { ArchSchema, JobStatusSchema } from './job-request.ts';
+import { RunConfigSchema } from './run-config.ts';
+
+export const JobSchema = Type.Object({
+  id: Type.String(),
+  name: Nullable(Type.String()),
+  status: JobStatusSchema,
+  arch: ArchSchema,
+  dataset: Type.String(),
+  config: RunConfigSchema,
+  priority: Type.Integer(),
+  progress: Type.Object({ epoch: Type.Integer(), epochs: Type.Integer() }),
+  metrics: Type.Object({
+    trainPerplexity: Nullable(Type.Number()),
+    bestTrainPerplexity: Nullable(Type.Number()),
+    validationPerplexity: Nullable(Type.Number()),
+    tokensPerSecond: Nullable(Type.Number()),
+  }),
+  backend: Nullable(Type.String()),
+  device: Nullable(Type.String()),
+  attempts: Type.Integer(),
+  cancelRequested: Type.Boolean(),
+  error: Nullable(Type.Object({ message: Type.String() })),
+  createdAt: IsoDate,
+  startedAt: Nullable(IsoDate),
+  finishedAt: Nullable(IsoDate),
+  updatedAt: IsoDate,
+});
+export type Job = Static<typeof JobSchema>;
+
+export const JobListQuery = Strict({
+  status: Type.Optional(JobStatusSchema),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+});
+export type JobListQuery = Static<typeof JobListQuery>;
+export const JobList = listOf(JobSchema);
+
+export const JobIdParams = Strict({ id: Id });
+
+export const EpochMetricSchema = Type.Object({
+  epoch: Type.Integer(),
+  trainPerplexity: Type.Number(),
+  validationPerplexity: Nullable(Type.Number()),
+  tokensPerSecond: Type.Number(),
+  gradNorm: Type.Number(),
+  learningRate: Type.Number(),
+  durationMs: Type.Number(),
+  createdAt: IsoDate,
+});
+export type EpochMetric = Static<typeof EpochMetricSchema>;
+export const MetricsQuery = Strict({ after: Type.Optional(Type.Integer({ minimum: 0 })) });
+export const MetricsList = Type.Object({ items: Type.Array(EpochMetricSchema) });
+
+export const SampleSchema = Type.Object({ epoch: Type.Integer(), prefix: Type.String(), text: Type.String() });
+export const SampleList = Type.Object({ items: Type.Array(SampleSchema) });
+
+export const CheckpointInfoSchema = Type.Object({
+  epoch: Type.Integer(),
+  sizeBytes: Type.Integer(),
+  sha256: Type.String(),
+  trainPerplexity: Nullable(Type.Number()),
+  validationPerplexity: Nullable(Type.Number()),
+  createdAt: IsoDate,
+});
+export const CheckpointList = Type.Object({ items: Type.Array(CheckpointInfoSchema) });

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { formatSchemaErrors, installErrorHandler, HttpError } from './errors.ts';
+import { bearerToken, requireApiKey } from './plugins/auth.ts';
+import { prometheus } from './plugins/prometheus.ts';
+import { datasetRoutes } from './routes/datasets.ts';
+import { generateRoutes } from './routes/generate.ts';
+import { healthRoutes } from './routes/health.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { opsRoutes } from './routes/ops.ts';
+import type { App, Services } from './types.ts';
+import { installValidators } from './validation.ts';
+
+export const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
+
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger'] | false;
+  dashboardDir?: string;
+}
+
+/** Builds the Fastify app over ready services; tests call this and use `inject`. */
+export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<App> {
+  const { env } = s.config;
+  const app = Fastify({
+    logger: opts.logger ?? { level: env.LOG_LEVEL, redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' } },
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    // JSON bodies other than dataset uploads are small; uploads set their own limit.
+    bodyLimit: 1024 * 1024,
+    schemaErrorFormatter: formatSchemaErrors,
+    ajv: { plugins: [] },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installValidators(app);
+  installErrorHandler(app);
+
+  // Every log line of a job's routes carries its id.
+  app.addHook('preHandler', async (req) => {
+    const id = (req.params as { id?: string } | undefined)?.id;
+    if (id && req.url.startsWith('/v1/jobs/')) req.log = req.log.child({ jobId: id });
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], objectSrc: ["'none'"], frameAncestors: ["'none'"],
+      },
+    },
+  });
+  // Closed by default: only the origins listed in CORS_ORIGINS may call the API from a browser.
+  await app.register(cors, { origin: s.config.corsOrigins.length > 0 ? [...s.config.corsOrigins] : false });
+  await app.register(rateLimit, {
+    global: false,
+    keyGenerator: (req) => bearerToken(req) ?? req.ip,
+    errorResponseBuilder: (_req, ctx) => new HttpError(429, `rate limit of ${ctx.max} requests per ${ctx.after} exceeded; retry after ${Math.ceil(ctx.ttl / 1000)} s`),
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'rnnlab API', version: '1.0.0', description: 'Train recurrent character-level language models and sample from them.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: s.config.apiKeys.length > 0 ? [{ bearer: [] }] : [],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  healthRoutes(app, s);
+  prometheus(app, s);
+
+  const submitLimit = { max: env.RATE_LIMIT_SUBMIT_PER_MIN, timeWindow: '1 minute' };
+  const generateLimit = { max: env.RATE_LIMIT_GENERATE_PER_MIN, timeWindow: '1 minute' };
+  await app.register(async (v1) => {
+    const scope = v1 as unknown as App;
+    requireApiKey(scope, s.config.apiKeys);
+    jobRoutes(scope, s, submitLimit);
+    generateRoutes(scope, s, generateLimit);
+    datasetRoutes(scope, s);
+    opsRoutes(scope, s);
+  }, { prefix: '/v1' });
+
+  const dashboardDir = opts.dashboardDir ?? DASHBOARD_DIR;
+  if (existsSync(dashboardDir)) {
+    await app.register(fastifyStatic, { root: dashboardDir, prefix: '/', index: ['index.html'] });
+  } else {
+    app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+      reply.type('text/plain').send('The dashboard is not built yet: run `npm run build:dashboard`, then reload.\n'));
+  }
+  return app;
+}

@@ -1,0 +1,70 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+/** An error whose message is safe to show the client. 5xx messages are never shown. */
+export class HttpError extends Error {
+  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+export const notFound = (what: string) => new HttpError(404, `${what} not found`);
+export const conflict = (message: string) => new HttpError(409, message);
+export const badRequest = (message: string) => new HttpError(400, message);
+export const unavailable = (message: string) => new HttpError(503, message);
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  406: 'Not Acceptable', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+export const reason = (code: number) => REASONS[code] ?? (code >= 500 ? 'Internal Server Error' : 'Bad Request');
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/**
+ * Turns Ajv's errors into one sentence that names the field, e.g. `body/training/epochs must be
+ * <= 100000` or `body/arch must be one of rnn, gru, lstm, deep, bidirectional`.
+ */
+export function formatSchemaErrors(errors: AjvError[], dataVar: string): Error {
+  const first = errors.find((e) => e.keyword !== 'anyOf' && !(e.keyword === 'type' && e.params.type === 'null')) ?? errors[0];
+  if (!first) return new Error(`${dataVar} is invalid`);
+  const path = `${dataVar}${first.instancePath}`;
+  const union = errors.find((e) => e.keyword === 'anyOf' && e.instancePath === first.instancePath);
+  if (union) {
+    const allowed = errors.filter((e) => e.instancePath === first.instancePath && e.keyword === 'const').map((e) => String(e.params.allowedValue));
+    const nullable = errors.some((e) => e.instancePath === first.instancePath && e.keyword === 'type' && e.params.type === 'null');
+    if (allowed.length > 0 && allowed.length === errors.filter((e) => e.instancePath === first.instancePath && e.keyword !== 'anyOf').length - (nullable ? 1 : 0)) {
+      return new Error(`${path} must be one of ${allowed.join(', ')}${nullable ? ' or null' : ''}`);
+    }
+  }
+  switch (first.keyword) {
+    case 'additionalProperties':
+      return new Error(`${path}/${String(first.params.additionalProperty)} is not allowed`);
+    case 'required':
+      return new Error(`${path}/${String(first.params.missingProperty)} is required`);
+    default:
+      return new Error(`${path} ${first.message ?? 'is invalid'}`);
+  }
+}
+
+/** One envelope for every error: `{ statusCode, error, message }`; 5xx details go to the log only. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
+    const status = (err as FastifyError).validation ? 400 : (err.statusCode ?? 500);
+    if (status >= 500) {
+      request.log.error({ err }, 'request failed');
+    } else {
+      request.log.info({ statusCode: status, message: err.message }, 'request rejected');
+    }
+    if (err instanceof HttpError) reply.headers(err.headers);
+    const message = status >= 500 && !(err instanceof HttpError) ? 'internal error; see the server log' : err.message;
+    void reply.status(status).send({ statusCode: status, error: reason(status), message });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `route ${request.method} ${request.url.split('?')[0]} not found` });
+  });
+}

@@ -1,0 +1,44 @@
+import type { AppConfig } from '@rnnlab/config';
+import { createPrisma, createRepositories, type Db } from '@rnnlab/db';
+import type { FastifyBaseLogger } from 'fastify';
+import { GenerationPool } from '../generation/pool.ts';
+import type { Services } from '../types.ts';
+import { DatasetService } from './datasets.ts';
+import { JobDataService } from './job-data.ts';
+import { JobService } from './jobs.ts';
+import { OpsService } from './ops.ts';
+import { TrainQueue } from './queue.ts';
+import { SubmissionChecks } from './submission.ts';
+
+export interface ServiceHandles extends Services {
+  db: Db;
+  close(): Promise<void>;
+}
+
+/** Connects the API's services to Postgres, Redis and the generation threads. */
+export function createServices(config: AppConfig, log: FastifyBaseLogger): ServiceHandles {
+  const { env } = config;
+  const db = createPrisma(env.DATABASE_URL);
+  const repos = createRepositories(db);
+  const queue = new TrainQueue(env.REDIS_URL, env.QUEUE_PREFIX);
+  const datasets = new DatasetService(repos, env.DATA_DIR);
+  const checks = new SubmissionChecks(datasets.catalog, env.WORKER_MEMORY_BUDGET_MB * 2 ** 20);
+  const generation = new GenerationPool(env.GENERATE_THREADS, { backend: env.TFJS_BACKEND, cacheSize: env.GENERATE_CACHE_SIZE });
+  return {
+    config, db, queue, generation, datasets,
+    jobs: new JobService(repos, queue, checks, log),
+    jobData: new JobDataService(repos),
+    ops: new OpsService(db, repos, queue),
+    dbReady: async () => {
+      try {
+        await db.$queryRaw`SELECT 1`;
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await Promise.allSettled([queue.close(), generation.close(), db.$disconnect()]);
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type { Repositories } from '@rnnlab/db';
+import { notFound } from '../errors.ts';
+
+const iso = <T extends { createdAt: Date }>(r: T) => ({ ...r, createdAt: r.createdAt.toISOString() });
+
+/** Per-epoch metrics, samples and checkpoint listings of one job (never the checkpoint bytes). */
+export class JobDataService {
+  constructor(private readonly repos: Repositories) {}
+
+  private async exists(id: string): Promise<void> {
+    if (!(await this.repos.jobs.get(id))) throw notFound(`job ${id}`);
+  }
+
+  async metrics(id: string, after: number) {
+    await this.exists(id);
+    return { items: (await this.repos.metrics.listAfter(id, after)).map(iso) };
+  }
+
+  async samples(id: string) {
+    await this.exists(id);
+    return { items: (await this.repos.samples.list(id)).map(({ epoch, prefix, text }) => ({ epoch, prefix, text })) };
+  }
+
+  async checkpoints(id: string) {
+    await this.exists(id);
+    const rows = await this.repos.checkpoints.list(id);
+    return { items: rows.reverse().map(({ id: _id, ...r }) => iso(r)) };
+  }
+
+  /** The checkpoint a generate request names: latest, best, or an epoch. */
+  async pickCheckpoint(id: string, which: 'latest' | 'best' | number) {
+    await this.exists(id);
+    const c = this.repos.checkpoints;
+    return which === 'latest' ? c.latest(id) : which === 'best' ? c.best(id) : c.byEpoch(id, which);
+  }
+}

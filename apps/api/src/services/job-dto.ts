@@ -1,0 +1,22 @@
+import type { Job, RunConfig } from '@rnnlab/contracts';
+import type { JobRecord } from '@rnnlab/db';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** A job row as the API returns it (API.md's job object). */
+export function toJob(row: JobRecord): Job {
+  const config = row.config as unknown as RunConfig;
+  return {
+    id: row.id, name: row.name, status: row.status, arch: config.arch, dataset: row.dataset, config,
+    priority: row.priority,
+    progress: { epoch: row.epoch, epochs: row.epochs },
+    metrics: {
+      trainPerplexity: row.trainPerplexity, bestTrainPerplexity: row.bestTrainPerplexity,
+      validationPerplexity: row.validationPerplexity, tokensPerSecond: row.tokensPerSecond,
+    },
+    backend: row.backend, device: row.device, attempts: row.attempts, cancelRequested: row.cancelRequested,
+    error: row.error === null ? null : { message: row.error },
+    createdAt: row.createdAt.toISOString(), startedAt: iso(row.startedAt), finishedAt: iso(row.finishedAt),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

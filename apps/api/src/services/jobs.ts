@@ -1,0 +1,88 @@
+import { cancelChannel, resolveJobConfig, ConfigConflictError, DEFAULT_DATASET, DEFAULT_PRIORITY,
+  type Job, type JobListQuery, type JobRequest } from '@rnnlab/contracts';
+import { InvalidCursorError, type Repositories } from '@rnnlab/db';
+import type { FastifyBaseLogger } from 'fastify';
+import { badRequest, conflict, notFound } from '../errors.ts';
+import { toJob } from './job-dto.ts';
+import type { TrainQueue } from './queue.ts';
+import { requestHash, type SubmissionChecks } from './submission.ts';
+
+export class JobService {
+  constructor(
+    private readonly repos: Repositories,
+    private readonly queue: TrainQueue,
+    private readonly checks: SubmissionChecks,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** Creates the job and enqueues it; with an Idempotency-Key a repeat returns the first job. */
+  async submit(body: JobRequest, idempotencyKey?: string): Promise<{ job: Job; created: boolean }> {
+    let config;
+    try {
+      config = resolveJobConfig(body);
+    } catch (err) {
+      if (err instanceof ConfigConflictError) throw badRequest(err.message);
+      throw err;
+    }
+    const dataset = body.dataset ?? DEFAULT_DATASET;
+    await this.checks.check(dataset, config);
+    const result = await this.repos.jobs.create({
+      name: body.name ?? null, arch: body.arch, dataset, config, epochs: config.training.epochs,
+      priority: body.priority ?? DEFAULT_PRIORITY, idempotencyKey: idempotencyKey ?? null, requestHash: requestHash(body),
+    });
+    if (result.outcome !== 'created') return this.replayed(idempotencyKey ?? '', result);
+    const row = result.job;
+    try {
+      await this.queue.add('train', { jobId: row.id }, { jobId: row.id, priority: row.priority });
+    } catch (err) {
+      // Nothing half-written: a job the queue never saw would sit in `queued` forever.
+      // (delete only takes finished jobs, hence the failed mark first).
+      await this.repos.jobs.markFailed(row.id, 'could not be queued').then(() => this.repos.jobs.delete(row.id)).catch(() => undefined);
+      throw err;
+    }
+    return { job: toJob(row), created: true };
+  }
+
+  private replayed(key: string, r: { outcome: string; job: Parameters<typeof toJob>[0] }) {
+    if (r.outcome === 'conflict') throw conflict(`Idempotency-Key ${key} was already used with a different body (job ${r.job.id})`);
+    return { job: toJob(r.job), created: false };
+  }
+
+  async get(id: string): Promise<Job> {
+    const row = await this.repos.jobs.get(id);
+    if (!row) throw notFound(`job ${id}`);
+    return toJob(row);
+  }
+
+  async list(q: JobListQuery): Promise<{ items: Job[]; nextCursor: string | null }> {
+    try {
+      const page = await this.repos.jobs.list({ status: q.status, limit: q.limit, cursor: q.cursor });
+      return { items: page.items.map(toJob), nextCursor: page.nextCursor };
+    } catch (err) {
+      if (err instanceof InvalidCursorError) throw badRequest(`querystring/cursor: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** A queued job is cancelled at once; a running one is told through Redis and stops at its next minibatch. */
+  async cancel(id: string): Promise<Job> {
+    const r = await this.repos.jobs.requestCancel(id);
+    if (!r) throw notFound(`job ${id}`);
+    if (r.outcome === 'finished') throw conflict(`job ${id} has already finished (${r.job.status})`);
+    try {
+      if (r.outcome === 'cancelled') await this.queue.removeWaiting(id);
+      else await this.queue.publish(cancelChannel(id), 'cancel');
+    } catch (err) {
+      // The row already says cancelled / cancelRequested, and workers check it at every start
+      // and epoch, so a missed message delays the stop instead of losing it.
+      this.log.warn({ jobId: id, err }, 'cancel recorded but Redis could not be told');
+    }
+    return toJob(r.job);
+  }
+
+  async remove(id: string): Promise<void> {
+    const outcome = await this.repos.jobs.delete(id);
+    if (outcome === 'not_found') throw notFound(`job ${id}`);
+    if (outcome === 'not_finished') throw conflict(`job ${id} has not finished; cancel it first, only a finished job can be deleted`);
+  }
+}

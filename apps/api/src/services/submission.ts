@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { corpusStats, estimateMemoryBytes } from '@rnnlab/core';
+import { DatasetError, type DatasetCatalog } from '@rnnlab/datasets';
+import type { RunConfig } from '@rnnlab/contracts';
+import { HttpError, badRequest, unavailable } from '../errors.ts';
+
+/** Canonical JSON (sorted keys) so the same body hashes the same whatever its key order. */
+export function requestHash(body: unknown): string {
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canon)
+      : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]))
+        : v;
+  return createHash('sha256').update(JSON.stringify(canon(body))).digest('hex');
+}
+
+/**
+ * Checks at the door what would otherwise fail on a worker minutes later: the dataset exists and
+ * can fill at least one minibatch, and the model fits the worker's memory budget.
+ */
+export class SubmissionChecks {
+  // Keyed by text hash + tokenizer + cap: counting 1 MB of text takes a few ms, but polls of the
+  // same dataset add up.
+  private readonly stats = new Map<string, { tokens: number; distinct: number }>();
+
+  constructor(private readonly datasets: DatasetCatalog, private readonly memoryBudgetBytes: number) {}
+
+  async check(datasetId: string, config: RunConfig): Promise<void> {
+    let loaded: { text: string; sha256: string };
+    try {
+      loaded = await this.datasets.loadText(datasetId);
+    } catch (err) {
+      if (err instanceof DatasetError) {
+        throw err.code === 'not_found' ? badRequest(`body/dataset: ${err.message}`) : unavailable(`body/dataset: ${err.message}`);
+      }
+      throw err;
+    }
+    const key = `${loaded.sha256}|${config.tokenizer}|${config.training.maxTokens}`;
+    let s = this.stats.get(key);
+    if (!s) {
+      s = corpusStats(loaded.text, config.tokenizer, config.training.maxTokens);
+      if (this.stats.size > 256) this.stats.clear();
+      this.stats.set(key, s);
+    }
+    if (s.distinct < 2) {
+      throw badRequest(`body/dataset: ${datasetId} has ${s.distinct} distinct character(s) after ${config.tokenizer} preprocessing; a language model needs at least 2`);
+    }
+    const { batchSize, numSteps, validationFraction } = config.training;
+    const trainTokens = Math.floor(s.tokens * (1 - validationFraction));
+    const needed = batchSize * numSteps + 1;
+    if (trainTokens < needed) {
+      throw badRequest(`body/dataset: ${datasetId} gives ${trainTokens} training tokens; one minibatch of batchSize ${batchSize} × numSteps ${numSteps} needs ${needed}`);
+    }
+    const estimate = estimateMemoryBytes(config, s.distinct + 1);
+    if (estimate > this.memoryBudgetBytes) {
+      const mb = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
+      throw new HttpError(400, `body/model: estimated training memory ${mb(estimate)} exceeds the worker budget of ${mb(this.memoryBudgetBytes)}; lower hiddenSize, numLayers, batchSize or numSteps`);
+    }
+  }
+}

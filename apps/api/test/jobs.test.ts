@@ -1,0 +1,154 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRAIN_QUEUE } from '@rnnlab/contracts';
+import { REDIS_URL, createTestApp, tinyJob, type TestApp } from './helpers.ts';
+
+let t: TestApp;
+let queue: Queue;
+beforeAll(async () => {
+  t = await createTestApp();
+  queue = new Queue(TRAIN_QUEUE, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix: t.prefix });
+});
+afterAll(async () => {
+  await queue.close();
+  await t.close();
+});
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+  t.app.inject({ method: 'POST', url, payload: payload as object, headers });
+
+describe('POST /v1/jobs', () => {
+  it('creates a queued job with d2l defaults, a Location and a queue entry under the same id', async () => {
+    const res = await post('/v1/jobs', { arch: 'deep', name: 'deep run', priority: 3 });
+    expect(res.statusCode).toBe(201);
+    const job = res.json();
+    expect(res.headers.location).toBe(`/v1/jobs/${job.id}`);
+    expect(job).toMatchObject({
+      status: 'queued', arch: 'deep', dataset: 'timemachine', name: 'deep run', priority: 3, attempts: 0, cancelRequested: false,
+      progress: { epoch: 0, epochs: 500 }, backend: null, error: null, startedAt: null,
+      metrics: { trainPerplexity: null, bestTrainPerplexity: null, validationPerplexity: null, tokensPerSecond: null },
+    });
+    expect(job.config).toEqual({
+      arch: 'deep', tokenizer: 'd2l',
+      model: { hiddenSize: 256, numLayers: 2, cell: 'lstm', dropout: 0 },
+      training: {
+        epochs: 500, batchSize: 32, numSteps: 35, learningRate: 2, optimizer: 'sgd', gradClipNorm: 1, sampling: 'sequential',
+        maxTokens: 10000, validationFraction: 0, seed: 0, checkpointEvery: 10, samplePrefix: 'time traveller', sampleEvery: 10,
+      },
+    });
+    const queued = await queue.getJob(job.id);
+    expect(queued?.name).toBe('train');
+    expect(queued?.data).toEqual({ jobId: job.id });
+    expect(queued?.opts.priority).toBe(3);
+    const got = await t.app.inject({ method: 'GET', url: `/v1/jobs/${job.id}` });
+    expect(got.json()).toEqual(job);
+  });
+
+  it.each([
+    [{ arch: 'lstm', colour: 'red' }, 'body/colour is not allowed'],
+    [{ arch: 'lstm', training: { epochs: 100_001 } }, 'body/training/epochs must be <= 100000'],
+    [{ arch: 'lstm', training: { epochs: '5' } }, 'body/training/epochs must be integer'],
+    [{ arch: 'lstm', model: { hiddenSize: 0 } }, 'body/model/hiddenSize must be >= 1'],
+    [{ arch: 'transformer' }, 'body/arch must be one of rnn, gru, lstm, deep, bidirectional'],
+    [{ arch: 'lstm', training: { gradClipNorm: -1 } }, 'body/training/gradClipNorm must be > 0'],
+    [{ arch: 'lstm', training: { learningRate: 0 } }, 'body/training/learningRate must be > 0'],
+    [{ training: {} }, 'body/arch is required'],
+    [{ arch: 'rnn', model: { cell: 'gru' } }, 'body/model/cell must be rnn (or omitted) when arch is rnn'],
+    [{ arch: 'lstm', dataset: 'nope' }, 'body/dataset: dataset nope does not exist'],
+  ])('refuses %j with a message naming the field', async (body, message) => {
+    const before = (await t.app.inject({ method: 'GET', url: '/v1/jobs?limit=100' })).json().items.length;
+    const res = await post('/v1/jobs', body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message });
+    const after = (await t.app.inject({ method: 'GET', url: '/v1/jobs?limit=100' })).json().items.length;
+    expect(after).toBe(before);
+  });
+
+  it('refuses malformed JSON and other content types with 4xx envelopes', async () => {
+    const bad = await t.app.inject({ method: 'POST', url: '/v1/jobs', payload: '{"arch":', headers: { 'content-type': 'application/json' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().statusCode).toBe(400);
+    const xml = await t.app.inject({ method: 'POST', url: '/v1/jobs', payload: '<job/>', headers: { 'content-type': 'application/xml' } });
+    expect(xml.statusCode).toBe(415);
+  });
+
+  it('refuses a dataset that cannot fill one minibatch, and a model over the memory budget', async () => {
+    const ds = await post('/v1/datasets', { name: 'tiny', text: 'ab ab ab ab' });
+    expect(ds.statusCode).toBe(201);
+    const small = await post('/v1/jobs', tinyJob({ dataset: ds.json().id }));
+    expect(small.statusCode).toBe(400);
+    expect(small.json().message).toMatch(/^body\/dataset: .* gives \d+ training tokens; one minibatch of batchSize 4 × numSteps 5 needs 21$/);
+    const mono = await post('/v1/datasets', { name: 'mono', text: 'aaaa '.repeat(200) });
+    const one = await post('/v1/jobs', tinyJob({ dataset: mono.json().id, tokenizer: 'raw' }));
+    expect(one.statusCode).toBe(201); // 'a' and ' ' are two characters
+    const huge = await post('/v1/jobs', { arch: 'deep', model: { hiddenSize: 4096, numLayers: 8 }, training: { batchSize: 4096, numSteps: 1000 } });
+    expect(huge.statusCode).toBe(400);
+    expect(huge.json().message).toMatch(/^body\/model: estimated training memory \d+ MiB exceeds the worker budget of 4096 MiB/);
+  });
+
+  it('honours Idempotency-Key: same body → the earlier job (200), different body → 409', async () => {
+    const key = { 'idempotency-key': 'abc-123' };
+    const first = await post('/v1/jobs', tinyJob({ name: 'idem' }), key);
+    expect(first.statusCode).toBe(201);
+    const again = await post('/v1/jobs', tinyJob({ name: 'idem' }), key);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().id).toBe(first.json().id);
+    const other = await post('/v1/jobs', tinyJob({ name: 'other' }), key);
+    expect(other.statusCode).toBe(409);
+    expect(other.json().message).toMatch(/Idempotency-Key abc-123 was already used with a different body/);
+  });
+});
+
+describe('listing, cancel and delete', () => {
+  it('pages newest first with a cursor and filters by status', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await post('/v1/jobs', tinyJob({ name: `page-${i}` }))).json().id);
+    const p1 = (await t.app.inject({ method: 'GET', url: '/v1/jobs?limit=2' })).json();
+    expect(p1.items.map((j: { id: string }) => j.id)).toEqual([ids[2], ids[1]]);
+    expect(p1.nextCursor).toEqual(expect.any(String));
+    const p2 = (await t.app.inject({ method: 'GET', url: `/v1/jobs?limit=2&cursor=${p1.nextCursor}` })).json();
+    expect(p2.items[0].id).toBe(ids[0]);
+    const bad = await t.app.inject({ method: 'GET', url: '/v1/jobs?limit=0' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toBe('querystring/limit must be >= 1');
+    const cursor = await t.app.inject({ method: 'GET', url: '/v1/jobs?cursor=garbage' });
+    expect(cursor.statusCode).toBe(400);
+    const cancelled = (await t.app.inject({ method: 'GET', url: '/v1/jobs?status=cancelled' })).json();
+    expect(cancelled.items.every((j: { status: string }) => j.status === 'cancelled')).toBe(true);
+  });
+
+  it('cancels a queued job at once and removes it from the queue; a finished job gives 409; delete removes it', async () => {
+    const job = (await post('/v1/jobs', tinyJob())).json();
+    expect(await queue.getJob(job.id)).toBeTruthy();
+    const res = await post(`/v1/jobs/${job.id}/cancel`, undefined);
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ id: job.id, status: 'cancelled', cancelRequested: true });
+    expect(res.json().finishedAt).toEqual(expect.any(String));
+    expect(await queue.getJob(job.id)).toBeFalsy();
+    expect((await post(`/v1/jobs/${job.id}/cancel`, undefined)).statusCode).toBe(409);
+    const queuedJob = (await post('/v1/jobs', tinyJob())).json();
+    expect((await t.app.inject({ method: 'DELETE', url: `/v1/jobs/${queuedJob.id}` })).statusCode).toBe(409);
+    expect((await t.app.inject({ method: 'DELETE', url: `/v1/jobs/${job.id}` })).statusCode).toBe(204);
+    expect((await t.app.inject({ method: 'GET', url: `/v1/jobs/${job.id}` })).statusCode).toBe(404);
+  });
+
+  it('answers 404 with the envelope for unknown jobs and routes', async () => {
+    for (const url of ['/v1/jobs/nope', '/v1/jobs/nope/metrics', '/v1/jobs/nope/samples', '/v1/jobs/nope/checkpoints']) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'job nope not found' });
+    }
+    expect((await t.app.inject({ method: 'GET', url: '/v1/nothing' })).statusCode).toBe(404);
+  });
+
+  it('returns empty metrics, samples and checkpoints for a new job, and 409 on generate', async () => {
+    const job = (await post('/v1/jobs', tinyJob())).json();
+    for (const part of ['metrics', 'samples', 'checkpoints']) {
+      expect((await t.app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/${part}` })).json()).toEqual({ items: [] });
+    }
+    const gen = await post(`/v1/jobs/${job.id}/generate`, { prefix: 'time traveller' });
+    expect(gen.statusCode).toBe(409);
+    expect(gen.json().message).toBe(`job ${job.id} has no checkpoint yet`);
+  });
+});

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { toBuffer } from '../bytes.ts';
+import type { Db } from '../client.ts';
+import type { Prisma } from '../generated/client.ts';
+
+export interface CheckpointInput {
+  epoch: number;
+  /** The serialised checkpoint; size and sha256 are computed here so they always match it. */
+  bytes: Uint8Array;
+  trainPerplexity: number;
+  validationPerplexity?: number | null;
+}
+
+/** Everything but the bytes: what lists and "which checkpoint" decisions need. */
+export const checkpointSummarySelect = {
+  id: true,
+  epoch: true,
+  sizeBytes: true,
+  sha256: true,
+  trainPerplexity: true,
+  validationPerplexity: true,
+  createdAt: true,
+} satisfies Prisma.CheckpointSelect;
+
+export type CheckpointSummary = Prisma.CheckpointGetPayload<{ select: typeof checkpointSummarySelect }>;
+export type CheckpointWithBytes = CheckpointSummary & { bytes: Buffer };
+
+const withBytesSelect = { ...checkpointSummarySelect, bytes: true } satisfies Prisma.CheckpointSelect;
+
+export function checkpointsRepository(db: Db) {
+  async function findOne(
+    where: Prisma.CheckpointWhereInput,
+    orderBy: Prisma.CheckpointOrderByWithRelationInput[],
+  ): Promise<CheckpointWithBytes | null> {
+    const row = await db.checkpoint.findFirst({ where, orderBy, select: withBytesSelect });
+    return row && { ...row, bytes: toBuffer(row.bytes) };
+  }
+
+  return {
+    /** Upserted by (job, epoch): a re-run that reaches the same epoch overwrites its checkpoint. */
+    save(jobId: string, input: CheckpointInput): Promise<CheckpointSummary> {
+      const values = {
+        bytes: input.bytes as Uint8Array<ArrayBuffer>,
+        sizeBytes: input.bytes.byteLength,
+        sha256: createHash('sha256').update(input.bytes).digest('hex'),
+        trainPerplexity: input.trainPerplexity,
+        validationPerplexity: input.validationPerplexity ?? null,
+      };
+      return db.checkpoint.upsert({
+        where: { jobId_epoch: { jobId, epoch: input.epoch } },
+        create: { jobId, epoch: input.epoch, ...values },
+        update: values,
+        select: checkpointSummarySelect,
+      });
+    },
+
+    /** Newest epoch first, without the bytes. */
+    list(jobId: string): Promise<CheckpointSummary[]> {
+      return db.checkpoint.findMany({ where: { jobId }, orderBy: { epoch: 'desc' }, select: checkpointSummarySelect });
+    },
+
+    /** The highest epoch: where a resumed job continues. */
+    latest(jobId: string): Promise<CheckpointWithBytes | null> {
+      return findOne({ jobId }, [{ epoch: 'desc' }]);
+    },
+
+    /** The lowest training perplexity; the later epoch wins a tie. */
+    best(jobId: string): Promise<CheckpointWithBytes | null> {
+      return findOne({ jobId }, [{ trainPerplexity: 'asc' }, { epoch: 'desc' }]);
+    },
+
+    byEpoch(jobId: string, epoch: number): Promise<CheckpointWithBytes | null> {
+      return findOne({ jobId, epoch }, []);
+    },
+  };
+}
+
+export type CheckpointsRepository = ReturnType<typeof checkpointsRepository>;

@@ -1,0 +1,226 @@
+import type { Db } from '../client.ts';
+import { Prisma, type JobStatus } from '../generated/client.ts';
+import { keyset, pageSize, toPage, type Page, type PageRequest } from '../pagination.ts';
+
+/**
+ * Every column the API's job object needs. Nothing here is large (checkpoints and samples live in
+ * their own tables), and requestHash/idempotencyKey stay internal.
+ */
+export const jobSelect = {
+  id: true,
+  name: true,
+  status: true,
+  arch: true,
+  dataset: true,
+  config: true,
+  epoch: true,
+  epochs: true,
+  trainPerplexity: true,
+  bestTrainPerplexity: true,
+  validationPerplexity: true,
+  tokensPerSecond: true,
+  backend: true,
+  device: true,
+  attempts: true,
+  cancelRequested: true,
+  error: true,
+  priority: true,
+  workerId: true,
+  createdAt: true,
+  startedAt: true,
+  finishedAt: true,
+  updatedAt: true,
+} satisfies Prisma.JobSelect;
+
+export type JobRecord = Prisma.JobGetPayload<{ select: typeof jobSelect }>;
+
+export const FINISHED_STATUSES = ['succeeded', 'failed', 'cancelled'] as const satisfies JobStatus[];
+const ACTIVE_STATUSES = ['queued', 'running'] as const satisfies JobStatus[];
+
+export interface NewJob {
+  name?: string | null;
+  arch: string;
+  dataset: string;
+  /** The fully resolved config. */
+  config: Prisma.InputJsonValue;
+  epochs: number;
+  priority: number;
+  idempotencyKey?: string | null;
+  /** Hash of the request body; compared when the idempotency key repeats. */
+  requestHash?: string | null;
+}
+
+/**
+ * `created`: a new job. `replayed`: the key was used before with the same body, `job` is the earlier
+ * job (HTTP 200). `conflict`: the key was used with a different body (HTTP 409).
+ */
+export type CreateJobResult = { outcome: 'created' | 'replayed' | 'conflict'; job: JobRecord };
+
+export interface JobProgress {
+  epoch: number;
+  trainPerplexity: number;
+  validationPerplexity?: number | null;
+  tokensPerSecond: number;
+}
+
+export interface ListJobsRequest extends PageRequest {
+  status?: JobStatus;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+export function jobsRepository(db: Db) {
+  function get(id: string): Promise<JobRecord | null> {
+    return db.job.findUnique({ where: { id }, select: jobSelect });
+  }
+
+  async function replay(idempotencyKey: string, requestHash: string | null): Promise<CreateJobResult | null> {
+    const earlier = await db.job.findUnique({
+      where: { idempotencyKey },
+      select: { ...jobSelect, requestHash: true },
+    });
+    if (!earlier) return null;
+    const { requestHash: earlierHash, ...job } = earlier;
+    return { outcome: earlierHash === requestHash ? 'replayed' : 'conflict', job };
+  }
+
+  return {
+    async create(input: NewJob): Promise<CreateJobResult> {
+      const key = input.idempotencyKey ?? null;
+      const hash = input.requestHash ?? null;
+      if (key) {
+        const earlier = await replay(key, hash);
+        if (earlier) return earlier;
+      }
+      try {
+        const job = await db.job.create({
+          data: { ...input, idempotencyKey: key, requestHash: hash },
+          select: jobSelect,
+        });
+        return { outcome: 'created', job };
+      } catch (error) {
+        // Two requests with the same new key raced; the unique index let exactly one insert win.
+        if (key && isUniqueViolation(error)) {
+          const earlier = await replay(key, hash);
+          if (earlier) return earlier;
+        }
+        throw error;
+      }
+    },
+
+    get,
+
+    /** Newest first; `status` narrows to one status. */
+    async list(request: ListJobsRequest = {}): Promise<Page<JobRecord>> {
+      const size = pageSize(request.limit);
+      const { where, orderBy } = keyset(request.cursor);
+      const rows = await db.job.findMany({
+        where: request.status ? { ...where, status: request.status } : where,
+        orderBy,
+        take: size + 1,
+        select: jobSelect,
+      });
+      return toPage(rows, size);
+    },
+
+    /** Job counts for every status, zeros included. */
+    async countByStatus(): Promise<Record<JobStatus, number>> {
+      const groups = await db.job.groupBy({ by: ['status'], _count: { _all: true } });
+      const counts: Record<JobStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+      for (const group of groups) counts[group.status] = group._count._all;
+      return counts;
+    },
+
+    /**
+     * A worker takes the job: queued (or running, when a stalled job is picked up again) becomes
+     * running, `startedAt` is this attempt's start and `attempts` counts it. Returns null when the
+     * job is gone, finished or cancelled, so the worker drops it.
+     */
+    async markRunning(id: string, worker: { workerId: string; backend: string; device: string | null }): Promise<JobRecord | null> {
+      // Cancelled while its previous worker was dying: finish the cancellation instead of training.
+      await db.job.updateMany({
+        where: { id, status: 'running', cancelRequested: true },
+        data: { status: 'cancelled', finishedAt: new Date(), workerId: null },
+      });
+      const { count } = await db.job.updateMany({
+        where: { id, status: { in: [...ACTIVE_STATUSES] } },
+        data: { status: 'running', ...worker, startedAt: new Date(), attempts: { increment: 1 } },
+      });
+      return count ? get(id) : null;
+    },
+
+    /** Records the end of an epoch: progress, latest metrics and the best training perplexity so far. */
+    async recordProgress(id: string, progress: JobProgress): Promise<void> {
+      // LEAST in SQL keeps "best" right without a read-modify-write race; NULL-safe via COALESCE.
+      await db.$executeRaw`
+        UPDATE "jobs" SET
+          "epoch" = ${progress.epoch},
+          "train_perplexity" = ${progress.trainPerplexity},
+          "best_train_perplexity" = LEAST(COALESCE("best_train_perplexity", ${progress.trainPerplexity}), ${progress.trainPerplexity}),
+          "validation_perplexity" = ${progress.validationPerplexity ?? null},
+          "tokens_per_second" = ${progress.tokensPerSecond},
+          "updated_at" = CURRENT_TIMESTAMP
+        WHERE "id" = ${id}`;
+    },
+
+    /** A running job whose worker is shutting down goes back to the queue; it resumes from its last checkpoint. */
+    async requeue(id: string): Promise<boolean> {
+      const { count } = await db.job.updateMany({
+        where: { id, status: 'running' },
+        data: { status: 'queued', workerId: null },
+      });
+      return count === 1;
+    },
+
+    markSucceeded(id: string): Promise<boolean> {
+      return finish(db, id, { status: 'succeeded' });
+    },
+
+    markFailed(id: string, message: string): Promise<boolean> {
+      return finish(db, id, { status: 'failed', error: message });
+    },
+
+    markCancelled(id: string): Promise<boolean> {
+      return finish(db, id, { status: 'cancelled' });
+    },
+
+    /**
+     * POST /cancel: a queued job is cancelled at once; a running one is flagged and its worker stops
+     * at the next minibatch. `finished` means there was nothing to cancel (HTTP 409).
+     */
+    async requestCancel(id: string): Promise<{ outcome: 'cancelled' | 'requested' | 'finished'; job: JobRecord } | null> {
+      const now = new Date();
+      const queued = await db.job.updateMany({
+        where: { id, status: 'queued' },
+        data: { status: 'cancelled', cancelRequested: true, finishedAt: now },
+      });
+      const running = queued.count
+        ? { count: 0 }
+        : await db.job.updateMany({ where: { id, status: 'running' }, data: { cancelRequested: true } });
+      const job = await get(id);
+      if (!job) return null;
+      const outcome = queued.count ? 'cancelled' : running.count ? 'requested' : 'finished';
+      return { outcome, job };
+    },
+
+    /** DELETE: only a finished job; its metrics, checkpoints and samples go with it (ON DELETE CASCADE). */
+    async delete(id: string): Promise<'deleted' | 'not_finished' | 'not_found'> {
+      const { count } = await db.job.deleteMany({ where: { id, status: { in: [...FINISHED_STATUSES] } } });
+      if (count) return 'deleted';
+      return (await db.job.count({ where: { id } })) ? 'not_finished' : 'not_found';
+    },
+  };
+}
+
+// Only an active job can finish; a late "succeeded" from a worker never overwrites a cancellation.
+async function finish(db: Db, id: string, data: Prisma.JobUpdateManyMutationInput): Promise<boolean> {
+  const { count } = await db.job.updateMany({
+    where: { id, status: { in: [...ACTIVE_STATUSES] } },
+    data: { ...data, finishedAt: new Date(), workerId: null },
+  });
+  return count === 1;
+}
+
+export type JobsRepository = ReturnType<typeof jobsRepository>;

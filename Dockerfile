@@ -1,0 +1,25 @@
+# syntax=docker/dockerfile:1
+# The API and the CPU worker (docker-compose.yml runs both from this image).
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+
+# The whole tree, because npm workspaces need every package.json and the services run their
+# TypeScript sources through tsx; .dockerignore keeps node_modules and local state out.
+COPY . .
+
+# Dev dependencies are runtime dependencies here (tsx runs the sources, prisma generates the
+# client), so NODE_ENV is set only after the install.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci \
+ && npm run db:generate \
+ && npm run --if-present build:dashboard \
+ && mkdir -p /app/data \
+ && chown node:node /app/data
+
+ENV NODE_ENV=production \
+    DATA_DIR=/app/data
+
+USER node
+EXPOSE 3000
+CMD ["npm", "run", "api"]

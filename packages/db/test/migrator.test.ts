@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { dropDatabase } from '../src/migrate/database.ts';
+import { dropDatabase, ensureDatabase } from '../src/migrate/database.ts';
 import { migrate, MigrationError, readMigrations } from '../src/migrate/migrate.ts';
-import { MIGRATIONS_DIR, testDatabaseUrl } from './helpers.ts';
+import { MIGRATIONS_DIR, SCHEMA_PATH, testDatabaseUrl } from './helpers.ts';
+import { migrationList, NO_FILTERS, withPrismaSchemaEngine } from './prisma-engine.ts';
 
 const created: string[] = [];
 const tempDirs: string[] = [];
@@ -169,5 +170,35 @@ describe('migrate()', () => {
 
     await writeFile(join(broken, 'migration.sql'), 'ALTER TABLE "jobs" ADD COLUMN "note" TEXT;\n');
     expect((await migrate(url, dir)).applied).toEqual(['29991231000000_broken']);
+  });
+});
+
+// Prisma's migrate-deploy logic itself (its schema engine, wasm build) and this migrator must read
+// each other's bookkeeping: same table, same checksums, same notion of "applied".
+describe('compatibility with prisma migrate deploy', () => {
+  it('Prisma finds nothing to apply, edited or failed in a database this migrator migrated', async () => {
+    const url = freshUrl();
+    await migrate(url, MIGRATIONS_DIR);
+    const migrationsList = await migrationList(MIGRATIONS_DIR);
+    await withPrismaSchemaEngine(url, await readFile(SCHEMA_PATH, 'utf8'), async (engine) => {
+      const diagnosis = await engine.diagnoseMigrationHistory({ migrationsList, optInToShadowDatabase: false, filters: NO_FILTERS });
+      expect(diagnosis).toMatchObject({ editedMigrationNames: [], failedMigrationNames: [], hasMigrationsTable: true, history: null });
+      expect(await engine.applyMigrations({ migrationsList, filters: NO_FILTERS })).toEqual({ appliedMigrationNames: [] });
+    });
+  });
+
+  it('this migrator finds nothing to apply in a database Prisma migrated, and records the same checksums', async () => {
+    const ours = freshUrl();
+    const prismas = freshUrl();
+    await migrate(ours, MIGRATIONS_DIR);
+    await ensureDatabase(prismas);
+    const migrationsList = await migrationList(MIGRATIONS_DIR);
+    const names = migrationsList.migrationDirectories.map((d) => d.path);
+    await withPrismaSchemaEngine(prismas, await readFile(SCHEMA_PATH, 'utf8'), async (engine) => {
+      expect(await engine.applyMigrations({ migrationsList, filters: NO_FILTERS })).toEqual({ appliedMigrationNames: names });
+    });
+    expect(await migrate(prismas, MIGRATIONS_DIR)).toEqual({ applied: [], alreadyApplied: names });
+    const recorded = async (url: string) => (await history(url)).map((r) => [r.migration_name, r.checksum, r.applied_steps_count]);
+    expect(await recorded(prismas)).toEqual(await recorded(ours));
   });
 });

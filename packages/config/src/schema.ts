@@ -27,6 +27,9 @@ export const EnvSchema = Type.Object({
   // BullMQ marks a job stalled when its lock is not renewed for this long; a dead worker's job
   // is picked up again after it.
   STALLED_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
+  // BullMQ's key prefix: two deployments (or two test suites) can share one Redis without
+  // seeing each other's queues. Producer and workers must agree on it.
+  QUEUE_PREFIX: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.:-]+$', default: 'bull' }),
   HEARTBEAT_INTERVAL_MS: Type.Integer({ minimum: 200, default: 5_000 }),
   // SIGTERM: the running job is checkpointed at its next minibatch boundary; past this the worker exits anyway.
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 30_000 }),

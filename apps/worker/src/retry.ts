@@ -1,0 +1,87 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface RetryOptions {
+  /** Give up once this much time has passed since the first try (the last error is thrown). */
+  maxElapsedMs: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+  /** False for errors that another try cannot fix; they are thrown at once. */
+  isRetryable: (error: unknown) => boolean;
+  onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+}
+
+/**
+ * Runs `fn` until it succeeds, backing off exponentially (with jitter, so several workers that lost
+ * the same database do not reconnect in lockstep). Only for idempotent work: a try whose reply was
+ * lost may already have been applied.
+ */
+export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const delay = Math.min(opts.maxDelayMs, opts.minDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+      if (!opts.isRetryable(error) || Date.now() - started + delay > opts.maxElapsedMs) throw error;
+      opts.onRetry?.(error, attempt, Math.round(delay));
+      await sleep(delay);
+    }
+  }
+}
+
+// Prisma 7 reports every database error through its driver adapter, as a
+// PrismaClientKnownRequestError whose meta.driverAdapterError.cause says what happened. Only
+// trouble with the connection or the server (a restart, a dropped or refused connection, a full
+// pool, a write conflict) is worth another try; an error about the query itself (a constraint, a
+// missing row, a bad value) comes back the same every time.
+const TRANSIENT_KINDS = new Set([
+  'DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TlsConnectionError',
+  'TransactionWriteConflict', 'TransactionAlreadyClosed',
+]);
+// SQLSTATE classes 08 (connection exception), 53 (insufficient resources), 57 (operator
+// intervention: 57P01 admin shutdown, 57P03 cannot connect now); serialization failure, deadlock.
+const TRANSIENT_SQLSTATE = /^(08|53|57)|^40001$|^40P01$/;
+// Prisma's own codes for connection-level trouble: P1xxx, pool timeout, transaction API errors.
+const TRANSIENT_PRISMA_CODES = /^P1|^P2024$|^P2028$|^P2034$/;
+const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+interface AdapterCause {
+  kind?: string;
+  code?: string;
+  severity?: string;
+}
+
+export function isTransientDbError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'PrismaClientValidationError') return false;
+  const { code, errorCode, meta } = error as { code?: unknown; errorCode?: unknown; meta?: { driverAdapterError?: { cause?: AdapterCause } } };
+  const cause = meta?.driverAdapterError?.cause;
+  if (cause) {
+    if (cause.kind !== 'postgres') return TRANSIENT_KINDS.has(cause.kind ?? '');
+    // A FATAL error ends the session: it is about the connection, whatever its code.
+    return cause.severity === 'FATAL' || cause.severity === 'PANIC' || TRANSIENT_SQLSTATE.test(cause.code ?? '');
+  }
+  if (error.name.startsWith('PrismaClient')) {
+    const prismaCode = code ?? errorCode; // PrismaClientInitializationError names it errorCode
+    return typeof prismaCode === 'string' && TRANSIENT_PRISMA_CODES.test(prismaCode);
+  }
+  // Not from Prisma: only a socket error is about the connection; anything else is a bug to surface.
+  return typeof code === 'string' && SOCKET_ERRORS.has(code);
+}
+
+export type DbRetry = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * The worker's database writes, wrapped so that a Postgres restart mid-run costs a pause rather
+ * than the job: about two minutes of retries, then the error propagates (and BullMQ retries the job).
+ */
+export function dbRetry(log: (message: string, error: unknown, attempt: number, delayMs: number) => void, maxElapsedMs = 120_000): DbRetry {
+  return (what, fn) =>
+    withRetry(fn, {
+      maxElapsedMs,
+      minDelayMs: 200,
+      maxDelayMs: 5_000,
+      isRetryable: isTransientDbError,
+      onRetry: (error, attempt, delayMs) => log(`${what} failed, retrying`, error, attempt, delayMs),
+    });
+}

@@ -1,0 +1,190 @@
+// The `train` job: one attempt at training a job row to its last epoch, resuming from the latest
+// checkpoint. Every write is an upsert keyed by (job, epoch), so an attempt that re-runs epochs after
+// a crash overwrites what the dead attempt wrote instead of adding to it.
+import { FINISHED_STATUSES, RunConfigSchema, type QueuePayload, type RunConfig } from '@rnnlab/contracts';
+import { DivergedError, TrainingRun, type EpochReport } from '@rnnlab/core';
+import { DatasetError } from '@rnnlab/datasets';
+import type { JobRecord } from '@rnnlab/db';
+import { RateLimitError, UnrecoverableError } from 'bullmq';
+import Value from 'typebox/value';
+import { StopReason, type JobContext } from './jobs.ts';
+import { errorFields } from './logger.ts';
+
+/** What the BullMQ job completes with (its return value). */
+export interface TrainOutcome {
+  status: JobRecord['status'] | 'deleted';
+  epoch: number;
+}
+
+/** Another attempt owns the row now (our lock lapsed): stop without writing anything more. */
+class SupersededError extends Error {
+  override name = 'SupersededError';
+}
+
+const SAMPLE_LENGTH = 50;
+const isFinished = (status: string) => (FINISHED_STATUSES as readonly string[]).includes(status);
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext): Promise<TrainOutcome> {
+  const { retry, logger: log, signal } = ctx;
+  const { repos, catalog, backend, workerId } = ctx.resources;
+
+  // Ends the job for good: the row says why, and UnrecoverableError tells BullMQ not to retry.
+  const fail = async (message: string): Promise<never> => {
+    await retry('mark failed', () => repos.jobs.markFailed(jobId, message));
+    log.error({ reason: message }, 'job failed; not retrying');
+    throw new UnrecoverableError(message);
+  };
+  const cancelled = async (epoch: number): Promise<TrainOutcome> => {
+    await retry('mark cancelled', () => repos.jobs.markCancelled(jobId));
+    log.info({ epoch }, 'job cancelled');
+    return { status: 'cancelled', epoch };
+  };
+
+  const row = await retry('load job', () => repos.jobs.get(jobId));
+  if (!row) throw new UnrecoverableError(`job ${jobId} does not exist`);
+  if (isFinished(row.status)) {
+    // A duplicate delivery, or a job the API finished while it waited: nothing to train.
+    log.warn({ status: row.status }, 'job already finished; skipping');
+    return { status: row.status, epoch: row.epoch };
+  }
+  if (row.cancelRequested) return cancelled(row.epoch);
+  const config: unknown = row.config;
+  if (!Value.Check(RunConfigSchema, config)) return fail(`job ${jobId} has an invalid stored config`);
+
+  const claimed = await retry('mark running', () =>
+    repos.jobs.markRunning(jobId, { workerId, backend: backend.backend, device: backend.device }),
+  );
+  if (!claimed) {
+    // Cancelled or finished between our read and the claim.
+    const now = await retry('load job', () => repos.jobs.get(jobId));
+    if (now && !isFinished(now.status) && now.cancelRequested) return cancelled(now.epoch);
+    return { status: now?.status ?? 'deleted', epoch: now?.epoch ?? 0 };
+  }
+  // markRunning stamps startedAt on every attempt; the API promises the first start.
+  if (row.startedAt) await retry('keep startedAt', () => ctx.resources.db.job.update({ where: { id: jobId }, data: { startedAt: row.startedAt } }));
+  const attempt = claimed.attempts;
+
+  try {
+    let text: string;
+    try {
+      ({ text } = await catalog.loadText(row.dataset));
+    } catch (error) {
+      if (error instanceof DatasetError) return await fail(`dataset ${row.dataset}: ${error.message}`);
+      throw error;
+    }
+
+    const latest = await retry('load latest checkpoint', () => repos.checkpoints.latest(jobId));
+    let run: TrainingRun;
+    try {
+      run = latest ? TrainingRun.resume(latest.bytes, text) : TrainingRun.create(config, text);
+    } catch (error) {
+      // Both are pure functions of the config, the corpus and the bytes: another try fails the same way.
+      const what = latest ? `cannot resume from the checkpoint of epoch ${latest.epoch}` : 'cannot start training';
+      return await fail(`${what}: ${messageOf(error)}`);
+    }
+    log.info(
+      { attempt, backend: backend.backend, device: backend.device, resumedFromEpoch: latest?.epoch ?? null, epochs: config.training.epochs },
+      latest ? `job running, resuming after epoch ${run.epoch}${run.midEpoch ? ' (mid-epoch)' : ''}` : 'job running, from scratch',
+    );
+
+    try {
+      return await trainLoop(run, config, attempt);
+    } finally {
+      run.dispose();
+    }
+  } catch (error) {
+    if (error instanceof UnrecoverableError || error instanceof RateLimitError || error instanceof SupersededError) throw error;
+    // Something another attempt may not meet (the database gone for minutes, out of memory…).
+    // BullMQ retries with backoff while attempts remain; the next attempt resumes from the checkpoint.
+    const willRetry = ctx.attemptsMade + 1 < ctx.maxAttempts;
+    const message = messageOf(error);
+    await retry(willRetry ? 'requeue' : 'mark failed', () => (willRetry ? repos.jobs.requeue(jobId) : repos.jobs.markFailed(jobId, message)));
+    log.error({ ...errorFields(error), willRetry }, willRetry ? 'job attempt failed; it will be retried' : 'job failed');
+    throw error;
+  }
+
+  async function trainLoop(run: TrainingRun, config: RunConfig, attempt: number): Promise<TrainOutcome> {
+    while (!run.finished) {
+      if (signal.aborted) return stop(run, signal.reason);
+      let report: EpochReport | null;
+      try {
+        report = await run.runEpoch(signal);
+      } catch (error) {
+        if (error instanceof DivergedError) return fail(error.message);
+        throw error;
+      }
+      if (report === null) return stop(run, signal.reason);
+      const cancelRequested = await persistEpoch(run, config, report, attempt);
+      if (cancelRequested) return stop(run, StopReason.cancel);
+    }
+    // Also reached when an attempt died after its final checkpoint but before this write.
+    await retry('mark succeeded', () => repos.jobs.markSucceeded(jobId));
+    log.info({ epoch: run.epoch }, 'job succeeded');
+    return { status: 'succeeded', epoch: run.epoch };
+  }
+
+  /**
+   * Writes one finished epoch. The checkpoint goes last: it is where the next attempt resumes, so
+   * everything up to its epoch must already be stored. Returns whether a cancel was requested (the
+   * flag in the row covers a cancel message that arrived before this child was listening).
+   */
+  async function persistEpoch(run: TrainingRun, config: RunConfig, report: EpochReport, attempt: number): Promise<boolean> {
+    const { epoch } = report;
+    const t = config.training;
+    const latest = { epoch, trainPerplexity: report.trainPerplexity, validationPerplexity: report.validationPerplexity, tokensPerSecond: report.tokensPerSecond };
+    await retry(`store metrics of epoch ${epoch}`, () =>
+      repos.metrics.upsert(jobId, { ...latest, gradNorm: report.gradNorm, learningRate: report.learningRate, durationMs: Math.round(report.durationMs) }),
+    );
+    if (t.sampleEvery > 0 && epoch % t.sampleEvery === 0 && t.samplePrefix.length > 0) {
+      const text = run.sample(t.samplePrefix, SAMPLE_LENGTH);
+      await retry(`store sample of epoch ${epoch}`, () => repos.samples.upsert(jobId, { epoch, prefix: t.samplePrefix, text }));
+    }
+    await retry(`store progress of epoch ${epoch}`, () => repos.jobs.recordProgress(jobId, latest));
+    if (epoch % t.checkpointEvery === 0 || run.finished) await saveCheckpoint(run, report);
+    // The one greppable line per epoch.
+    log.info(
+      { epoch, epochs: t.epochs, trainPerplexity: report.trainPerplexity, validationPerplexity: report.validationPerplexity, tokensPerSecond: Math.round(report.tokensPerSecond), backend: backend.backend },
+      `epoch ${epoch}/${t.epochs}: perplexity ${report.trainPerplexity.toFixed(3)}, ${Math.round(report.tokensPerSecond)} tokens/s`,
+    );
+
+    const now = await retry('check job', () => repos.jobs.get(jobId));
+    if (!now || now.attempts !== attempt || now.status !== 'running') {
+      throw new SupersededError(`job ${jobId} is no longer this attempt's (now ${now ? `${now.status}, attempt ${now.attempts}` : 'deleted'}); stopping`);
+    }
+    return now.cancelRequested;
+  }
+
+  async function saveCheckpoint(run: TrainingRun, report: EpochReport): Promise<void> {
+    const bytes = run.checkpoint();
+    await retry(`store checkpoint of epoch ${run.epoch}`, () =>
+      repos.checkpoints.save(jobId, {
+        epoch: run.epoch,
+        bytes,
+        trainPerplexity: report.trainPerplexity,
+        validationPerplexity: report.validationPerplexity,
+      }),
+    );
+  }
+
+  /**
+   * The run stopped at a minibatch boundary (or between epochs). A mid-epoch state is stored under
+   * the last completed epoch, so a checkpoint's epoch never runs ahead of the job's; it replaces that
+   * epoch's end-of-epoch checkpoint, which it extends. Before the first epoch completes there is
+   * nothing worth keeping: the same seed replays that part exactly.
+   */
+  async function stop(run: TrainingRun, reason: unknown): Promise<TrainOutcome> {
+    if (reason === StopReason.lockLost) {
+      throw new SupersededError(`job ${jobId}: the lock was lost; stopping without writing, another worker resumes the job`);
+    }
+    const last = run.history().at(-1);
+    if (last && run.epoch > 0) await saveCheckpoint(run, last);
+    const now = await retry('load job', () => repos.jobs.get(jobId));
+    if (reason === StopReason.cancel || now?.cancelRequested) return cancelled(run.epoch);
+    // Shutdown (or an abort without a reason): back to the queue. RateLimitError makes the worker
+    // process move the BullMQ job back to wait itself, without counting a failed attempt.
+    await retry('requeue', () => repos.jobs.requeue(jobId));
+    log.info({ epoch: run.epoch, midEpoch: run.midEpoch }, 'job checkpointed and handed back to the queue');
+    throw new RateLimitError();
+  }
+}

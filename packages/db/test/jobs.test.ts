@@ -141,7 +141,7 @@ describe('job lifecycle', () => {
     expect(running).toMatchObject({ status: 'running', attempts: 1, workerId: 'w1', backend: 'cpu' });
     expect(running?.startedAt).toBeInstanceOf(Date);
 
-    await jobs.recordProgress(job.id, { epoch: 1, trainPerplexity: 9, tokensPerSecond: 100 });
+    expect(await jobs.recordProgress(job.id, { epoch: 1, trainPerplexity: 9, tokensPerSecond: 100 })).toBe(true);
     await jobs.recordProgress(job.id, { epoch: 2, trainPerplexity: 4, validationPerplexity: 5, tokensPerSecond: 110 });
     await jobs.recordProgress(job.id, { epoch: 3, trainPerplexity: 6, tokensPerSecond: 120 });
     expect(await jobs.get(job.id)).toMatchObject({

@@ -1,6 +1,10 @@
 // Applies prisma/migrations/*/migration.sql with the bookkeeping `prisma migrate deploy` uses, so
 // the database stays acceptable to Prisma's own tooling. Prisma 7's migrate commands need a native
 // schema engine that is downloaded at install time; this needs only `pg`.
+//
+// Each migration runs inside a transaction (it is all-or-nothing, and the lock is held throughout),
+// so a migration must not contain its own BEGIN/COMMIT or statements Postgres refuses inside a
+// transaction block (CREATE INDEX CONCURRENTLY, ALTER SYSTEM, VACUUM).
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -152,9 +152,9 @@ export function jobsRepository(db: Db) {
     },
 
     /** Records the end of an epoch: progress, latest metrics and the best training perplexity so far. */
-    async recordProgress(id: string, progress: JobProgress): Promise<void> {
+    async recordProgress(id: string, progress: JobProgress): Promise<boolean> {
       // LEAST in SQL keeps "best" right without a read-modify-write race; NULL-safe via COALESCE.
-      await db.$executeRaw`
+      const updated = await db.$executeRaw`
         UPDATE "jobs" SET
           "epoch" = ${progress.epoch},
           "train_perplexity" = ${progress.trainPerplexity},
@@ -163,6 +163,7 @@ export function jobsRepository(db: Db) {
           "tokens_per_second" = ${progress.tokensPerSecond},
           "updated_at" = CURRENT_TIMESTAMP
         WHERE "id" = ${id}`;
+      return updated === 1;
     },
 
     /** A running job whose worker is shutting down goes back to the queue; it resumes from its last checkpoint. */

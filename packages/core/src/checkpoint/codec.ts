@@ -1,0 +1,101 @@
+// Encodes and decodes the checkpoint blob described in format.ts, refusing anything corrupt,
+// truncated or of an unknown version with a CheckpointError that says which.
+import { CheckpointError } from '../errors.ts';
+import { crc32 } from '../hash.ts';
+import { CHECKPOINT_VERSION, MAGIC, type CheckpointHeader, type TensorEntry } from './format.ts';
+
+const PREFIX = 16; // magic + version + header length
+// Float32 data is little-endian; on a little-endian host (all current ones) bytes are copied as they are.
+const LITTLE_ENDIAN = new Uint8Array(new Float32Array([1]).buffer)[3] === 0x3f;
+
+export interface NamedTensorData {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export function encodeCheckpoint(header: Omit<CheckpointHeader, 'tensors' | 'format' | 'version'>, tensors: readonly NamedTensorData[]): Uint8Array {
+  const manifest: TensorEntry[] = [];
+  let offset = 0;
+  for (const t of tensors) {
+    if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) throw new Error(`tensor ${t.name}: data does not match shape`);
+    manifest.push({ name: t.name, shape: t.shape, dtype: 'float32', offset });
+    offset += t.data.byteLength;
+  }
+  const full: CheckpointHeader = { format: 'rnnlab-checkpoint', version: CHECKPOINT_VERSION, ...header, tensors: manifest };
+  const json = new TextEncoder().encode(JSON.stringify(full));
+  const dataStart = align4(PREFIX + json.length);
+  const total = dataStart + offset + 4;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
+  view.setUint32(8, CHECKPOINT_VERSION, true);
+  view.setUint32(12, json.length, true);
+  out.set(json, PREFIX);
+  tensors.forEach((t, i) => {
+    const at = dataStart + (manifest[i] as TensorEntry).offset;
+    if (LITTLE_ENDIAN) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    else for (let k = 0; k < t.data.length; k++) view.setFloat32(at + 4 * k, t.data[k] as number, true);
+  });
+  view.setUint32(total - 4, crc32(out, 0, total - 4), true);
+  return out;
+}
+
+export interface DecodedCheckpoint {
+  header: CheckpointHeader;
+  /** The tensor's values; throws a CheckpointError when it is missing or has another shape. */
+  tensor(name: string, shape?: readonly number[]): Float32Array;
+  has(name: string): boolean;
+}
+
+export function decodeCheckpoint(blob: Uint8Array): DecodedCheckpoint {
+  if (!(blob instanceof Uint8Array)) throw new CheckpointError('a checkpoint must be a Uint8Array');
+  if (blob.length < PREFIX + 4) throw new CheckpointError(`checkpoint truncated: ${blob.length} bytes is shorter than any checkpoint`);
+  // Prisma/Buffer views can start at any offset of a shared buffer: always honour byteOffset.
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const magic = String.fromCharCode(...blob.subarray(0, MAGIC.length));
+  if (magic !== MAGIC) throw new CheckpointError('not an rnnlab checkpoint (bad magic bytes)');
+  const version = view.getUint32(8, true);
+  if (version !== CHECKPOINT_VERSION) {
+    throw new CheckpointError(`unsupported checkpoint format version ${version}: this build reads version ${CHECKPOINT_VERSION}`);
+  }
+  const stored = view.getUint32(blob.length - 4, true);
+  if (crc32(blob, 0, blob.length - 4) !== stored) {
+    throw new CheckpointError('checkpoint checksum mismatch: the blob is corrupt or truncated');
+  }
+  const headerLength = view.getUint32(12, true);
+  if (PREFIX + headerLength > blob.length - 4) throw new CheckpointError('checkpoint header runs past the end of the blob');
+  let header: CheckpointHeader;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(blob.subarray(PREFIX, PREFIX + headerLength))) as CheckpointHeader;
+  } catch (err) {
+    throw new CheckpointError(`checkpoint header is not valid JSON: ${(err as Error).message}`);
+  }
+  if (header.format !== 'rnnlab-checkpoint' || !Array.isArray(header.tensors)) throw new CheckpointError('checkpoint header is malformed');
+  const dataStart = align4(PREFIX + headerLength);
+  const dataEnd = blob.length - 4;
+  const entries = new Map(header.tensors.map((e) => [e.name, e]));
+  return {
+    header,
+    has: (name) => entries.has(name),
+    tensor(name, shape) {
+      const e = entries.get(name);
+      if (!e) throw new CheckpointError(`checkpoint has no tensor ${name}`);
+      if (shape && (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i]))) {
+        throw new CheckpointError(`checkpoint tensor ${name} has shape [${e.shape.join(', ')}], expected [${shape.join(', ')}]`);
+      }
+      const n = e.shape.reduce((a, b) => a * b, 1);
+      const start = dataStart + e.offset;
+      if (start + 4 * n > dataEnd) throw new CheckpointError(`checkpoint tensor ${name} runs past the end of the data`);
+      // slice() copies into a fresh, aligned buffer whatever the blob's byteOffset.
+      if (LITTLE_ENDIAN) return new Float32Array(blob.slice(start, start + 4 * n).buffer);
+      const out = new Float32Array(n);
+      for (let k = 0; k < n; k++) out[k] = view.getFloat32(start + 4 * k, true);
+      return out;
+    },
+  };
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}

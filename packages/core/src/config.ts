@@ -1,0 +1,132 @@
+// The run configuration: one typed object, validated once when a run is created (unknown keys and
+// wrong types are errors naming the field). Defaults per architecture come from the model builder,
+// the one place that knows the architectures.
+import { ConfigError } from './errors.ts';
+import { ARCHS, archDefaults, CELLS } from './model/build.ts';
+
+export type Arch = 'rnn' | 'gru' | 'lstm' | 'deep' | 'bidirectional';
+export type CellType = 'rnn' | 'gru' | 'lstm';
+
+export interface ModelConfig {
+  hiddenSize: number; // units per direction per layer
+  numLayers: number; // stacked recurrent layers
+  cell: CellType; // the cell of deep / bidirectional; equals arch for rnn, gru, lstm
+  dropout: number; // between stacked layers, in [0, 1)
+}
+
+export interface TrainingConfig {
+  epochs: number;
+  batchSize: number;
+  numSteps: number; // BPTT window
+  learningRate: number;
+  optimizer: 'sgd' | 'adam';
+  gradClipNorm: number | null; // θ of global L2-norm clipping; null = off
+  sampling: 'sequential' | 'random'; // d2l's two iterators
+  maxTokens: number | null; // cap on corpus tokens; null = whole corpus
+  validationFraction: number; // tail of the (capped) corpus held out, in [0, 1)
+  seed: number;
+  checkpointEvery: number; // epochs (used by the service; the core checkpoints on request)
+  samplePrefix: string;
+  sampleEvery: number; // epochs between samples; 0 = never
+}
+
+export interface RunConfig {
+  arch: Arch;
+  tokenizer: 'd2l' | 'raw';
+  model: ModelConfig;
+  training: TrainingConfig;
+}
+
+/** d2l v0.17's setup for one architecture (REFERENCE.md). */
+export function defaultRunConfig(arch: Arch): RunConfig {
+  const d = archDefaults(arch);
+  return {
+    arch,
+    tokenizer: 'd2l',
+    model: { hiddenSize: 256, numLayers: d.numLayers, cell: d.cell, dropout: 0 },
+    training: {
+      epochs: 500,
+      batchSize: 32,
+      numSteps: 35,
+      learningRate: d.learningRate,
+      optimizer: 'sgd',
+      gradClipNorm: 1,
+      sampling: 'sequential',
+      maxTokens: 10_000,
+      validationFraction: 0,
+      seed: 0,
+      checkpointEvery: 10,
+      samplePrefix: 'time traveller',
+      sampleEvery: 10,
+    },
+  };
+}
+
+type Check = (v: unknown) => string | null; // an error message, or null when fine
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : `must be an integer in [${min}, ${max}]`;
+const num = (ok: (v: number) => boolean, range: string): Check => (v) =>
+  typeof v === 'number' && Number.isFinite(v) && ok(v) ? null : `must be a number ${range}`;
+const oneOf = (values: readonly string[]): Check => (v) =>
+  typeof v === 'string' && values.includes(v) ? null : `must be one of ${values.join(', ')}`;
+const nullable = (check: Check): Check => (v) => (v === null ? null : check(v) && `${check(v)} or null`);
+const str: Check = (v) => (typeof v === 'string' ? null : 'must be a string');
+
+const MODEL_FIELDS: Record<keyof ModelConfig, Check> = {
+  hiddenSize: int(1, 1 << 16),
+  numLayers: int(1, 64),
+  cell: oneOf(CELLS),
+  dropout: num((v) => v >= 0 && v < 1, 'in [0, 1)'),
+};
+const TRAINING_FIELDS: Record<keyof TrainingConfig, Check> = {
+  epochs: int(1),
+  batchSize: int(1),
+  numSteps: int(1),
+  learningRate: num((v) => v > 0, '> 0'),
+  optimizer: oneOf(['sgd', 'adam']),
+  gradClipNorm: nullable(num((v) => v > 0, '> 0')),
+  sampling: oneOf(['sequential', 'random']),
+  maxTokens: nullable(int(1)),
+  validationFraction: num((v) => v >= 0 && v < 1, 'in [0, 1)'),
+  seed: int(Number.MIN_SAFE_INTEGER),
+  checkpointEvery: int(1),
+  samplePrefix: str,
+  sampleEvery: int(0),
+};
+
+function checkObject(value: unknown, field: string, checks: Record<string, Check>): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(field, 'must be an object');
+  for (const key of Object.keys(value)) {
+    if (!(key in checks)) throw new ConfigError(`${field}.${key}`, 'is not a known field');
+  }
+  for (const [key, check] of Object.entries(checks)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v === undefined) throw new ConfigError(`${field}.${key}`, 'is required');
+    const problem = check(v);
+    if (problem) throw new ConfigError(`${field}.${key}`, `${problem} (got ${JSON.stringify(v)})`);
+  }
+}
+
+/** Checks a fully resolved config; throws a ConfigError naming the first bad field. Returns a deep copy. */
+export function validateRunConfig(config: unknown): RunConfig {
+  checkObject(config, 'config', { arch: oneOf(ARCHS), tokenizer: oneOf(['d2l', 'raw']), model: () => null, training: () => null });
+  const c = config as RunConfig;
+  checkObject(c.model, 'model', MODEL_FIELDS);
+  checkObject(c.training, 'training', TRAINING_FIELDS);
+  const fixedCell = archDefaults(c.arch).fixedCell;
+  if (fixedCell && c.model.cell !== fixedCell) {
+    throw new ConfigError('model.cell', `must be ${fixedCell} when arch is ${c.arch} (use arch deep or bidirectional to choose a cell)`);
+  }
+  return structuredClone(c);
+}
+
+/** Paths of the fields where two configs differ, e.g. `['training.epochs']`. */
+export function configDifferences(a: RunConfig, b: RunConfig): string[] {
+  const out: string[] = [];
+  if (a.arch !== b.arch) out.push('arch');
+  if (a.tokenizer !== b.tokenizer) out.push('tokenizer');
+  for (const k of Object.keys(MODEL_FIELDS) as (keyof ModelConfig)[]) if (a.model[k] !== b.model[k]) out.push(`model.${k}`);
+  for (const k of Object.keys(TRAINING_FIELDS) as (keyof TrainingConfig)[]) if (a.training[k] !== b.training[k]) out.push(`training.${k}`);
+  return out;
+}

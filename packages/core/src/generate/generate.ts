@@ -1,0 +1,134 @@
+// Text generation (d2l's predict_ch8): batch-1 state, warm up on the prefix's true characters, then
+// predict one character at a time, feeding each prediction back in.
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors.ts';
+import { preprocess, type Tokenizer } from '../data/preprocess.ts';
+import { Rng, RngStream } from '../data/rng.ts';
+import type { Vocab } from '../data/vocab.ts';
+import type { Network, PreparedNetwork, State } from '../model/network.ts';
+import { argmax, sampleIndex } from './sampling.ts';
+
+export interface GenerateOptions {
+  prefix: string;
+  length: number; // characters to generate
+  strategy?: 'greedy' | 'sample'; // default greedy
+  temperature?: number; // sample only; default 1
+  topK?: number | null;
+  topP?: number | null;
+  seed?: number | null; // sample only; null = a fresh random seed
+}
+
+export interface GenerateResult {
+  /** The preprocessed prefix followed by the generated characters. */
+  text: string;
+  generated: string;
+  warnings: string[];
+}
+
+function checkOptions(o: GenerateOptions): Required<GenerateOptions> {
+  const strategy = o.strategy ?? 'greedy';
+  const temperature = o.temperature ?? 1;
+  const topK = o.topK ?? null;
+  const topP = o.topP ?? null;
+  if (typeof o.prefix !== 'string') throw new ConfigError('prefix', 'must be a string');
+  if (!Number.isInteger(o.length) || o.length < 0) throw new ConfigError('length', `must be a non-negative integer (got ${o.length})`);
+  if (strategy !== 'greedy' && strategy !== 'sample') throw new ConfigError('strategy', `must be greedy or sample (got ${String(strategy)})`);
+  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new ConfigError('temperature', `must be > 0 (got ${temperature})`);
+  if (topK !== null && (!Number.isInteger(topK) || topK < 1)) throw new ConfigError('topK', `must be an integer ≥ 1 or null (got ${topK})`);
+  if (topP !== null && !(topP > 0 && topP <= 1)) throw new ConfigError('topP', `must be in (0, 1] or null (got ${topP})`);
+  return { prefix: o.prefix, length: o.length, strategy, temperature, topK, topP, seed: o.seed ?? null };
+}
+
+/** Feeds one character at a time through a batch-1 network, carrying its state. */
+class Stepper {
+  private readonly prepared: PreparedNetwork;
+  private state: State;
+
+  constructor(private readonly network: Network) {
+    this.prepared = tf.tidy(() => network.prepare(false) as unknown as tf.TensorContainer) as unknown as PreparedNetwork;
+    this.state = network.zeroState(1);
+  }
+
+  /** Logits `[1, vocab]` after reading `id`; the caller disposes them. */
+  feed(id: number): tf.Tensor {
+    const out = tf.tidy(() => {
+      const f = this.network.forward(this.prepared, Int32Array.of(id), 1, 1, this.state, { record: false, dropout: null });
+      return { logits: f.logits, state: f.state };
+    });
+    tf.dispose(this.state);
+    this.state = out.state;
+    return out.logits;
+  }
+
+  dispose(): void {
+    tf.dispose(this.state);
+    tf.dispose(this.prepared as unknown as tf.TensorContainer);
+  }
+}
+
+interface Prefix {
+  text: string;
+  ids: Int32Array;
+  warnings: string[];
+}
+
+function readPrefix(network: Network, vocab: Vocab, tokenizer: Tokenizer, raw: string): Prefix {
+  const warnings: string[] = [];
+  if (network.spec.seesFuture) {
+    warnings.push(
+      'this model is bidirectional: in training it saw the characters after each position, so it never learned to predict ' +
+        'the next one from the past alone and its text degenerates (d2l 9.4 shows "time travellerererer…")',
+    );
+  }
+  const text = preprocess(raw, tokenizer);
+  const chars = Array.from(text);
+  if (chars.length === 0) throw new ConfigError('prefix', `is empty after ${tokenizer} preprocessing; give at least one character`);
+  const unknown = [...new Set(chars.filter((c) => !vocab.has(c)))];
+  if (unknown.length > 0) warnings.push(`prefix characters outside the vocabulary were read as <unk>: ${JSON.stringify(unknown.join(''))}`);
+  return { text, ids: vocab.encode(chars), warnings };
+}
+
+/**
+ * Warms the state on every prefix character but the last, one character per call as predict_ch8 does
+ * (for a bidirectional model a longer sequence would let the backward direction read the prefix).
+ */
+function warmUp(stepper: Stepper, ids: Int32Array): number {
+  for (let i = 0; i < ids.length - 1; i++) stepper.feed(ids[i] as number).dispose();
+  return ids[ids.length - 1] as number;
+}
+
+export function generateText(network: Network, vocab: Vocab, tokenizer: Tokenizer, options: GenerateOptions): GenerateResult {
+  const o = checkOptions(options);
+  const prefix = readPrefix(network, vocab, tokenizer, o.prefix);
+  const rng = Rng.fromSeed(o.seed ?? Math.floor(Math.random() * 2 ** 32), RngStream.sample);
+  const stepper = new Stepper(network);
+  const generated: number[] = [];
+  try {
+    let current = warmUp(stepper, prefix.ids);
+    for (let k = 0; k < o.length; k++) {
+      const t = stepper.feed(current);
+      const logits = t.dataSync(); // one sync per character: the next input depends on it
+      t.dispose();
+      current = o.strategy === 'greedy' ? argmax(logits) : sampleIndex(logits, o, rng);
+      generated.push(current);
+    }
+  } finally {
+    stepper.dispose();
+  }
+  const text = vocab.decode(generated);
+  return { text: prefix.text + text, generated: text, warnings: prefix.warnings };
+}
+
+/** The logits `[vocab]` for the character that follows `prefix`. */
+export function nextTokenLogits(network: Network, vocab: Vocab, tokenizer: Tokenizer, prefix: string): Float32Array {
+  const { ids } = readPrefix(network, vocab, tokenizer, prefix);
+  const stepper = new Stepper(network);
+  try {
+    const t = stepper.feed(warmUp(stepper, ids));
+    const out = t.dataSync() as Float32Array;
+    t.dispose();
+    return out;
+  } finally {
+    stepper.dispose();
+  }
+}

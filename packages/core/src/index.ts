@@ -1,0 +1,35 @@
+// @rnnlab/core: character-level recurrent language models (d2l v0.17 ch. 8–9) on TensorFlow.js.
+// Imports only @tensorflow/tfjs and runs on whichever backend the process has set up.
+export type { Arch, CellType, ModelConfig, RunConfig, TrainingConfig } from './config.ts';
+export { configDifferences, defaultRunConfig, validateRunConfig } from './config.ts';
+export { CheckpointError, ConfigError, DivergedError } from './errors.ts';
+
+export { preprocess, tokenize, type Tokenizer } from './data/preprocess.ts';
+export { UNK, Vocab } from './data/vocab.ts';
+export { buildCorpus, corpusStats, type Corpus } from './data/corpus.ts';
+export {
+  EpochBatches,
+  type IteratorRng,
+  evaluationBatches,
+  minTokensForOneBatch,
+  seqDataIterRandom,
+  seqDataIterSequential,
+  type Minibatch,
+  type Sampling,
+} from './data/iterators.ts';
+export { Rng, RngStream, type RngState } from './data/rng.ts';
+
+export { ARCHS, CELLS, buildNetworkSpec, networkParamSpecs, type NetworkSpec, type UnitSpec } from './model/build.ts';
+export { Network, type State } from './model/network.ts';
+
+export { TrainingRun, type ResumeOptions } from './train/run.ts';
+export { perplexity, type EpochReport } from './train/metrics.ts';
+export { clipByGlobalNorm, clipScale, globalNormSquared } from './train/clip.ts';
+
+export { LanguageModel } from './generate/language-model.ts';
+export { generateText, nextTokenLogits, type GenerateOptions, type GenerateResult } from './generate/generate.ts';
+export { argmax, filteredProbabilities, sampleIndex, type SamplingOptions } from './generate/sampling.ts';
+
+export { CHECKPOINT_VERSION, type CheckpointHeader } from './checkpoint/format.ts';
+export { readCheckpointHeader, type CheckpointSummary } from './checkpoint/model.ts';
+export { estimateMemoryBytes } from './memory.ts';

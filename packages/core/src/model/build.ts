@@ -1,0 +1,109 @@
+// The model builder: the ONE place that knows the architectures (rnn | gru | lstm | deep |
+// bidirectional) and the cells. Everything else — training, evaluation, sampling, checkpoints — works
+// on the NetworkSpec it returns and never branches on the architecture.
+import type { Arch, CellType, RunConfig } from '../config.ts';
+import type { Cell } from './cells/cell.ts';
+import { gruCell } from './cells/gru.ts';
+import { lstmCell } from './cells/lstm.ts';
+import { projectionSpecs } from './cells/projection.ts';
+import { rnnCell } from './cells/rnn.ts';
+import type { ParamSpec } from './params.ts';
+
+export const ARCHS: readonly Arch[] = ['rnn', 'gru', 'lstm', 'deep', 'bidirectional'];
+export const CELLS: readonly CellType[] = ['rnn', 'gru', 'lstm'];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each cell has its own prepared/record types
+export type AnyCell = Cell<any, any>;
+
+const CELL_IMPLS: Record<CellType, AnyCell> = { rnn: rnnCell, gru: gruCell, lstm: lstmCell };
+
+interface ArchDef {
+  /** rnn, gru and lstm ARE their cell; deep and bidirectional take `model.cell`. */
+  readonly fixedCell: CellType | null;
+  readonly numLayers: number;
+  readonly learningRate: number;
+  readonly directions: 1 | 2;
+}
+
+// d2l v0.17: each single-cell model is one layer; deep is a 2-layer LSTM trained at lr 2;
+// bidirectional is a 2-layer bidirectional LSTM.
+const ARCH_TABLE: Record<Arch, ArchDef> = {
+  rnn: { fixedCell: 'rnn', numLayers: 1, learningRate: 1, directions: 1 },
+  gru: { fixedCell: 'gru', numLayers: 1, learningRate: 1, directions: 1 },
+  lstm: { fixedCell: 'lstm', numLayers: 1, learningRate: 1, directions: 1 },
+  deep: { fixedCell: null, numLayers: 2, learningRate: 2, directions: 1 },
+  bidirectional: { fixedCell: null, numLayers: 2, learningRate: 1, directions: 2 },
+};
+
+export function archDefaults(arch: Arch): { cell: CellType; fixedCell: CellType | null; numLayers: number; learningRate: number } {
+  const def = ARCH_TABLE[arch];
+  return { cell: def.fixedCell ?? 'lstm', fixedCell: def.fixedCell, numLayers: def.numLayers, learningRate: def.learningRate };
+}
+
+/** One direction of one layer. */
+export interface UnitSpec {
+  readonly cell: AnyCell;
+  readonly layer: number;
+  readonly direction: number; // 0 reads the sequence forwards, 1 backwards
+  readonly input: number;
+  readonly hidden: number;
+  /** Parameter name prefix, e.g. `layers.0.fwd.`. */
+  readonly prefix: string;
+}
+
+export interface NetworkSpec {
+  readonly vocabSize: number;
+  readonly hidden: number;
+  readonly numLayers: number;
+  readonly directions: number;
+  /** Layer-directions in order: layer 0 direction 0, layer 0 direction 1, layer 1 direction 0, ... */
+  readonly units: readonly UnitSpec[];
+  /** Dropout on the outputs of every layer but the last (as nn.LSTM's `dropout`). */
+  readonly dropout: number;
+  /** Width of a layer's output: hidden × directions. */
+  readonly outputWidth: number;
+  /** Some direction reads the sequence backwards, so training saw the future (d2l 9.4's warning). */
+  readonly seesFuture: boolean;
+}
+
+export function buildNetworkSpec(config: RunConfig, vocabSize: number): NetworkSpec {
+  const def = ARCH_TABLE[config.arch];
+  const cellType = def.fixedCell ?? config.model.cell;
+  const cell = CELL_IMPLS[cellType];
+  const hidden = config.model.hiddenSize;
+  const units: UnitSpec[] = [];
+  for (let layer = 0; layer < config.model.numLayers; layer++) {
+    for (let direction = 0; direction < def.directions; direction++) {
+      units.push({
+        cell,
+        layer,
+        direction,
+        input: layer === 0 ? vocabSize : hidden * def.directions,
+        hidden,
+        prefix: `layers.${layer}.${direction === 0 ? 'fwd' : 'bwd'}.`,
+      });
+    }
+  }
+  return {
+    vocabSize,
+    hidden,
+    numLayers: config.model.numLayers,
+    directions: def.directions,
+    units,
+    dropout: config.model.dropout,
+    outputWidth: hidden * def.directions,
+    seesFuture: def.directions > 1,
+  };
+}
+
+/** Every parameter with its shape and init bound; the output layer is PyTorch's Linear(width → vocab). */
+export function networkParamSpecs(spec: NetworkSpec): ParamSpec[] {
+  const out: ParamSpec[] = [];
+  for (const u of spec.units) {
+    for (const proj of u.cell.projections) out.push(...projectionSpecs(u.prefix, proj, u.input, u.hidden));
+  }
+  const bound = 1 / Math.sqrt(spec.outputWidth);
+  out.push({ name: 'output.W', shape: [spec.outputWidth, spec.vocabSize], bound });
+  out.push({ name: 'output.b', shape: [spec.vocabSize], bound });
+  return out;
+}

@@ -1,0 +1,155 @@
+// The whole network: stacked (optionally bidirectional) recurrent layers over one-hot input, and a
+// linear output applied to every step as ONE matmul over `[steps·batch, width]`. Forward and backward
+// are written out by hand (see cells/), so a training step runs a few large ops instead of autograd's
+// many small ones — on wasm that is what throughput depends on.
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../data/rng.ts';
+import type { NetworkSpec } from './build.ts';
+import { networkParamSpecs } from './build.ts';
+import type { T2 } from './cells/cell.ts';
+import { at, colSum, matMulTA } from './ops.ts';
+import { ParamStore } from './params.ts';
+import { layerBackward, layerForward } from './recurrent.ts';
+
+/** Carried state: per unit (layer-direction, in spec order) the cell's state tensors, each `[batch, hidden]`. */
+export type State = T2[][];
+
+export interface PreparedNetwork {
+  readonly units: unknown[];
+  readonly wOut: T2; // [width, vocab]
+  readonly bOut: tf.Tensor1D; // [vocab]
+  readonly wOutT: T2 | null; // [vocab, width], training only
+}
+
+/** What backward needs from forward. */
+export interface Tape {
+  readonly batch: number;
+  readonly steps: number;
+  /** Top layer outputs of all steps, time-major `[steps·batch, width]`. */
+  readonly y: T2;
+  readonly records: unknown[][];
+  /** Dropout masks applied to each layer's output per step (null: none). */
+  readonly masks: (T2[] | null)[];
+}
+
+export interface ForwardResult {
+  /** Time-major `[steps·batch, vocab]`: row t·batch + b is step t of sequence b. */
+  readonly logits: T2;
+  readonly state: State;
+  readonly tape: Tape | null;
+}
+
+/** One-hot rows built in JS (tf.oneHot with float32 returns garbage on wasm 4.22): per step `[batch, vocab]`. */
+function oneHotSteps(x: Int32Array, batch: number, steps: number, vocab: number): T2[] {
+  const out: T2[] = [];
+  for (let t = 0; t < steps; t++) {
+    const v = new Float32Array(batch * vocab);
+    for (let b = 0; b < batch; b++) v[b * vocab + (x[b * steps + t] as number)] = 1;
+    out.push(tf.tensor2d(v, [batch, vocab]));
+  }
+  return out;
+}
+
+/** Inverted dropout mask: 0 with probability p, else 1/(1 − p); drawn from the run's RNG. */
+function dropoutMask(rows: number, cols: number, p: number, rng: Rng): T2 {
+  const v = new Float32Array(rows * cols);
+  const keep = 1 / (1 - p);
+  for (let i = 0; i < v.length; i++) v[i] = rng.float() < p ? 0 : keep;
+  return tf.tensor2d(v, [rows, cols]);
+}
+
+export class Network {
+  constructor(
+    readonly spec: NetworkSpec,
+    readonly params: ParamStore,
+  ) {}
+
+  static init(spec: NetworkSpec, rng: Rng): Network {
+    return new Network(spec, ParamStore.init(networkParamSpecs(spec), rng));
+  }
+
+  zeroState(batch: number): State {
+    return this.spec.units.map((u) => Array.from({ length: u.cell.stateSize }, () => tf.zeros([batch, u.hidden]) as T2));
+  }
+
+  /** Derived weights for one minibatch (training) or one generation (inference); dispose or tidy them. */
+  prepare(training: boolean): PreparedNetwork {
+    const wOut = this.params.get('output.W') as unknown as T2;
+    return {
+      units: this.spec.units.map((u) =>
+        u.cell.prepare((name) => this.params.get(u.prefix + name), u.input, u.hidden, { training, inputGrad: u.layer > 0 }),
+      ),
+      wOut: tf.clone(wOut),
+      bOut: tf.clone(this.params.get('output.b')) as tf.Tensor1D,
+      wOutT: training ? tf.transpose(wOut) : null,
+    };
+  }
+
+  /**
+   * `x` holds token ids row-major `[batch, steps]`. With `record`, keeps what backward needs; with a
+   * `dropout` RNG (training), applies dropout between layers.
+   */
+  forward(p: PreparedNetwork, x: Int32Array, batch: number, steps: number, state: State, opts: { record: boolean; dropout: Rng | null }): ForwardResult {
+    const { spec } = this;
+    let xs = oneHotSteps(x, batch, steps, spec.vocabSize);
+    const newState: State = new Array<T2[]>(spec.units.length);
+    const records: unknown[][] = new Array<unknown[]>(spec.units.length);
+    const masks: (T2[] | null)[] = [];
+    for (let layer = 0; layer < spec.numLayers; layer++) {
+      const outs: T2[][] = [];
+      for (let d = 0; d < spec.directions; d++) {
+        const u = layer * spec.directions + d;
+        const unit = at(spec.units, u);
+        const f = layerForward(unit.cell, p.units[u], xs, at(state, u), d === 1, opts.record);
+        newState[u] = f.state;
+        records[u] = f.records;
+        outs.push(f.hs);
+      }
+      let ys = outs.length === 1 ? at(outs, 0) : at(outs, 0).map((h, t) => tf.concat([h, ...outs.slice(1).map((o) => at(o, t))], 1));
+      let mask: T2[] | null = null;
+      if (opts.dropout && spec.dropout > 0 && layer < spec.numLayers - 1) {
+        const rng = opts.dropout;
+        mask = ys.map(() => dropoutMask(batch, spec.outputWidth, spec.dropout, rng));
+        ys = ys.map((y, t) => tf.mul(y, at(mask as T2[], t)));
+      }
+      masks.push(mask);
+      xs = ys;
+    }
+    const y = tf.concat(xs, 0); // [steps·batch, width]
+    const logits = tf.fused.matMul({ a: y, b: p.wOut, bias: p.bOut });
+    return { logits, state: newState, tape: opts.record ? { batch, steps, y, records, masks } : null };
+  }
+
+  /** Gradients of the loss w.r.t. every parameter, given `dlogits` (`[steps·batch, vocab]`). */
+  backward(p: PreparedNetwork, tape: Tape, dlogits: T2): Map<string, tf.Tensor> {
+    const { spec } = this;
+    if (!p.wOutT) throw new Error('backward needs weights prepared for training');
+    const grads = new Map<string, tf.Tensor>();
+    grads.set('output.W', matMulTA(tape.y, dlogits));
+    grads.set('output.b', colSum(dlogits));
+    // Per-step gradients w.r.t. the top layer's outputs: slice the small dlogits, not a big dY.
+    let dIn: T2[] | null = tf.split(dlogits, tape.steps, 0).map((g) => tf.matMul(g as T2, p.wOutT as T2));
+    for (let layer = spec.numLayers - 1; layer >= 0 && dIn; layer--) {
+      const mask = at(tape.masks, layer);
+      if (mask) dIn = dIn.map((g, t) => tf.mul(g, at(mask, t)));
+      let dxSum: T2[] | null = null;
+      for (let d = 0; d < spec.directions; d++) {
+        const u = layer * spec.directions + d;
+        const unit = at(spec.units, u);
+        const dhs: T2[] = spec.directions === 1 ? dIn : dIn.map((g) => tf.slice(g, [0, d * unit.hidden], [tape.batch, unit.hidden]));
+        const back = layerBackward(unit.cell, p.units[u], at(tape.records, u), dhs, d === 1, layer > 0);
+        for (const [name, g] of back.grads) grads.set(unit.prefix + name, g);
+        if (back.dxs) {
+          const dxs = back.dxs;
+          dxSum = dxSum ? dxSum.map((a, t) => tf.add(a, at(dxs, t))) : dxs;
+        }
+      }
+      dIn = dxSum;
+    }
+    return grads;
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}

@@ -1,0 +1,60 @@
+// Named parameters: an ordered map of tf.Variables. Names are stable (they key checkpoint tensors and
+// optimizer state); the variables themselves are unnamed in tfjs so several runs can live in one process.
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../data/rng.ts';
+
+export interface ParamSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** Initialised uniform in [-bound, bound], as PyTorch's nn.RNN/GRU/LSTM/Linear do. */
+  readonly bound: number;
+}
+
+export class ParamStore {
+  private constructor(private readonly vars: Map<string, tf.Variable>) {}
+
+  /** Fresh weights from `rng`, in the order of `specs` (drawn in JS, so identical on every backend). */
+  static init(specs: readonly ParamSpec[], rng: Rng): ParamStore {
+    const vars = new Map<string, tf.Variable>();
+    for (const spec of specs) {
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      const values = new Float32Array(size);
+      for (let i = 0; i < size; i++) values[i] = (2 * rng.float() - 1) * spec.bound;
+      vars.set(spec.name, tf.variable(tf.tensor(values, [...spec.shape], 'float32')));
+    }
+    return new ParamStore(vars);
+  }
+
+  /** Weights from stored values (a checkpoint); every spec must be present with its exact shape. */
+  static fromValues(specs: readonly ParamSpec[], values: (name: string, shape: readonly number[]) => Float32Array): ParamStore {
+    const vars = new Map<string, tf.Variable>();
+    for (const spec of specs) vars.set(spec.name, tf.variable(tf.tensor(values(spec.name, spec.shape), [...spec.shape], 'float32')));
+    return new ParamStore(vars);
+  }
+
+  get(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (!v) throw new Error(`no parameter named ${name}`);
+    return v;
+  }
+
+  names(): string[] {
+    return [...this.vars.keys()];
+  }
+
+  entries(): [string, tf.Variable][] {
+    return [...this.vars.entries()];
+  }
+
+  /** Total number of scalar parameters. */
+  count(): number {
+    let n = 0;
+    for (const v of this.vars.values()) n += v.size;
+    return n;
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}

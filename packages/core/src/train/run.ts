@@ -1,0 +1,350 @@
+// A training run: d2l's train_ch8 as an object that trains one epoch at a time, can stop at any
+// minibatch boundary, and checkpoints everything needed to continue exactly where it stopped.
+import * as tf from '@tensorflow/tfjs';
+import { decodeCheckpoint, encodeCheckpoint, type NamedTensorData } from '../checkpoint/codec.ts';
+import type { CheckpointHeader } from '../checkpoint/format.ts';
+import {
+  checkpointConfig,
+  checkpointVocab,
+  networkFromCheckpoint,
+  OPTIMIZER_PREFIX,
+  PARAM_PREFIX,
+  STATE_PREFIX,
+} from '../checkpoint/model.ts';
+import { configDifferences, validateRunConfig, type RunConfig } from '../config.ts';
+import { buildCorpus, type Corpus } from '../data/corpus.ts';
+import { EpochBatches, evaluationBatches, minTokensForOneBatch } from '../data/iterators.ts';
+import { Rng, RngStream, type RngState } from '../data/rng.ts';
+import type { Vocab } from '../data/vocab.ts';
+import { CheckpointError, ConfigError, DivergedError } from '../errors.ts';
+import { generateText } from '../generate/generate.ts';
+import { buildNetworkSpec } from '../model/build.ts';
+import { Network, type State } from '../model/network.ts';
+import { clipScale, globalNormSquared } from './clip.ts';
+import { crossEntropySum, crossEntropyWithGrad, oneHotLabels } from './loss.ts';
+import { emptyTotals, perplexity, type EpochReport, type EpochTotals } from './metrics.ts';
+import { createOptimizer, type Optimizer } from './optimizers.ts';
+
+/** An epoch in progress. */
+interface EpochProgress {
+  readonly batches: EpochBatches;
+  readonly rngAtStart: RngState;
+  next: number;
+  totals: EpochTotals;
+  /** Sequential sampling: the state carried (detached) from the previous minibatch; null before the first. */
+  state: State | null;
+}
+
+export interface ResumeOptions {
+  /**
+   * The config the caller expects (e.g. the job's). Every field must equal the checkpoint's except
+   * `training.epochs`, which may be raised to train longer.
+   */
+  config?: RunConfig;
+}
+
+const now = (): number => performance.now();
+
+// Let timers, I/O and lock renewals run between minibatches (a BullMQ worker must renew its lock).
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
+export class TrainingRun {
+  private completed: number;
+  private readonly reports: EpochReport[];
+  private progress: EpochProgress | null;
+  private running = false;
+  private disposed = false;
+
+  private constructor(
+    readonly config: RunConfig,
+    private readonly corpus: Corpus,
+    private readonly network: Network,
+    private readonly optimizer: Optimizer,
+    private readonly dataRng: Rng,
+    private readonly dropoutRng: Rng,
+    init: { epoch: number; reports: EpochReport[]; progress: EpochProgress | null },
+  ) {
+    this.completed = init.epoch;
+    this.reports = init.reports;
+    this.progress = init.progress;
+  }
+
+  /** A fresh run. Throws a ConfigError naming the field when the config or the corpus cannot work. */
+  static create(config: RunConfig, corpusText: string): TrainingRun {
+    const cfg = validateRunConfig(config);
+    const corpus = loadCorpus(cfg, corpusText);
+    const seed = cfg.training.seed;
+    const network = Network.init(buildNetworkSpec(cfg, corpus.vocab.size), Rng.fromSeed(seed, RngStream.init));
+    const optimizer = createOptimizer(cfg.training.optimizer, cfg.training.learningRate, network.params);
+    return new TrainingRun(cfg, corpus, network, optimizer, Rng.fromSeed(seed, RngStream.data), Rng.fromSeed(seed, RngStream.dropout), {
+      epoch: 0,
+      reports: [],
+      progress: null,
+    });
+  }
+
+  /**
+   * Continues from a checkpoint: same weights, optimizer state, RNGs, position inside the epoch and
+   * carried state, so the remaining epochs equal an uninterrupted run's (same backend). Refuses a
+   * checkpoint whose vocabulary or corpus differs from `corpusText`'s, or whose config differs from
+   * `options.config`, with a CheckpointError.
+   */
+  static resume(checkpoint: Uint8Array, corpusText: string, options: ResumeOptions = {}): TrainingRun {
+    const decoded = decodeCheckpoint(checkpoint);
+    const h = decoded.header;
+    const cfg = checkpointConfig(decoded);
+    if (options.config) {
+      const expected = validateRunConfig(options.config);
+      const diff = configDifferences(cfg, expected).filter((f) => f !== 'training.epochs');
+      if (diff.length > 0) throw new CheckpointError(`checkpoint config differs from the requested one in ${diff.join(', ')}`);
+      if (expected.training.epochs < h.epoch) {
+        throw new CheckpointError(`training.epochs ${expected.training.epochs} is below the checkpoint's ${h.epoch} completed epochs`);
+      }
+      cfg.training.epochs = expected.training.epochs;
+    }
+    const vocab = checkpointVocab(decoded);
+    const corpus = loadCorpus(cfg, corpusText);
+    if (!corpus.vocab.equals(vocab)) {
+      throw new CheckpointError(
+        `vocabulary mismatch: the checkpoint has ${vocab.size} tokens ${JSON.stringify(vocab.tokens.join(''))}, ` +
+          `this corpus gives ${corpus.vocab.size} ${JSON.stringify(corpus.vocab.tokens.join(''))}`,
+      );
+    }
+    if (corpus.fingerprint !== h.corpus.fingerprint || corpus.ids.length !== h.corpus.tokens) {
+      throw new CheckpointError(
+        `corpus mismatch: the checkpoint was trained on ${h.corpus.tokens} tokens (fingerprint ${h.corpus.fingerprint}), ` +
+          `this corpus gives ${corpus.ids.length} (fingerprint ${corpus.fingerprint})`,
+      );
+    }
+    const network = networkFromCheckpoint(decoded, cfg, vocab);
+    const optimizer = createOptimizer(h.optimizer.kind, cfg.training.learningRate, network.params, {
+      step: h.optimizer.step,
+      slot: (name, shape) => decoded.tensor(OPTIMIZER_PREFIX + name, shape),
+    });
+    let progress: EpochProgress | null = null;
+    if (h.position) {
+      const pos = h.position;
+      const t = cfg.training;
+      const batches = new EpochBatches(corpus.train, t.batchSize, t.numSteps, t.sampling, Rng.fromState(pos.rngAtEpochStart));
+      let state: State | null = null;
+      if (pos.hasState) {
+        state = network.spec.units.map((u, i) =>
+          Array.from({ length: u.cell.stateSize }, (_, k) => tf.tensor2d(decoded.tensor(`${STATE_PREFIX}${i}.${k}`, [t.batchSize, u.hidden]), [t.batchSize, u.hidden])),
+        );
+      }
+      progress = { batches, rngAtStart: pos.rngAtEpochStart, next: pos.minibatch, totals: { ...pos.totals }, state };
+    }
+    return new TrainingRun(cfg, corpus, network, optimizer, Rng.fromState(h.rng.data), Rng.fromState(h.rng.dropout), {
+      epoch: h.epoch,
+      reports: h.metrics.map((r) => ({ ...r })),
+      progress,
+    });
+  }
+
+  get vocab(): Vocab {
+    return this.corpus.vocab;
+  }
+
+  /** Completed epochs. */
+  get epoch(): number {
+    return this.completed;
+  }
+
+  get finished(): boolean {
+    return this.completed >= this.config.training.epochs;
+  }
+
+  /** True after an aborted epoch: the next runEpoch continues it from the minibatch where it stopped. */
+  get midEpoch(): boolean {
+    return this.progress !== null;
+  }
+
+  history(): EpochReport[] {
+    return this.reports.map((r) => ({ ...r }));
+  }
+
+  /**
+   * Trains one epoch (or the rest of an aborted one). Yields to the event loop between minibatches and
+   * returns null, keeping its place, when `signal` is aborted at a minibatch boundary.
+   * Throws DivergedError when the loss becomes NaN or infinite (before that update is applied).
+   */
+  async runEpoch(signal?: AbortSignal): Promise<EpochReport | null> {
+    this.assertUsable();
+    if (this.running) throw new Error('runEpoch is already running');
+    if (this.finished) throw new Error(`training is finished: ${this.completed} of ${this.config.training.epochs} epochs done`);
+    this.running = true;
+    try {
+      const t = this.config.training;
+      const progress = (this.progress ??= this.startEpoch());
+      while (progress.next < progress.batches.numBatches) {
+        await yieldToEventLoop();
+        if (signal?.aborted) return null;
+        const start = now();
+        this.trainMinibatch(progress);
+        progress.totals.trainMs += now() - start;
+      }
+      const evalStart = now();
+      const validationPerplexity = this.corpus.validation ? this.evaluate(this.corpus.validation) : null;
+      const { totals } = progress;
+      if (!Number.isFinite(perplexity(totals.lossSum, totals.tokens))) {
+        throw new DivergedError(this.completed + 1, null, totals.lossSum / totals.tokens, t.learningRate);
+      }
+      const report: EpochReport = {
+        epoch: this.completed + 1,
+        trainPerplexity: perplexity(totals.lossSum, totals.tokens),
+        validationPerplexity,
+        tokensPerSecond: totals.tokens / (totals.trainMs / 1000),
+        gradNorm: totals.gradNormSum / totals.minibatches,
+        learningRate: t.learningRate,
+        durationMs: totals.trainMs + (now() - evalStart),
+      };
+      tf.dispose(progress.state ?? []);
+      this.progress = null;
+      this.reports.push(report);
+      this.completed++;
+      return report;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Greedy continuation of `prefix` with the current weights (d2l's predict_ch8). */
+  sample(prefix: string, length: number): string {
+    this.assertUsable();
+    return generateText(this.network, this.corpus.vocab, this.config.tokenizer, { prefix, length }).text;
+  }
+
+  /** Perplexity of `ids` with fresh state, sequential windows, no dropout. */
+  private evaluate(ids: Int32Array): number {
+    const t = this.config.training;
+    const batches = evaluationBatches(ids, t.batchSize, t.numSteps);
+    const prepared = tf.tidy(() => this.network.prepare(false) as unknown as tf.TensorContainer);
+    let state: State | null = null;
+    let sum: tf.Tensor = tf.scalar(0);
+    let tokens = 0;
+    for (const mb of batches) {
+      const out = tf.tidy(() => {
+        const s = state ?? this.network.zeroState(mb.batchSize);
+        const f = this.network.forward(prepared as never, mb.x, mb.batchSize, mb.numSteps, s, { record: false, dropout: null });
+        const labels = oneHotLabels(mb.y, mb.batchSize, mb.numSteps, this.corpus.vocab.size);
+        return { sum: tf.add(sum, crossEntropySum(f.logits, labels)), state: f.state };
+      });
+      tf.dispose([sum, ...(state ?? []).flat()]);
+      sum = out.sum;
+      state = out.state;
+      tokens += mb.x.length;
+    }
+    const total = sum.dataSync()[0] as number; // one sync for the whole evaluation
+    tf.dispose([sum, prepared, ...(state ?? []).flat()]);
+    return perplexity(total, tokens);
+  }
+
+  private startEpoch(): EpochProgress {
+    const t = this.config.training;
+    const rngAtStart = this.dataRng.state();
+    const batches = new EpochBatches(this.corpus.train, t.batchSize, t.numSteps, t.sampling, this.dataRng);
+    return { batches, rngAtStart, next: 0, totals: emptyTotals(), state: null };
+  }
+
+  private trainMinibatch(progress: EpochProgress): void {
+    const t = this.config.training;
+    const k = progress.next;
+    const mb = progress.batches.batch(k);
+    const { batchSize: b, numSteps: steps } = mb;
+    // d2l: the random iterator starts every minibatch from zero state; the sequential one carries it.
+    const carried = t.sampling === 'sequential' ? progress.state : null;
+    const dropout = this.network.spec.dropout > 0 ? this.dropoutRng : null;
+    const out = tf.tidy(() => {
+      const state = carried ?? this.network.zeroState(b);
+      const prepared = this.network.prepare(true);
+      const f = this.network.forward(prepared, mb.x, b, steps, state, { record: true, dropout });
+      const { loss, dlogits } = crossEntropyWithGrad(f.logits, oneHotLabels(mb.y, b, steps, this.corpus.vocab.size));
+      const grads = this.network.backward(prepared, f.tape as NonNullable<typeof f.tape>, dlogits);
+      return {
+        stats: tf.stack([loss, globalNormSquared([...grads.values()])]),
+        grads: Object.fromEntries(grads),
+        state: f.state,
+      };
+    });
+    const [loss, normSq] = out.stats.dataSync() as Float32Array; // the one sync per minibatch
+    out.stats.dispose();
+    if (!Number.isFinite(loss) || !Number.isFinite(normSq)) {
+      tf.dispose([out.grads, out.state]);
+      throw new DivergedError(this.completed + 1, k, Number.isFinite(loss) ? (normSq as number) : (loss as number), t.learningRate);
+    }
+    const norm = Math.sqrt(normSq as number);
+    this.optimizer.apply(this.network.params, out.grads, clipScale(norm, t.gradClipNorm));
+    tf.dispose(out.grads);
+    if (t.sampling === 'sequential') {
+      tf.dispose(progress.state ?? []);
+      progress.state = out.state; // detached: it is a plain tensor, no gradient reaches the previous minibatch
+    } else {
+      tf.dispose(out.state);
+    }
+    const n = b * steps;
+    progress.totals.lossSum += (loss as number) * n;
+    progress.totals.tokens += n;
+    progress.totals.gradNormSum += norm;
+    progress.totals.minibatches += 1;
+    progress.next = k + 1;
+  }
+
+  /** The full state as one blob; callable between epochs or after an abort (not while an epoch runs). */
+  checkpoint(): Uint8Array {
+    this.assertUsable();
+    if (this.running) throw new Error('checkpoint() while runEpoch is running: abort it and await its result first');
+    const tensors: NamedTensorData[] = [];
+    const add = (name: string, t: tf.Tensor) => tensors.push({ name, shape: [...t.shape], data: t.dataSync() as Float32Array });
+    for (const [name, p] of this.network.params.entries()) add(PARAM_PREFIX + name, p);
+    for (const [name, s] of this.optimizer.slots()) add(OPTIMIZER_PREFIX + name, s);
+    const p = this.progress;
+    if (p?.state) p.state.forEach((unit, i) => unit.forEach((s, k) => add(`${STATE_PREFIX}${i}.${k}`, s)));
+    const header: Omit<CheckpointHeader, 'tensors' | 'format' | 'version'> = {
+      config: this.config,
+      vocab: this.corpus.vocab.toJSON(),
+      corpus: { tokens: this.corpus.ids.length, fingerprint: this.corpus.fingerprint },
+      epoch: this.completed,
+      position: p ? { minibatch: p.next, rngAtEpochStart: p.rngAtStart, totals: { ...p.totals }, hasState: p.state !== null } : null,
+      rng: { data: this.dataRng.state(), dropout: this.dropoutRng.state() },
+      optimizer: { kind: this.optimizer.kind, step: this.optimizer.step },
+      metrics: this.history(),
+      backend: tf.getBackend(),
+    };
+    return encodeCheckpoint(header, tensors);
+  }
+
+  /** Releases every tensor the run holds. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    tf.dispose(this.progress?.state ?? []);
+    this.progress = null;
+    this.optimizer.dispose();
+    this.network.dispose();
+  }
+
+  private assertUsable(): void {
+    if (this.disposed) throw new Error('this TrainingRun has been disposed');
+  }
+}
+
+function loadCorpus(cfg: RunConfig, text: string): Corpus {
+  const t = cfg.training;
+  const corpus = buildCorpus(text, cfg.tokenizer, t.maxTokens, t.validationFraction);
+  if (corpus.vocab.size < 3) {
+    throw new ConfigError('corpus', `has ${corpus.vocab.size - 1} distinct character(s) after ${cfg.tokenizer} preprocessing; a language model needs at least 2`);
+  }
+  const need = minTokensForOneBatch(t.batchSize, t.numSteps);
+  if (corpus.train.length < need) {
+    throw new ConfigError(
+      'training.batchSize',
+      `× numSteps needs at least ${need} training tokens for one minibatch (batch ${t.batchSize} × ${t.numSteps} steps), ` +
+        `but the corpus gives ${corpus.train.length} (maxTokens ${t.maxTokens}, validationFraction ${t.validationFraction})`,
+    );
+  }
+  if (corpus.validation && corpus.validation.length < 2) {
+    throw new ConfigError('training.validationFraction', `holds out ${corpus.validation.length} token(s); evaluation needs at least 2`);
+  }
+  return corpus;
+}

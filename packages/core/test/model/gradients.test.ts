@@ -1,0 +1,93 @@
+// The hand-written BPTT (cells/*.ts backStep + recurrent.ts + network.ts backward) against tf autograd
+// on a plain reference implementation, and against central finite differences.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/index.ts';
+import type { Network, State } from '../../src/index.ts';
+import { crossEntropyWithGrad, oneHotLabels } from '../../src/train/loss.ts';
+import { B, randomBatch, randomState, T, tinyNetwork, V, VARIANTS } from '../helpers/network.ts';
+import { referenceLogits } from '../helpers/reference.ts';
+import { useCpu } from '../helpers/setup.ts';
+
+beforeAll(useCpu);
+
+function handGradients(net: Network, x: Int32Array, y: Int32Array, state: State, dropout: Rng | null) {
+  return tf.tidy(() => {
+    const p = net.prepare(true);
+    const f = net.forward(p, x, B, T, state, { record: true, dropout });
+    const { loss, dlogits } = crossEntropyWithGrad(f.logits, oneHotLabels(y, B, T, V));
+    const grads = net.backward(p, f.tape!, dlogits);
+    return { loss, grads: Object.fromEntries(grads), masks: f.tape!.masks.map((m) => m ?? []) };
+  });
+}
+
+function referenceLoss(net: Network, x: Int32Array, y: Int32Array, state: State, masks: tf.Tensor[][] = []): tf.Scalar {
+  const labels = oneHotLabels(y, B, T, V);
+  const logits = referenceLogits(net, x, B, T, state, masks.map((m) => (m.length ? m : null)));
+  return tf.div(tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), labels))), B * T) as tf.Scalar;
+}
+
+const maxAbs = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
+
+describe('hand-written backprop through time', () => {
+  it.each(VARIANTS)('%s: loss and every gradient equal tf autograd on the plain reference', (_name, arch, cell) => {
+    const net = tinyNetwork(arch, cell);
+    const { x, y } = randomBatch();
+    const state = randomState(net);
+    const hand = handGradients(net, x, y, state, null);
+    const vars = net.params.entries();
+    const ref = tf.variableGrads(() => referenceLoss(net, x, y, state), vars.map(([, v]) => v));
+    expect(hand.loss.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0] as number, 5);
+    for (const [name, v] of vars) {
+      expect(hand.grads[name]?.shape, name).toEqual(v.shape);
+      expect(maxAbs(hand.grads[name]!, ref.grads[v.name]!), name).toBeLessThan(1e-6);
+    }
+    tf.dispose([hand, ref.grads, ref.value, state]);
+    net.dispose();
+  });
+
+  it.each([
+    ['deep lstm', 'deep', 'lstm'],
+    ['bidirectional gru', 'bidirectional', 'gru'],
+  ] as const)('%s with dropout between layers: equals autograd under the same masks', (_name, arch, cell) => {
+    const net = tinyNetwork(arch, cell, 0.5);
+    const { x, y } = randomBatch();
+    const state = randomState(net);
+    const hand = handGradients(net, x, y, state, Rng.fromSeed(9));
+    expect(hand.masks[0]?.length).toBe(T);
+    const vars = net.params.entries();
+    const ref = tf.variableGrads(() => referenceLoss(net, x, y, state, hand.masks), vars.map(([, v]) => v));
+    for (const [name, v] of vars) expect(maxAbs(hand.grads[name]!, ref.grads[v.name]!), name).toBeLessThan(1e-6);
+    tf.dispose([hand, ref.grads, ref.value, state]);
+    net.dispose();
+  });
+
+  it.each(VARIANTS.slice(0, 3).concat([VARIANTS[6]!]))('%s: gradients match central finite differences', (_name, arch, cell) => {
+    const net = tinyNetwork(arch, cell);
+    const { x, y } = randomBatch();
+    const state = randomState(net);
+    const hand = handGradients(net, x, y, state, null);
+    const lossAt = () => tf.tidy(() => referenceLoss(net, x, y, state).dataSync()[0] as number);
+    const rng = Rng.fromSeed(1);
+    const eps = 1e-2;
+    for (const [name, v] of net.params.entries()) {
+      const values = v.dataSync().slice();
+      const grad = hand.grads[name]!.dataSync();
+      for (let probe = 0; probe < 3; probe++) {
+        const i = rng.below(values.length);
+        const at = (delta: number) => {
+          const moved = values.slice();
+          moved[i] = (moved[i] as number) + delta;
+          v.assign(tf.tensor(moved, v.shape));
+          return lossAt();
+        };
+        const numeric = (at(eps) - at(-eps)) / (2 * eps);
+        v.assign(tf.tensor(values, v.shape));
+        // float32 losses: the difference quotient is good to ~1e-4 absolute here
+        expect(Math.abs(numeric - (grad[i] as number)), `${name}[${i}]`).toBeLessThan(2e-4 + 1e-2 * Math.abs(numeric));
+      }
+    }
+    tf.dispose([hand, state]);
+    net.dispose();
+  });
+});

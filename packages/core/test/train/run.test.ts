@@ -1,0 +1,131 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DivergedError, TrainingRun, type EpochReport, type RunConfig } from '../../src/index.ts';
+import { timeMachine, tinyConfig, useCpu } from '../helpers/setup.ts';
+
+beforeAll(useCpu);
+
+/** An AbortSignal stand-in that reads as aborted after `n` checks (runEpoch checks once per minibatch). */
+function abortAfter(n: number): AbortSignal {
+  let reads = 0;
+  return {
+    get aborted() {
+      return ++reads > n;
+    },
+  } as AbortSignal;
+}
+
+async function train(run: TrainingRun, epochs: number): Promise<EpochReport[]> {
+  const out: EpochReport[] = [];
+  for (let i = 0; i < epochs; i++) out.push((await run.runEpoch()) as EpochReport);
+  return out;
+}
+
+// What must be identical between an interrupted and an uninterrupted run (timings are not).
+const exact = (r: EpochReport) => ({ epoch: r.epoch, ppl: r.trainPerplexity, val: r.validationPerplexity, norm: r.gradNorm });
+
+const CONFIGS: [string, RunConfig][] = [
+  ['lstm, sgd, sequential, validation', tinyConfig('lstm', { training: { epochs: 4, validationFraction: 0.2 } })],
+  ['deep gru, adam, random, dropout', tinyConfig('deep', { model: { cell: 'gru', dropout: 0.3 }, training: { epochs: 4, optimizer: 'adam', learningRate: 0.01, sampling: 'random' } })],
+  ['bidirectional rnn, no clipping', tinyConfig('bidirectional', { model: { cell: 'rnn' }, training: { epochs: 4, gradClipNorm: null, learningRate: 0.5 } })],
+];
+
+describe('TrainingRun', () => {
+  it('reports d2l metrics every epoch and keeps tf.memory().numTensors flat', async () => {
+    const run = TrainingRun.create(tinyConfig('lstm', { training: { epochs: 3, validationFraction: 0.2 } }), timeMachine());
+    const first = (await run.runEpoch()) as EpochReport;
+    const tensors = tf.memory().numTensors;
+    const rest = await train(run, 2);
+    run.sample('time traveller', 10);
+    run.checkpoint();
+    expect(tf.memory().numTensors).toBe(tensors);
+    for (const r of [first, ...rest]) {
+      expect(r.trainPerplexity).toBeGreaterThan(1);
+      expect(r.trainPerplexity).toBeLessThan(30);
+      expect(r.validationPerplexity).toBeGreaterThan(1);
+      expect(r.tokensPerSecond).toBeGreaterThan(0);
+      expect(r.gradNorm).toBeGreaterThan(0);
+      expect(r.learningRate).toBe(1);
+      expect(r.durationMs).toBeGreaterThan(0);
+    }
+    expect(rest[1]!.trainPerplexity).toBeLessThan(first.trainPerplexity);
+    expect(run.finished).toBe(true);
+    expect(run.history().map((r) => r.epoch)).toEqual([1, 2, 3]);
+    await expect(run.runEpoch()).rejects.toThrow(/finished/);
+    run.dispose();
+    expect(tf.memory().numTensors).toBeLessThan(tensors);
+  });
+
+  it('is deterministic: the same seed gives the same perplexities', async () => {
+    const config = tinyConfig('gru', { training: { epochs: 2 } });
+    const a = TrainingRun.create(config, timeMachine());
+    const b = TrainingRun.create(config, timeMachine());
+    expect((await train(a, 2)).map(exact)).toEqual((await train(b, 2)).map(exact));
+    const c = TrainingRun.create({ ...config, training: { ...config.training, seed: 1 } }, timeMachine());
+    expect((await train(c, 1))[0]!.trainPerplexity).not.toBe(a.history()[0]!.trainPerplexity);
+    [a, b, c].forEach((r) => r.dispose());
+  });
+
+  it.each(CONFIGS)('%s: resuming from an epoch-boundary checkpoint continues exactly', async (_name, config) => {
+    const full = TrainingRun.create(config, timeMachine());
+    const expected = (await train(full, 4)).map(exact);
+    const first = TrainingRun.create(config, timeMachine());
+    await train(first, 2);
+    const blob = first.checkpoint();
+    first.dispose();
+    const resumed = TrainingRun.resume(blob, timeMachine());
+    expect(resumed.epoch).toBe(2);
+    expect(resumed.midEpoch).toBe(false);
+    await train(resumed, 2);
+    expect(resumed.history().map(exact)).toEqual(expected);
+    [full, resumed].forEach((r) => r.dispose());
+  });
+
+  it.each(CONFIGS)('%s: an abort mid-epoch, checkpointed and resumed, continues exactly', async (_name, config) => {
+    const full = TrainingRun.create(config, timeMachine());
+    const expected = (await train(full, 4)).map(exact);
+    const first = TrainingRun.create(config, timeMachine());
+    await train(first, 1);
+    expect(await first.runEpoch(abortAfter(3))).toBeNull(); // stops after 3 minibatches of epoch 2
+    expect(first.midEpoch).toBe(true);
+    expect(first.epoch).toBe(1);
+    const blob = first.checkpoint();
+    // The same object continues too.
+    await train(first, 3);
+    expect(first.history().map(exact)).toEqual(expected);
+    first.dispose();
+    const resumed = TrainingRun.resume(blob, timeMachine());
+    expect(resumed.midEpoch).toBe(true);
+    await train(resumed, 3);
+    expect(resumed.history().map(exact)).toEqual(expected);
+    [full, resumed].forEach((r) => r.dispose());
+  });
+
+  it('an already-aborted signal returns null before any minibatch', async () => {
+    const run = TrainingRun.create(tinyConfig('rnn'), timeMachine());
+    const ctl = new AbortController();
+    ctl.abort();
+    expect(await run.runEpoch(ctl.signal)).toBeNull();
+    expect(run.epoch).toBe(0);
+    expect(((await run.runEpoch()) as EpochReport).epoch).toBe(1);
+    run.dispose();
+  });
+
+  it.each([
+    ['an infinite loss', 1e38, /epoch 1 \(minibatch \d+\): the loss is (Infinity|NaN).*lower learning rate than 1e\+38/],
+    ['a perplexity that overflows', 1e6, /epoch 1: the mean loss is .* nats.*lower learning rate than 1000000/],
+  ])('raises DivergedError naming the epoch on %s', async (_name, learningRate, message) => {
+    const run = TrainingRun.create(tinyConfig('rnn', { training: { learningRate, gradClipNorm: null } }), timeMachine());
+    const error = await run.runEpoch().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(DivergedError);
+    expect((error as DivergedError).epoch).toBe(1);
+    expect((error as DivergedError).message).toMatch(message);
+    run.dispose();
+  });
+
+  it('refuses configs that cannot train, naming the field', () => {
+    expect(() => TrainingRun.create(tinyConfig('lstm', { training: { batchSize: 64, numSteps: 35 } }), timeMachine())).toThrow(/training.batchSize.*2276 training tokens/);
+    expect(() => TrainingRun.create({ ...tinyConfig('lstm'), model: { ...tinyConfig('lstm').model, cell: 'gru' } }, timeMachine())).toThrow(/model.cell must be lstm/);
+    expect(() => TrainingRun.create({ ...tinyConfig('lstm'), extra: 1 } as RunConfig, timeMachine())).toThrow(/config.extra is not a known field/);
+  });
+});

@@ -1,0 +1,174 @@
+// The submit form: architecture, dataset and hyperparameters prefilled with d2l's defaults (API.md).
+// The server validates; its message names the field (`body/training/epochs must be <= 100000`) and
+// the message is shown next to that field.
+import type { View } from '../context.ts';
+import { fill, h, setText } from '../dom.ts';
+import { clearErrors, field, input, numberValue, select, showRequestError } from '../form.ts';
+import { rate } from '../format.ts';
+import { ARCHS, CELLS, type Arch, type JobRequest } from '../types.ts';
+
+type Kind = 'int' | 'float' | 'text' | 'choice';
+type Value = string | number | null;
+
+interface Spec {
+  path: string;
+  label: string;
+  kind: Kind;
+  /** d2l's default, which may depend on the architecture (API.md). */
+  value: Value | ((arch: Arch) => Value);
+  choices?: readonly string[];
+  /** An empty box sends null (e.g. no gradient clipping) instead of leaving the field out. */
+  nullable?: boolean;
+  hint?: string;
+}
+
+const stacked = (arch: Arch) => arch === 'deep' || arch === 'bidirectional';
+
+const BASICS: Spec[] = [
+  { path: 'name', label: 'Name', kind: 'text', value: '', hint: 'Optional, up to 100 characters' },
+  { path: 'arch', label: 'Architecture', kind: 'choice', value: 'lstm', choices: ARCHS },
+  { path: 'dataset', label: 'Dataset', kind: 'choice', value: 'timemachine', choices: ['timemachine'] },
+];
+const MODEL: Spec[] = [
+  { path: 'model.hiddenSize', label: 'Hidden size', kind: 'int', value: 256 },
+  { path: 'model.numLayers', label: 'Layers', kind: 'int', value: (a) => (stacked(a) ? 2 : 1) },
+  { path: 'model.cell', label: 'Cell', kind: 'choice', value: 'lstm', choices: CELLS, hint: 'For deep and bidirectional' },
+  { path: 'model.dropout', label: 'Dropout', kind: 'float', value: 0 },
+];
+const TRAINING: Spec[] = [
+  { path: 'training.epochs', label: 'Epochs', kind: 'int', value: 500 },
+  { path: 'training.batchSize', label: 'Batch size', kind: 'int', value: 32 },
+  { path: 'training.numSteps', label: 'Steps (sequence length)', kind: 'int', value: 35 },
+  { path: 'training.learningRate', label: 'Learning rate', kind: 'float', value: (a) => (a === 'deep' ? 2 : 1) },
+  { path: 'training.optimizer', label: 'Optimizer', kind: 'choice', value: 'sgd', choices: ['sgd', 'adam'] },
+];
+const ADVANCED: Spec[] = [
+  { path: 'training.gradClipNorm', label: 'Gradient clip norm', kind: 'float', value: 1, nullable: true, hint: 'Empty: no clipping' },
+  { path: 'training.sampling', label: 'Sampling', kind: 'choice', value: 'sequential', choices: ['sequential', 'random'] },
+  { path: 'training.maxTokens', label: 'Max tokens', kind: 'int', value: 10000, nullable: true, hint: 'Empty: the whole corpus' },
+  { path: 'training.validationFraction', label: 'Validation fraction', kind: 'float', value: 0, hint: '0 to 0.5' },
+  { path: 'training.seed', label: 'Seed', kind: 'int', value: 0 },
+  { path: 'training.checkpointEvery', label: 'Checkpoint every (epochs)', kind: 'int', value: 10 },
+  { path: 'training.samplePrefix', label: 'Sample prefix', kind: 'text', value: 'time traveller' },
+  { path: 'training.sampleEvery', label: 'Sample every (epochs)', kind: 'int', value: 10 },
+  { path: 'priority', label: 'Priority', kind: 'int', value: 5, hint: '1 runs first, 10 last' },
+];
+const SPECS = [...BASICS, ...MODEL, ...TRAINING, ...ADVANCED];
+
+export const mountSubmit: View = (ctx, root) => {
+  document.title = 'New job · rnnlab';
+  const controls = new Map<string, HTMLInputElement | HTMLSelectElement>();
+  const touched = new Set<string>();
+  let idempotencyKey: string | null = null;
+
+  const fieldFor = (spec: Spec): HTMLElement => {
+    const initial = typeof spec.value === 'function' ? spec.value('lstm') : spec.value;
+    const control =
+      spec.kind === 'choice'
+        ? select(spec.choices ?? [], String(initial))
+        : spec.kind === 'text'
+          ? input('text', initial)
+          : input('number', initial, { step: spec.kind === 'int' ? 1 : 'any' });
+    controls.set(spec.path, control);
+    control.addEventListener('input', () => {
+      touched.add(spec.path);
+      idempotencyKey = null; // a changed form is a different request
+    });
+    return field(spec.label, control, { path: spec.path, hint: spec.hint });
+  };
+
+  const button = h('button', { type: 'submit', class: 'button primary' }, 'Submit job');
+  const general = h('div', { class: 'form-error', role: 'alert', 'data-testid': 'form-error' });
+  const form = h(
+    'form',
+    { class: 'submit-form', novalidate: true, 'data-testid': 'submit-form' },
+    h('fieldset', {}, h('legend', {}, 'Run'), h('div', { class: 'grid' }, ...BASICS.map(fieldFor))),
+    h('fieldset', {}, h('legend', {}, 'Model'), h('div', { class: 'grid' }, ...MODEL.map(fieldFor))),
+    h('fieldset', {}, h('legend', {}, 'Training'), h('div', { class: 'grid' }, ...TRAINING.map(fieldFor))),
+    h('details', {}, h('summary', {}, 'Advanced'), h('div', { class: 'grid' }, ...ADVANCED.map(fieldFor))),
+    h('div', { class: 'form-actions' }, button, general),
+  );
+  fill(root, h('section', { class: 'card form-card' }, h('div', { class: 'toolbar' }, h('h1', {}, 'New training job')), h('p', { class: 'muted' }, 'Defaults follow d2l’s setup (chapters 8–9).'), form));
+
+  const archControl = controls.get('arch') as HTMLSelectElement;
+  const datasetControl = controls.get('dataset') as HTMLSelectElement;
+  const syncArch = () => {
+    const arch = archControl.value as Arch;
+    // Defaults that depend on the architecture follow it until the user edits them.
+    for (const spec of SPECS) {
+      const control = controls.get(spec.path);
+      if (control && typeof spec.value === 'function' && !touched.has(spec.path)) control.value = String(spec.value(arch));
+    }
+    const cell = controls.get('model.cell');
+    if (cell) cell.disabled = !stacked(arch);
+  };
+  archControl.addEventListener('change', syncArch);
+  syncArch();
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    setText(general, '');
+    const body = readBody(form, controls);
+    if (!body) return setText(general, 'Please fix the highlighted field.');
+    idempotencyKey ??= uuid();
+    button.disabled = true;
+    setText(button, 'Submitting…');
+    try {
+      const job = await ctx.api.submit(body, idempotencyKey);
+      ctx.jobs.set(job.id, job);
+      ctx.navigate(`#/jobs/${encodeURIComponent(job.id)}`);
+    } catch (error) {
+      showRequestError(form, general, error);
+      button.disabled = false;
+      setText(button, 'Submit job');
+    }
+  });
+
+  // Datasets: one request, through the poller so its interval holds across view changes.
+  ctx.poller.add('datasets', async (signal) => {
+    const { items } = await ctx.api.datasets(signal);
+    const current = datasetControl.value;
+    fill(datasetControl, ...items.map((d) => h('option', { value: d.id || d.name }, d.chars ? `${d.name} · ${rate(d.chars)} chars` : d.name)));
+    if (items.some((d) => (d.id || d.name) === current)) datasetControl.value = current;
+    return 'stop';
+  });
+
+  return () => ctx.poller.remove('datasets');
+};
+
+function readBody(form: HTMLElement, controls: Map<string, HTMLInputElement | HTMLSelectElement>): JobRequest | null {
+  const body: Record<string, unknown> = {};
+  let ok = true;
+  for (const spec of SPECS) {
+    const control = controls.get(spec.path);
+    if (!control || control.disabled) continue;
+    let value: unknown;
+    if (spec.kind === 'int' || spec.kind === 'float') {
+      value = numberValue(form, control as HTMLInputElement, spec.path, spec.nullable ? null : undefined);
+      if (value instanceof Error) ok = false;
+    } else {
+      value = control.value.trim() === '' ? undefined : control.value;
+    }
+    if (value !== undefined && !(value instanceof Error)) setPath(body, spec.path, value);
+  }
+  return ok ? (body as unknown as JobRequest) : null;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  const last = parts.pop() as string;
+  let node = target;
+  for (const part of parts) {
+    node[part] ??= {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[last] = value;
+}
+
+/** crypto.randomUUID needs a secure context; the API may be served over plain http on a LAN. */
+function uuid(): string {
+  if (typeof crypto.randomUUID === 'function' && window.isSecureContext) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -20,18 +20,25 @@ import { opsRoutes } from './routes/ops.ts';
 import type { App, Services } from './types.ts';
 import { installValidators } from './validation.ts';
 
+/** Credentials never reach a log line. */
+export const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'];
+
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
 export interface BuildOptions {
-  logger?: FastifyServerOptions['logger'] | false;
+  /** A pino logger to use (the process's own); without it the app makes one from LOG_LEVEL. */
+  logger?: FastifyBaseLogger;
   dashboardDir?: string;
 }
 
 /** Builds the Fastify app over ready services; tests call this and use `inject`. */
 export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<App> {
   const { env } = s.config;
+  const logging: Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> = opts.logger
+    ? { loggerInstance: opts.logger }
+    : { logger: { level: env.LOG_LEVEL, redact: { paths: REDACT, censor: '[redacted]' } } };
   const app = Fastify({
-    logger: opts.logger ?? { level: env.LOG_LEVEL, redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' } },
+    ...logging,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // JSON bodies other than dataset uploads are small; uploads set their own limit.
@@ -42,6 +49,13 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
 
   installValidators(app);
   installErrorHandler(app);
+
+  // Every route as registered, so a test can walk them all (and a new route can't skip auth).
+  const routeTable: Array<{ method: string; url: string }> = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routeTable.push({ method, url: r.url });
+  });
 
   // Every log line of a job's routes carries its id.
   app.addHook('preHandler', async (req) => {

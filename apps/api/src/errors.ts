@@ -23,6 +23,7 @@ interface AjvError {
   keyword: string;
   params: Record<string, unknown>;
   message?: string;
+  parentSchema?: { errorMessage?: string };
 }
 
 /**
@@ -34,6 +35,7 @@ export function formatSchemaErrors(errors: AjvError[], dataVar: string): Error {
   if (!first) return new Error(`${dataVar} is invalid`);
   const path = `${dataVar}${first.instancePath}`;
   const union = errors.find((e) => e.keyword === 'anyOf' && e.instancePath === first.instancePath);
+  if (union?.parentSchema?.errorMessage) return new Error(`${path} ${union.parentSchema.errorMessage}`);
   if (union) {
     const allowed = errors.filter((e) => e.instancePath === first.instancePath && e.keyword === 'const').map((e) => String(e.params.allowedValue));
     const nullable = errors.some((e) => e.instancePath === first.instancePath && e.keyword === 'type' && e.params.type === 'null');

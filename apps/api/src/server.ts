@@ -1,11 +1,11 @@
 // The API process: reads the config once, connects, serves, and shuts down cleanly.
 import pino from 'pino';
 import { loadConfig } from '@rnnlab/config';
-import { buildApp } from './app.ts';
+import { REDACT, buildApp } from './app.ts';
 import { createServices } from './services/index.ts';
 
 const config = loadConfig();
-const log = pino({ level: config.env.LOG_LEVEL, redact: ['req.headers.authorization'] });
+const log = pino({ level: config.env.LOG_LEVEL, redact: { paths: REDACT, censor: '[redacted]' } });
 
 if (config.apiKeys.length === 0) {
   if (config.isProduction) {

@@ -21,3 +21,9 @@ export interface Services {
   generation: GenerationPool;
   dbReady: () => Promise<boolean>;
 }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: ReadonlyArray<{ method: string; url: string }>;
+  }
+}

@@ -82,7 +82,7 @@ describe('POST /v1/jobs', () => {
     const mono = await post('/v1/datasets', { name: 'mono', text: 'aaaa '.repeat(200) });
     const one = await post('/v1/jobs', tinyJob({ dataset: mono.json().id, tokenizer: 'raw' }));
     expect(one.statusCode).toBe(201); // 'a' and ' ' are two characters
-    const huge = await post('/v1/jobs', { arch: 'deep', model: { hiddenSize: 4096, numLayers: 8 }, training: { batchSize: 4096, numSteps: 1000 } });
+    const huge = await post('/v1/jobs', { arch: 'deep', model: { hiddenSize: 4096, numLayers: 8 }, training: { maxTokens: null } });
     expect(huge.statusCode).toBe(400);
     expect(huge.json().message).toMatch(/^body\/model: estimated training memory \d+ MiB exceeds the worker budget of 4096 MiB/);
   });

@@ -10,6 +10,11 @@ export interface ParamSpec {
   readonly bound: number;
 }
 
+/** A variable holding `values`; tidy disposes the initial tensor (the variable keeps its own reference). */
+export function variableOf(values: Float32Array, shape: readonly number[], trainable = true): tf.Variable {
+  return tf.tidy(() => tf.variable(tf.tensor(values, [...shape], 'float32'), trainable));
+}
+
 export class ParamStore {
   private constructor(private readonly vars: Map<string, tf.Variable>) {}
 
@@ -20,7 +25,7 @@ export class ParamStore {
       const size = spec.shape.reduce((a, b) => a * b, 1);
       const values = new Float32Array(size);
       for (let i = 0; i < size; i++) values[i] = (2 * rng.float() - 1) * spec.bound;
-      vars.set(spec.name, tf.variable(tf.tensor(values, [...spec.shape], 'float32')));
+      vars.set(spec.name, variableOf(values, spec.shape));
     }
     return new ParamStore(vars);
   }
@@ -28,7 +33,7 @@ export class ParamStore {
   /** Weights from stored values (a checkpoint); every spec must be present with its exact shape. */
   static fromValues(specs: readonly ParamSpec[], values: (name: string, shape: readonly number[]) => Float32Array): ParamStore {
     const vars = new Map<string, tf.Variable>();
-    for (const spec of specs) vars.set(spec.name, tf.variable(tf.tensor(values(spec.name, spec.shape), [...spec.shape], 'float32')));
+    for (const spec of specs) vars.set(spec.name, variableOf(values(spec.name, spec.shape), spec.shape));
     return new ParamStore(vars);
   }
 

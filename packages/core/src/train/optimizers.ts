@@ -1,7 +1,7 @@
 // SGD and Adam over named parameters, with their state exposed by name so a checkpoint can store it and
 // a resumed run continues with exactly the same moments and step count.
 import * as tf from '@tensorflow/tfjs';
-import type { ParamStore } from '../model/params.ts';
+import { variableOf, type ParamStore } from '../model/params.ts';
 
 export type OptimizerKind = 'sgd' | 'adam';
 
@@ -58,7 +58,7 @@ class Adam implements Optimizer {
   ) {
     for (const [name, p] of params.entries()) {
       const init = (slot: string) =>
-        tf.variable(restore ? tf.tensor(restore(`adam.${slot}.${name}`, p.shape), p.shape, 'float32') : tf.zerosLike(p), false);
+        restore ? variableOf(restore(`adam.${slot}.${name}`, p.shape), p.shape, false) : tf.tidy(() => tf.variable(tf.zerosLike(p), false));
       this.m.set(name, init('m'));
       this.v.set(name, init('v'));
     }

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, defaultRunConfig, estimateMemoryBytes, validateRunConfig, type Arch } from '../src/index.ts';
+
+describe('run configuration', () => {
+  it("defaults to d2l's setup for each architecture", () => {
+    expect(defaultRunConfig('lstm')).toEqual({
+      arch: 'lstm',
+      tokenizer: 'd2l',
+      model: { hiddenSize: 256, numLayers: 1, cell: 'lstm', dropout: 0 },
+      training: {
+        epochs: 500, batchSize: 32, numSteps: 35, learningRate: 1, optimizer: 'sgd', gradClipNorm: 1, sampling: 'sequential',
+        maxTokens: 10_000, validationFraction: 0, seed: 0, checkpointEvery: 10, samplePrefix: 'time traveller', sampleEvery: 10,
+      },
+    });
+    const pick = (arch: Arch) => {
+      const c = defaultRunConfig(arch);
+      return [c.model.cell, c.model.numLayers, c.training.learningRate];
+    };
+    expect(pick('rnn')).toEqual(['rnn', 1, 1]);
+    expect(pick('gru')).toEqual(['gru', 1, 1]);
+    expect(pick('deep')).toEqual(['lstm', 2, 2]);
+    expect(pick('bidirectional')).toEqual(['lstm', 2, 1]);
+  });
+
+  it('names the offending field', () => {
+    const c = defaultRunConfig('gru');
+    const bad = (patch: (c: ReturnType<typeof defaultRunConfig>) => void) => {
+      const copy = structuredClone(c);
+      patch(copy);
+      return () => validateRunConfig(copy);
+    };
+    expect(bad((x) => (x.training.batchSize = 0))).toThrow(/training.batchSize must be an integer/);
+    expect(bad((x) => (x.training.learningRate = -1))).toThrow(/training.learningRate must be a number > 0/);
+    expect(bad((x) => (x.training.gradClipNorm = 0))).toThrow(/training.gradClipNorm .* or null/);
+    expect(bad((x) => (x.model.dropout = 1))).toThrow(/model.dropout/);
+    expect(bad((x) => ((x.model as unknown as Record<string, unknown>).units = 3))).toThrow(/model.units is not a known field/);
+    expect(bad((x) => ((x.training as unknown as Record<string, unknown>).epochs = '5'))).toThrow(ConfigError);
+    expect(bad((x) => (x.model.cell = 'lstm'))).toThrow(/model.cell must be gru when arch is gru/);
+    expect(validateRunConfig(c)).toEqual(c);
+  });
+
+  it('estimates more memory for bigger models and for Adam', () => {
+    const lstm = defaultRunConfig('lstm');
+    const base = estimateMemoryBytes(lstm, 28);
+    expect(base).toBeGreaterThan(5e6);
+    expect(base).toBeLessThan(200e6);
+    expect(estimateMemoryBytes({ ...lstm, model: { ...lstm.model, hiddenSize: 1024 } }, 28)).toBeGreaterThan(base * 4);
+    expect(estimateMemoryBytes({ ...lstm, training: { ...lstm.training, optimizer: 'adam' } }, 28)).toBeGreaterThan(base);
+    expect(estimateMemoryBytes(defaultRunConfig('bidirectional'), 28)).toBeGreaterThan(base * 3);
+  });
+});

@@ -27,10 +27,11 @@ export class ApiError extends Error {
 /**
  * Fastify's validation messages start with the JSON path of the offending value:
  * `body/training/epochs must be <= 100000`, `body must have required property 'arch'`,
- * `body/model must NOT have additional properties`. Some setups print dots instead of slashes.
+ * `body/model must NOT have additional properties`. Some setups print dots instead of slashes;
+ * the API's own checks put a colon after the path (`body/dataset: timemachine gives 90 tokens…`).
  */
 export function fieldOf(message: string): string | null {
-  const match = /^body((?:[/.][\w-]+)*) /.exec(message);
+  const match = /^body((?:[/.][\w-]+)*):? /.exec(message);
   if (!match) return null;
   const path = (match[1] ?? '').split(/[/.]/).filter((part) => part !== '');
   const required = /must have required property '([\w-]+)'/.exec(message);

@@ -8,8 +8,11 @@
 //   3. E2E_BASE_URL=http://127.0.0.1:3000 [E2E_API_KEY=<a key from API_KEYS>] \
 //        npx vitest run apps/dashboard/test/e2e.test.ts
 // With E2E_BASE_URL set the test neither builds nor starts the fake, and relies on nothing seeded:
-// it submits its own tiny job and creates its own long job to cancel. Checks that need the fake's
-// seeded data (the stale worker) are skipped, and the screenshots are not copied to docs/.
+// it uploads its own small corpus (no download of a built-in dataset needed), submits its own tiny
+// job through the form and creates its own long job to cancel. Checks that need the fake's
+// seeded data (the stale worker) are skipped.
+// Screenshots go to apps/dashboard/test-results/ (ignored by git). E2E_UPDATE_DOCS=1 (fake API only)
+// also copies the jobs list and the job page to docs/dashboard-{jobs,job}.png for the README.
 // CHROMIUM_PATH overrides /usr/bin/chromium; without a browser there the suite is skipped.
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -28,7 +31,7 @@ const REAL = process.env.E2E_BASE_URL;
 const FAKE_KEY = 'e2e-secret-key';
 const POLL_MS = 500;
 const TINY_EPOCHS = Number(process.env.E2E_TINY_EPOCHS ?? 12);
-const LONG = REAL ? 180_000 : 30_000; // how long a job may take to reach a state
+const LONG = Number(process.env.E2E_JOB_TIMEOUT_MS ?? (REAL ? 180_000 : 30_000)); // how long a job may take to reach a state
 // A request's start is stamped by the browser; allow for its scheduling jitter, not for a double poll.
 const JITTER_MS = 50;
 
@@ -49,6 +52,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
   const problems: string[] = [];
   let tinyId = '';
   let longId = '';
+  let datasetId = '';
 
   /** A call to the API from the test itself (not counted: it is not the page's). */
   async function apiCall<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -73,6 +77,9 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
       base = fake.url;
       apiKey = FAKE_KEY;
     }
+    // A small corpus of our own: the test needs no built-in dataset (and so no download).
+    const text = 'The Time Traveller (for so it will be convenient to speak of him) was expounding a recondite matter to us. '.repeat(60);
+    datasetId = (await apiCall<{ id: string }>('POST', '/v1/datasets', { name: 'e2e corpus', text })).id;
     profile = await mkdtemp(join(tmpdir(), 'rnnlab-e2e-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -141,6 +148,8 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     const set = (path: string, value: string) => page.locator(`.field[data-field="${path}"] input`).fill(value);
     await set('name', 'e2e tiny');
     await page.locator('.field[data-field="arch"] select').selectOption('gru');
+    await page.locator(`.field[data-field="dataset"] option[value="${datasetId}"]`).waitFor({ state: 'attached' });
+    await page.locator('.field[data-field="dataset"] select').selectOption(datasetId);
     await set('model.hiddenSize', '32');
     await set('training.epochs', String(TINY_EPOCHS));
     await set('training.batchSize', '8');
@@ -197,7 +206,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
   });
 
   it('cancels another running job from its page', async () => {
-    const job = await apiCall<{ id: string }>('POST', '/v1/jobs', { arch: 'rnn', name: 'e2e long run', model: { hiddenSize: 16 }, training: { epochs: 100000, maxTokens: 2000, batchSize: 8, numSteps: 16 } });
+    const job = await apiCall<{ id: string }>('POST', '/v1/jobs', { arch: 'rnn', name: 'e2e long run', dataset: datasetId, model: { hiddenSize: 16 }, training: { epochs: 100000, maxTokens: 2000, batchSize: 8, numSteps: 16 } });
     longId = job.id;
     await page.evaluate((id) => (location.hash = `#/jobs/${encodeURIComponent(id)}`), longId);
     const badge = page.locator('.job-header .badge');
@@ -274,7 +283,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     await writeFile(join(RESULTS, 'requests.json'), JSON.stringify({ pollMs: POLL_MS, byKind: report }, null, 2));
     expect(tooClose).toEqual([]);
     expect(problems).toEqual([]);
-    if (!REAL) {
+    if (!REAL && process.env.E2E_UPDATE_DOCS === '1') {
       await mkdir(join(REPO, 'docs'), { recursive: true });
       await copyFile(join(RESULTS, 'jobs.png'), join(REPO, 'docs', 'dashboard-jobs.png'));
       await copyFile(join(RESULTS, 'job.png'), join(REPO, 'docs', 'dashboard-job.png'));

@@ -153,11 +153,11 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
 
   function createRun(req: ReturnType<typeof validateJobRequest>, createdAt = iso()): Run {
     const stacked = req.arch === 'deep' || req.arch === 'bidirectional';
-    const model: ModelConfig = { ...MODEL_DEFAULTS, numLayers: stacked ? 2 : 1, ...req.model };
+    const model: ModelConfig = { ...MODEL_DEFAULTS, numLayers: stacked ? 2 : 1, cell: stacked ? 'lstm' : (req.arch as ModelConfig['cell']), ...req.model };
     const training: TrainingConfig = { ...TRAINING_DEFAULTS, learningRate: req.arch === 'deep' ? 2 : 1, ...req.training };
     const job: Job = {
       id: newId(), name: req.name ?? null, status: 'queued', arch: req.arch, dataset: req.dataset ?? 'timemachine',
-      config: { model, training, priority: req.priority ?? 5 },
+      config: { arch: req.arch, tokenizer: 'd2l', model, training },
       progress: { epoch: 0, epochs: training.epochs },
       metrics: { trainPerplexity: null, bestTrainPerplexity: null, validationPerplexity: null, tokensPerSecond: null },
       backend: null, device: null, attempts: 0, cancelRequested: false, error: null,
@@ -242,6 +242,10 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     seedRun({ arch: 'bidirectional', name: 'bidirectional probe', priority: 8 }, 3 * 60_000, 0, 'queued');
   }
 
+  const datasets: { id: string; name: string; builtin: boolean; chars: number | null; sha256: string | null; createdAt: string | null }[] = [
+    { id: 'timemachine', name: 'The Time Machine (H. G. Wells), d2l', builtin: true, chars: 173_428, sha256: null, createdAt: null },
+  ];
+
   const workers = () => {
     const busy = [...runs.values()].find((r) => r.job.status === 'running');
     return [
@@ -298,9 +302,13 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
         return [200, { text: req.prefix + generated, generated, checkpointEpoch: run.checkpoints.at(-1)?.epoch ?? 0, warnings }];
       }
     }
-    if (resource === 'datasets' && method === 'GET') {
-      return [200, { items: [{ id: 'timemachine', name: 'timemachine', chars: 173_428 }, { id: 'ds_shakespeare', name: 'tiny-shakespeare', chars: 1_115_394 }], nextCursor: null }];
+    if (resource === 'datasets' && !id && method === 'POST') {
+      const req = checkObject('', body, { name: { type: 'string', minLength: 1, maxLength: 100 }, text: { type: 'string', minLength: 1 } }) as { name: string; text: string };
+      const dataset = { id: `ds_${datasets.length}`, name: req.name, builtin: false, chars: req.text.length, sha256: null, createdAt: iso() };
+      datasets.push(dataset);
+      return [201, dataset];
     }
+    if (resource === 'datasets' && method === 'GET') return [200, { items: datasets, nextCursor: null }];
     if (resource === 'ops' && id === 'summary') {
       const jobs: Record<JobStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
       for (const r of runs.values()) jobs[r.job.status] += 1;

@@ -15,6 +15,7 @@ describe('fieldOf', () => {
     ["body must have required property 'arch'", 'arch'],
     ["body/training must have required property 'epochs'", 'training.epochs'],
     ['body/model must NOT have additional properties', 'model'],
+    ['body/dataset: timemachine gives 90 training tokens; one minibatch needs 1120', 'dataset'],
     ['body must be object', null],
     ['job abc has no checkpoint yet', null],
   ])('%s → %s', (message, field) => {

@@ -52,6 +52,8 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
   const config: unknown = row.config;
   if (!Value.Check(RunConfigSchema, config)) return fail(`job ${jobId} has an invalid stored config`);
 
+  // Told to stop while the child was still starting up: leave the row as it is.
+  if (signal.aborted) return stop(null, signal.reason);
   const claimed = await retry('mark running', () =>
     repos.jobs.markRunning(jobId, { workerId, backend: backend.backend, device: backend.device }),
   );
@@ -77,7 +79,10 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
     const latest = await retry('load latest checkpoint', () => repos.checkpoints.latest(jobId));
     let run: TrainingRun;
     try {
-      run = latest ? TrainingRun.resume(latest.bytes, text) : TrainingRun.create(config, text);
+      // Passing the job's config makes resume refuse a checkpoint that belongs to another setup. The
+      // bytes go in as a plain Uint8Array: the repository hands out a Buffer, whose slice() is a view,
+      // not the copy core's decoder (codec.ts, as of c84333c) takes it for.
+      run = latest ? TrainingRun.resume(new Uint8Array(latest.bytes), text, { config }) : TrainingRun.create(config, text);
     } catch (error) {
       // Both are pure functions of the config, the corpus and the bytes: another try fails the same way.
       const what = latest ? `cannot resume from the checkpoint of epoch ${latest.epoch}` : 'cannot start training';
@@ -173,18 +178,18 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
    * epoch's end-of-epoch checkpoint, which it extends. Before the first epoch completes there is
    * nothing worth keeping: the same seed replays that part exactly.
    */
-  async function stop(run: TrainingRun, reason: unknown): Promise<TrainOutcome> {
+  async function stop(run: TrainingRun | null, reason: unknown): Promise<TrainOutcome> {
     if (reason === StopReason.lockLost) {
       throw new SupersededError(`job ${jobId}: the lock was lost; stopping without writing, another worker resumes the job`);
     }
-    const last = run.history().at(-1);
-    if (last && run.epoch > 0) await saveCheckpoint(run, last);
+    const last = run?.history().at(-1);
+    if (run && last) await saveCheckpoint(run, last);
     const now = await retry('load job', () => repos.jobs.get(jobId));
-    if (reason === StopReason.cancel || now?.cancelRequested) return cancelled(run.epoch);
+    if (reason === StopReason.cancel || now?.cancelRequested) return cancelled(run?.epoch ?? now?.epoch ?? 0);
     // Shutdown (or an abort without a reason): back to the queue. RateLimitError makes the worker
     // process move the BullMQ job back to wait itself, without counting a failed attempt.
     await retry('requeue', () => repos.jobs.requeue(jobId));
-    log.info({ epoch: run.epoch, midEpoch: run.midEpoch }, 'job checkpointed and handed back to the queue');
+    log.info({ epoch: run?.epoch ?? null, midEpoch: run?.midEpoch ?? false }, 'job checkpointed and handed back to the queue');
     throw new RateLimitError();
   }
 }

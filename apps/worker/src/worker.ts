@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BackendInfo } from '@rnnlab/backends';
 import type { AppConfig } from '@rnnlab/config';
 import { CANCEL_CHANNEL_PATTERN, TRAIN_QUEUE, cancelChannel } from '@rnnlab/contracts';
 import { Queue, Worker } from 'bullmq';
@@ -20,12 +21,6 @@ const PROCESSOR_FILE = fileURLToPath(new URL('./processor.ts', import.meta.url))
 // it. Every restart resumes from a checkpoint, so it costs only the epochs since; the limit stops a
 // job that kills its worker every time from doing so forever.
 const MAX_STALLED_COUNT = 20;
-
-export interface BackendInfo {
-  backend: string;
-  device: string | null;
-  engine?: string | null;
-}
 
 export interface WorkerHandle {
   id: string;
@@ -94,7 +89,6 @@ export async function startWorker(config: AppConfig, logger: Logger, backend: Ba
       host: hostname(),
       backend: backend.backend,
       device: backend.device,
-      engine: backend.engine ?? null,
       currentJobId: current.values().next().value ?? null,
     }),
     (error) => log.debug(errorFields(error), 'heartbeat not written'),

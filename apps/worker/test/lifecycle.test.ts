@@ -118,7 +118,7 @@ describe('a worker process', () => {
   }, 60_000);
 
   it('rides out a Postgres outage mid-run without losing or repeating an epoch', async () => {
-    const jobId = await submitJob(t, tinyConfig({ epochs: 6, checkpointEvery: 1, sampleEvery: 1 }));
+    const jobId = await submitJob(t, tinyConfig({ epochs: 10, checkpointEvery: 1, sampleEvery: 1 }));
     await waitForEpoch(t, jobId, 2, 60_000);
     // What a restart looks like from the worker: every connection cut, new ones refused for a while.
     await withMaintenance(async (admin) => {
@@ -131,7 +131,7 @@ describe('a worker process', () => {
     const row = await waitForStatus(t, jobId, ['succeeded', 'failed'], 60_000);
     expect(row.status).toBe('succeeded');
     expect(row.attempts).toBe(1);
-    expect(await metricEpochs(t, jobId)).toEqual(range(1, 6));
-    expect(await t.db.checkpoint.count({ where: { jobId } })).toBe(6);
+    expect(await metricEpochs(t, jobId)).toEqual(range(1, 10));
+    expect(await t.db.checkpoint.count({ where: { jobId } })).toBe(10);
   }, 90_000);
 });

@@ -8,10 +8,10 @@ const env = useTestEnv();
 
 it('SIGTERM mid-run: checkpoint, back to queued, bounded exit; another worker finishes epochs 1..N once', async () => {
   const t = env();
-  const epochs = 6;
+  const epochs = 10;
   const shutdownTimeoutMs = 15_000;
   const first = await t.spawnWorker({ SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) });
-  const jobId = await submitJob(t, tinyConfig({ epochs, checkpointEvery: 4, sampleEvery: 2 }));
+  const jobId = await submitJob(t, tinyConfig({ epochs, maxTokens: 2000, checkpointEvery: 4, sampleEvery: 2 }));
   await waitForEpoch(t, jobId, 2, 60_000);
 
   const signalled = Date.now();

@@ -134,8 +134,8 @@ export class Api {
     return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`);
   }
 
-  generate(id: string, body: GenerateRequest): Promise<GenerateResponse> {
-    return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/generate`, { body });
+  generate(id: string, body: GenerateRequest, signal?: AbortSignal): Promise<GenerateResponse> {
+    return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/generate`, { body, signal });
   }
 
   /** The idempotency key makes a retried or double-clicked submit return the same job. */
@@ -170,6 +170,8 @@ export class Api {
         cache: 'no-store',
       });
     } catch (error) {
+      const reason: unknown = init.signal?.reason;
+      if (reason instanceof DOMException && reason.name === 'TimeoutError') throw new ApiError(0, 'Timeout', 'The server did not answer in time.');
       if (init.signal?.aborted) throw error;
       this.options.onReachable?.(false);
       throw new ApiError(0, 'Network Error', 'The API did not answer; retrying.');

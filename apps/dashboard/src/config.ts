@@ -5,6 +5,9 @@ export const DEFAULT_POLL_MS = 2000;
 const MIN_POLL_MS = 200;
 const MAX_POLL_MS = 60_000;
 
+/** A generate request that has not answered by then is given up, so the button comes back. */
+export const GENERATE_TIMEOUT_MS = 60_000;
+
 /** A worker whose heartbeat is older than this is shown as stale. */
 export const STALE_WORKER_MS = 30_000;
 

@@ -1,6 +1,7 @@
 // One job: live curves (metrics fetched with `after=`), samples, checkpoints, config, error text,
 // cancel, and a generate box. Polling stops once the job is finished and everything is fetched.
 import { ApiError } from '../api.ts';
+import { GENERATE_TIMEOUT_MS } from '../config.ts';
 import { LineChart, PALETTE } from '../chart.ts';
 import type { View } from '../context.ts';
 import { fill, h, link, setText } from '../dom.ts';
@@ -230,7 +231,7 @@ export const mountJob: View = (ctx, root, route) => {
       button.disabled = true;
       setText(button, 'Generating…');
       try {
-        const result = await ctx.api.generate(id, body);
+        const result = await ctx.api.generate(id, body, AbortSignal.timeout(GENERATE_TIMEOUT_MS));
         fill(
           output,
           h('p', { class: 'generated' }, h('span', { class: 'gen-prefix' }, result.text.slice(0, result.text.length - result.generated.length)), h('span', { class: 'gen-new', 'data-testid': 'generated' }, result.generated)),

@@ -121,7 +121,8 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
       }
       if (report === null) return stop(run, signal.reason);
       const cancelRequested = await persistEpoch(run, config, report, attempt);
-      if (cancelRequested) return stop(run, StopReason.cancel);
+      // A cancel that lands during the last epoch is too late: the job has finished.
+      if (cancelRequested && !run.finished) return stop(run, StopReason.cancel);
     }
     // Also reached when an attempt died after its final checkpoint but before this write.
     await retry('mark succeeded', () => repos.jobs.markSucceeded(jobId));

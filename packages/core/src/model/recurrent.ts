@@ -4,7 +4,7 @@
 // the full source), whereas lists cost nothing.
 import * as tf from '@tensorflow/tfjs';
 import type { Cell, StepRecord, T2 } from './cells/cell.ts';
-import { at, colSum, matMulTA } from './ops.ts';
+import { at, dims, matMulTA } from './ops.ts';
 
 export interface LayerForward<R> {
   /** Outputs h of every step, in time order, each `[batch, hidden]`. */
@@ -73,11 +73,16 @@ export function layerBackward<P, R extends StepRecord>(
   }
   const grads = new Map<string, tf.Tensor>();
   cell.projections.forEach((proj, j) => {
-    // One big product over all steps: dW = Zᵀ·dP with Z `[steps·batch, input + hidden]`.
+    // One big product over all steps: [dW; db] = [Z, 1]ᵀ·dP with Z `[steps·batch, input + hidden]`.
+    // The ones column yields the bias gradient from the same product: XNNPACK packs the right-hand
+    // operand (dP, fresh every minibatch) on each call, so a separate column sum would pack it again.
     const z = tf.concat(records.map((r) => at(r.z, j)), 0);
+    const rows = dims(z)[0];
     const dP = tf.concat(at(dPs, j), 0);
-    const db = colSum(dP);
-    grads.set(`W_${proj.name}`, matMulTA(z, dP));
+    const dWb = matMulTA(tf.concat([z, tf.ones([rows, 1])], 1), dP); // [input + hidden + 1, width]
+    const [k, width] = dims(dWb);
+    const db = tf.reshape(tf.slice(dWb, [k - 1, 0], [1, width]), [width]);
+    grads.set(`W_${proj.name}`, tf.slice(dWb, [0, 0], [k - 1, width]));
     grads.set(`b_ih_${proj.name}`, db);
     grads.set(`b_hh_${proj.name}`, tf.clone(db)); // both biases of PyTorch's cells get the same gradient
   });

@@ -3,7 +3,7 @@
 // (PyTorch's nn.GRU applies r after the matmul; d2l's scratch GRU, the reference here, before it.)
 import * as tf from '@tensorflow/tfjs';
 import type { BackStep, Cell, PrepareOptions, StepRecord, T2 } from './cell.ts';
-import { prepareProjection, requireT, type PreparedProjection } from './projection.ts';
+import { gate, prepareProjection, requireT, type PreparedProjection } from './projection.ts';
 
 interface Prepared {
   readonly gates: PreparedProjection; // r, u: [input + hidden, 2·hidden]
@@ -33,18 +33,18 @@ export const gruCell: Cell<Prepared, Record> = {
 
   prepare(weight: (name: string) => tf.Tensor, input: number, hidden: number, opts: PrepareOptions): Prepared {
     return {
-      gates: prepareProjection(weight, 'gates', input, hidden, opts),
-      cand: prepareProjection(weight, 'cand', input, hidden, opts, 2), // σ(2a) → tanh(a) = 2σ(2a) − 1
+      gates: prepareProjection(weight, 'gates', input, hidden, opts, [1, 1]),
+      cand: prepareProjection(weight, 'cand', input, hidden, opts, [2]), // σ(2a) → tanh(a) = 2σ(2a) − 1
     };
   },
 
   step(p, x, state, record) {
     const h = state[0] as T2;
     const z1 = tf.concat([x, h], 1);
-    const s = tf.fused.matMul({ a: z1, b: p.gates.w, bias: p.gates.b, activation: 'sigmoid' }); // [batch, 2·hidden]
-    const [r, u] = tf.split(s, 2, 1) as [T2, T2];
+    const r = gate(z1, p.gates.gates[0]); // [batch, hidden]
+    const u = gate(z1, p.gates.gates[1]);
     const z2 = tf.concat([x, tf.mul(r, h)], 1);
-    const n = tf.sub(tf.mul(tf.fused.matMul({ a: z2, b: p.cand.w, bias: p.cand.b, activation: 'sigmoid' }), 2), 1);
+    const n = tf.sub(tf.mul(gate(z2, p.cand.gates[0]), 2), 1);
     const h2 = tf.add(n, tf.mul(u, tf.sub(h, n))); // u⊙h + (1 − u)⊙n
     if (!record) return { state: [h2], record: null };
     return {

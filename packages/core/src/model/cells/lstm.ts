@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackStep, Cell, PrepareOptions, StepRecord, T2 } from './cell.ts';
 import { tanh } from '../ops.ts';
-import { prepareProjection, requireT, type PreparedProjection } from './projection.ts';
+import { gate, prepareProjection, requireT, type PreparedProjection } from './projection.ts';
 
 interface Prepared {
   readonly gates: PreparedProjection;
@@ -37,7 +37,7 @@ export const lstmCell: Cell<Prepared, Record> = {
   prepare(weight: (name: string) => tf.Tensor, input: number, hidden: number, opts: PrepareOptions): Prepared {
     // g's columns are doubled so that the fused σ yields σ(2a_g), and tanh(a_g) = 2σ(2a_g) − 1.
     return {
-      gates: prepareProjection(weight, 'gates', input, hidden, opts, columnScale(hidden, [1, 1, 2, 1])),
+      gates: prepareProjection(weight, 'gates', input, hidden, opts, [1, 1, 2, 1]),
       // σ(2a)(1 − σ(2a))·4 = 1 − tanh²(a): the g gate's derivative from the same σ output.
       derivScale: columnScale(hidden, [1, 1, 4, 1]),
     };
@@ -46,13 +46,13 @@ export const lstmCell: Cell<Prepared, Record> = {
   step(p, x, state, record) {
     const [h, c] = state as [T2, T2];
     const z = tf.concat([x, h], 1); // [batch, input + hidden]
-    const s = tf.fused.matMul({ a: z, b: p.gates.w, bias: p.gates.b, activation: 'sigmoid' }); // [batch, 4·hidden]
-    const [i, f, sg, o] = tf.split(s, 4, 1) as [T2, T2, T2, T2];
+    const [i, f, sg, o] = p.gates.gates.map((w) => gate(z, w)) as [T2, T2, T2, T2]; // each [batch, hidden]
     const g = tf.sub(tf.mul(sg, 2), 1);
     const c2 = tf.add(tf.mul(f, c), tf.mul(i, g));
     const tc = tanh(c2);
     const h2 = tf.mul(o, tc);
     if (!record) return { state: [h2, c2], record: null };
+    const s = tf.concat([i, f, sg, o], 1); // [batch, 4·hidden]
     const deriv = tf.mul(tf.mul(s, tf.sub(1, s)), p.derivScale); // [σ'(a_i), σ'(a_f), tanh'(a_g), σ'(a_o)]
     return {
       state: [h2, c2],

@@ -4,11 +4,20 @@ import { dims } from '../ops.ts';
 import type { ParamSpec } from '../params.ts';
 import type { PrepareOptions, ProjectionDef, T2 } from './cell.ts';
 
+/** One gate's columns of W and b, ready for a fused `σ(z·w + b)` kernel. */
+export interface GateWeights {
+  readonly w: T2; // [input + hidden, hidden]
+  readonly b: tf.Tensor1D; // [hidden]
+}
+
 export interface PreparedProjection {
-  /** `[input + hidden, width]`, columns scaled by `scale` (see below). */
-  readonly w: T2;
-  /** b_ih + b_hh, scaled like `w`. */
-  readonly b: tf.Tensor1D;
+  /**
+   * Per gate, its column block of W and b times the gate's scale. Each gate gets its own fused σ
+   * matmul: four N=256 products cost the same as one N=1024 product on XNNPACK, and splitting a
+   * `[batch, 4·hidden]` result costs a full copy of it per piece on wasm (its Slice kernel re-reads the
+   * whole source), every step.
+   */
+  readonly gates: readonly GateWeights[];
   /** Recurrent rows of the UNscaled W, transposed: `[width, hidden]` (training only). */
   readonly whT: T2 | null;
   /** Input rows of the UNscaled W, transposed: `[width, input]` (training with input gradient only). */
@@ -27,8 +36,8 @@ export function projectionSpecs(prefix: string, def: ProjectionDef, input: numbe
 }
 
 /**
- * `scale` multiplies columns of W and b: a column whose activation is tanh gets 2 so that the fused
- * σ kernel computes σ(2a) and the cell reads tanh(a) = 2σ(2a) − 1 (wasm has no fused tanh).
+ * `scales[k]` multiplies gate k's columns: a gate whose activation is tanh gets 2, so the fused σ
+ * kernel computes σ(2a) and the cell reads tanh(a) = 2σ(2a) − 1 (wasm fuses σ into matmul, not tanh).
  */
 export function prepareProjection(
   weight: (name: string) => tf.Tensor,
@@ -36,18 +45,31 @@ export function prepareProjection(
   input: number,
   hidden: number,
   opts: PrepareOptions,
-  scale: number | tf.Tensor1D = 1,
+  scales: readonly number[],
 ): PreparedProjection {
   const raw = weight(`W_${name}`) as T2;
   const bias = tf.add(weight(`b_ih_${name}`), weight(`b_hh_${name}`)) as tf.Tensor1D;
-  const width = dims(raw)[1];
+  const [rows, width] = dims(raw);
+  const gates = scales.map((scale, k): GateWeights => {
+    // A single gate takes the whole W: a clone, not the variable, so disposing never frees a parameter.
+    const w = scales.length === 1 ? tf.clone(raw) : tf.slice(raw, [0, k * hidden], [rows, hidden]);
+    const b = scales.length === 1 ? bias : (tf.slice(bias, [k * hidden], [hidden]) as tf.Tensor1D);
+    return scale === 1 ? { w, b } : { w: tf.mul(w, scale), b: tf.mul(b, scale) as tf.Tensor1D };
+  });
+  // One transpose of the whole W, then row slices: transposing a power-of-two block such as
+  // [256, 1024] thrashes the cache on wasm (~2 ms), [284, 1024] takes ~0.2 ms.
+  const wT = opts.training ? tf.transpose(raw) : null; // [width, input + hidden]
   return {
-    // A clone, not the variable itself, so disposing prepared weights never disposes a parameter.
-    w: scale === 1 ? tf.clone(raw) : tf.mul(raw, scale),
-    b: scale === 1 ? bias : tf.mul(bias, scale),
-    whT: opts.training ? tf.transpose(tf.slice(raw, [input, 0], [hidden, width])) : null,
-    wxT: opts.training && opts.inputGrad ? tf.transpose(tf.slice(raw, [0, 0], [input, width])) : null,
+    gates,
+    whT: wT ? tf.slice(wT, [0, input], [width, hidden]) : null,
+    wxT: wT && opts.inputGrad ? tf.slice(wT, [0, 0], [width, input]) : null,
   };
+}
+
+/** σ(z·w + b) for one gate in one fused kernel: `z [batch, input + hidden]` → `[batch, hidden]`. */
+export function gate(z: T2, g: GateWeights | undefined): T2 {
+  if (!g) throw new Error('gate not prepared');
+  return tf.fused.matMul({ a: z, b: g.w, bias: g.b, activation: 'sigmoid' });
 }
 
 export function requireT(t: T2 | null, what: string): T2 {

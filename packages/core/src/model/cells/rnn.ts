@@ -1,7 +1,7 @@
 // The tanh RNN cell (d2l 8.5 / nn.RNN): h' = tanh([x, h]·W + b_ih + b_hh).
 import * as tf from '@tensorflow/tfjs';
 import type { BackStep, Cell, PrepareOptions, StepRecord, T2 } from './cell.ts';
-import { prepareProjection, requireT, type PreparedProjection } from './projection.ts';
+import { gate, prepareProjection, requireT, type PreparedProjection } from './projection.ts';
 
 interface Prepared {
   readonly hidden: PreparedProjection;
@@ -20,13 +20,12 @@ export const rnnCell: Cell<Prepared, Record> = {
   recordFloats: (input, hidden) => input + hidden + hidden,
 
   prepare(weight: (name: string) => tf.Tensor, input: number, hidden: number, opts: PrepareOptions): Prepared {
-    return { hidden: prepareProjection(weight, 'hidden', input, hidden, opts, 2) };
+    return { hidden: prepareProjection(weight, 'hidden', input, hidden, opts, [2]) };
   },
 
   step(p, x, state, record) {
     const z = tf.concat([x, state[0] as T2], 1); // [batch, input + hidden]
-    const s = tf.fused.matMul({ a: z, b: p.hidden.w, bias: p.hidden.b, activation: 'sigmoid' }); // σ(2a)
-    const h = tf.sub(tf.mul(s, 2), 1); // tanh(a)
+    const h = tf.sub(tf.mul(gate(z, p.hidden.gates[0]), 2), 1); // tanh(a) = 2σ(2a) − 1
     return { state: [h], record: record ? { z: [z], d: tf.sub(1, tf.square(h)) } : null };
   },
 

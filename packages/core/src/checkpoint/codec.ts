@@ -87,8 +87,13 @@ export function decodeCheckpoint(blob: Uint8Array): DecodedCheckpoint {
       const n = e.shape.reduce((a, b) => a * b, 1);
       const start = dataStart + e.offset;
       if (start + 4 * n > dataEnd) throw new CheckpointError(`checkpoint tensor ${name} runs past the end of the data`);
-      // slice() copies into a fresh, aligned buffer whatever the blob's byteOffset.
-      if (LITTLE_ENDIAN) return new Float32Array(blob.slice(start, start + 4 * n).buffer);
+      if (LITTLE_ENDIAN) {
+        // Copy into a fresh, aligned buffer whatever the blob's byteOffset. Not blob.slice(): on a Node
+        // Buffer (what Prisma returns for Bytes) slice() is a view into a shared pool, not a copy.
+        const bytes = new Uint8Array(4 * n);
+        bytes.set(blob.subarray(start, start + 4 * n));
+        return new Float32Array(bytes.buffer);
+      }
       const out = new Float32Array(n);
       for (let k = 0; k < n; k++) out[k] = view.getFloat32(start + 4 * k, true);
       return out;

@@ -36,7 +36,7 @@ describe('checkpoints', () => {
     [run, resumed, model].forEach((x) => x.dispose());
   });
 
-  it('reads a blob that is a view at an odd offset of a larger buffer (as Prisma returns Bytes)', async () => {
+  it('reads a blob that is a view at an odd offset of a larger buffer, or a pooled Buffer (as Prisma returns Bytes)', async () => {
     const { run, blob } = await trainedBlob();
     const big = new Uint8Array(blob.length + 7);
     big.set(blob, 3);
@@ -44,7 +44,14 @@ describe('checkpoints', () => {
     expect(readCheckpointHeader(view).epoch).toBe(2);
     const model = LanguageModel.fromCheckpoint(view);
     expect(model.logits('x')).toEqual(LanguageModel.fromCheckpoint(blob).logits('x'));
-    [run, model].forEach((x) => x.dispose());
+    // A Node Buffer view into a shared pool, whose slice() does not copy.
+    const buffer = Buffer.concat([Buffer.from('xyz'), Buffer.from(blob)]).subarray(3);
+    expect(buffer.byteOffset).toBeGreaterThan(0);
+    const fromBuffer = LanguageModel.fromCheckpoint(buffer);
+    expect(fromBuffer.logits('x')).toEqual(model.logits('x'));
+    const resumed = TrainingRun.resume(buffer, timeMachine());
+    expect(resumed.epoch).toBe(2);
+    [run, model, fromBuffer, resumed].forEach((x) => x.dispose());
   });
 
   it('refuses corrupt, truncated, foreign and unknown-version blobs with a clear CheckpointError', async () => {

@@ -40,6 +40,7 @@ const FIELDS: Record<string, [string, Kind]> = {
   tokenizer: ['tokenizer', ['d2l', 'raw']],
   'sample-prefix': ['training.samplePrefix', 'string'],
   'sample-every': ['training.sampleEvery', 'int'],
+  'checkpoint-every': ['training.checkpointEvery', 'int'],
 };
 
 /** The flag that sets a config field, for error messages from the core (`training.batchSize` → `--batch-size`). */
@@ -56,9 +57,9 @@ export const USAGE = `usage: npm run train -- --arch ${ARCHS.join('|')} --data F
   --epochs N --batch-size N --num-steps N --lr X --optimizer sgd|adam
   --clip X|none             global-norm gradient clipping θ
   --sampling sequential|random  --max-tokens N|none  --validation-fraction F  --seed N
-  --tokenizer d2l|raw       --sample-prefix TEXT  --sample-every N
+  --tokenizer d2l|raw       --sample-prefix TEXT  --sample-every N  --checkpoint-every N
   --backend ${BACKEND_CHOICES.join('|')}   (default: $TFJS_BACKEND or auto)
-  --save FILE               write the final checkpoint (also on Ctrl-C)
+  --save FILE               write the final checkpoint (also on Ctrl-C and every --checkpoint-every epochs)
   --resume FILE             continue from a checkpoint (--epochs may raise the total)
   --json                    one JSON object per epoch, then {"done": true, ...}`;
 

@@ -60,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
       const report = await run.runEpoch(controller.signal);
       if (!report) break;
       out(args.json ? epochJson(report) : epochLine(report, backend));
+      // Every checkpointEvery epochs as well as at the end, so a crash loses at most that many epochs.
+      if (args.save && report.epoch % cfg.training.checkpointEvery === 0) writeAtomically(args.save, run.checkpoint());
       const every = cfg.training.sampleEvery;
       if (!args.json && every > 0 && report.epoch % every === 0) out(run.sample(cfg.training.samplePrefix, SAMPLE_LENGTH));
     }

@@ -45,7 +45,7 @@ class Stepper {
   private state: State;
 
   constructor(private readonly network: Network) {
-    this.prepared = tf.tidy(() => network.prepare(false) as unknown as tf.TensorContainer) as unknown as PreparedNetwork;
+    this.prepared = network.prepareKept(false);
     this.state = network.zeroState(1);
   }
 
@@ -62,7 +62,7 @@ class Stepper {
 
   dispose(): void {
     tf.dispose(this.state);
-    tf.dispose(this.prepared as unknown as tf.TensorContainer);
+    this.network.release(this.prepared);
   }
 }
 

@@ -85,6 +85,15 @@ export class Network {
     };
   }
 
+  /** `prepare` for use across many forwards (evaluation, generation): kept until `release(p)`. */
+  prepareKept(training: boolean): PreparedNetwork {
+    return tf.tidy(() => this.prepare(training) as unknown as tf.TensorContainer) as unknown as PreparedNetwork;
+  }
+
+  release(p: PreparedNetwork): void {
+    tf.dispose(p as unknown as tf.TensorContainer);
+  }
+
   /**
    * `x` holds token ids row-major `[batch, steps]`. With `record`, keeps what backward needs; with a
    * `dropout` RNG (training), applies dropout between layers.

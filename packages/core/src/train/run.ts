@@ -219,14 +219,14 @@ export class TrainingRun {
   private evaluate(ids: Int32Array): number {
     const t = this.config.training;
     const batches = evaluationBatches(ids, t.batchSize, t.numSteps);
-    const prepared = tf.tidy(() => this.network.prepare(false) as unknown as tf.TensorContainer);
+    const prepared = this.network.prepareKept(false);
     let state: State | null = null;
     let sum: tf.Tensor = tf.scalar(0);
     let tokens = 0;
     for (const mb of batches) {
       const out = tf.tidy(() => {
         const s = state ?? this.network.zeroState(mb.batchSize);
-        const f = this.network.forward(prepared as never, mb.x, mb.batchSize, mb.numSteps, s, { record: false, dropout: null });
+        const f = this.network.forward(prepared, mb.x, mb.batchSize, mb.numSteps, s, { record: false, dropout: null });
         const labels = oneHotLabels(mb.y, mb.batchSize, mb.numSteps, this.corpus.vocab.size);
         return { sum: tf.add(sum, crossEntropySum(f.logits, labels)), state: f.state };
       });
@@ -236,7 +236,8 @@ export class TrainingRun {
       tokens += mb.x.length;
     }
     const total = sum.dataSync()[0] as number; // one sync for the whole evaluation
-    tf.dispose([sum, prepared, ...(state ?? []).flat()]);
+    tf.dispose([sum, ...(state ?? []).flat()]);
+    this.network.release(prepared);
     return perplexity(total, tokens);
   }
 

@@ -185,7 +185,12 @@ export class TrainingRun {
         progress.totals.trainMs += now() - start;
       }
       const evalStart = now();
-      const validationPerplexity = this.corpus.validation ? this.evaluate(this.corpus.validation) : null;
+      let validationPerplexity: number | null = null;
+      if (this.corpus.validation) {
+        // Aborted during validation: training of this epoch is done; the next call only re-validates.
+        validationPerplexity = await this.evaluate(this.corpus.validation, signal);
+        if (validationPerplexity === null) return null;
+      }
       const { totals } = progress;
       if (!Number.isFinite(perplexity(totals.lossSum, totals.tokens))) {
         throw new DivergedError(this.completed + 1, null, totals.lossSum / totals.tokens, t.learningRate);
@@ -215,8 +220,11 @@ export class TrainingRun {
     return generateText(this.network, this.corpus.vocab, this.config.tokenizer, { prefix, length }).text;
   }
 
-  /** Perplexity of `ids` with fresh state, sequential windows, no dropout. */
-  private evaluate(ids: Int32Array): number {
+  /**
+   * Perplexity of `ids` with fresh state, sequential windows, no dropout; null when `signal` aborts it.
+   * Yields between minibatches like training: a big held-out set must not block the event loop.
+   */
+  private async evaluate(ids: Int32Array, signal?: AbortSignal): Promise<number | null> {
     const t = this.config.training;
     const batches = evaluationBatches(ids, t.batchSize, t.numSteps);
     const prepared = this.network.prepareKept(false);
@@ -224,6 +232,8 @@ export class TrainingRun {
     let sum: tf.Tensor = tf.scalar(0);
     let tokens = 0;
     for (const mb of batches) {
+      await yieldToEventLoop();
+      if (signal?.aborted) break;
       const out = tf.tidy(() => {
         const s = state ?? this.network.zeroState(mb.batchSize);
         const f = this.network.forward(prepared, mb.x, mb.batchSize, mb.numSteps, s, { record: false, dropout: null });
@@ -238,7 +248,7 @@ export class TrainingRun {
     const total = sum.dataSync()[0] as number; // one sync for the whole evaluation
     tf.dispose([sum, ...(state ?? []).flat()]);
     this.network.release(prepared);
-    return perplexity(total, tokens);
+    return signal?.aborted ? null : perplexity(total, tokens);
   }
 
   private startEpoch(): EpochProgress {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DivergedError, TrainingRun, type EpochReport, type RunConfig } from '../../src/index.ts';
+import { DivergedError, readCheckpointHeader, TrainingRun, type EpochReport, type RunConfig } from '../../src/index.ts';
 import { timeMachine, tinyConfig, useCpu } from '../helpers/setup.ts';
 
 beforeAll(useCpu);
@@ -102,6 +102,24 @@ describe('TrainingRun', () => {
     await train(resumed, 3);
     expect(resumed.history().map(exact)).toEqual(expected);
     [full, resumed].forEach((r) => r.dispose());
+  });
+
+  it('an abort during validation returns null; the next call validates again and reports the same epoch', async () => {
+    const config = tinyConfig('lstm', { training: { epochs: 1, validationFraction: 0.5, maxTokens: 600 } });
+    const straight = TrainingRun.create(config, timeMachine());
+    const expected = exact((await straight.runEpoch()) as EpochReport);
+    const run = TrainingRun.create(config, timeMachine());
+    let reads = 0;
+    // 300 training tokens make 14 minibatches of 4 × 5 whatever the offset; the 16th check is the
+    // second validation minibatch.
+    const signal = { get aborted() { return ++reads > 15; } } as AbortSignal;
+    const tensors = tf.memory().numTensors;
+    expect(await run.runEpoch(signal)).toBeNull();
+    expect(run.midEpoch).toBe(true);
+    expect(readCheckpointHeader(run.checkpoint())).toMatchObject({ epoch: 0, midEpoch: true, minibatch: 14 });
+    expect(exact((await run.runEpoch()) as EpochReport)).toEqual(expected);
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(tensors);
+    [straight, run].forEach((r) => r.dispose());
   });
 
   it('an already-aborted signal returns null before any minibatch', async () => {

@@ -69,6 +69,8 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
+        // Plain http on a LAN address must keep working; TLS is the proxy's job.
+        upgradeInsecureRequests: null,
         defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], objectSrc: ["'none'"], frameAncestors: ["'none'"],
       },

@@ -19,8 +19,7 @@ export class GenerationPool {
 
   constructor(threads: number, init: ThreadInit) {
     for (let i = 0; i < threads; i++) {
-      // The thread is TypeScript: register tsx in it (vitest's and tsx's own loaders don't reach threads).
-      const worker = new Worker(new URL('./thread.ts', import.meta.url), { workerData: init, execArgv: ['--import', 'tsx'] });
+      const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), { workerData: init });
       const slot: Slot = { worker, loaded: new Lru(init.cacheSize), pending: new Map(), queue: Promise.resolve() };
       worker.on('message', (r: GenerateResult) => {
         slot.pending.get(r.id)?.(r);

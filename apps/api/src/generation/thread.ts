@@ -11,7 +11,11 @@ const ready = setupBackend(init.backend);
 const models = new Lru<string, LanguageModel>(init.cacheSize, (_key, model) => model.dispose());
 
 parentPort!.on('message', (task: GenerateTask) => {
-  void ready.then(() => run(task)).then((result) => parentPort!.postMessage(result));
+  // Every task gets an answer, even when the backend could not be set up.
+  void ready.then(
+    () => run(task),
+    (err: Error): GenerateResult => ({ id: task.id, ok: false, error: `tfjs backend: ${err.message}`, clientError: false }),
+  ).then((result) => parentPort!.postMessage(result));
 });
 
 function run(task: GenerateTask): GenerateResult {

@@ -22,4 +22,4 @@ ENV NODE_ENV=production \
 
 USER node
 EXPOSE 3000
-CMD ["npm", "run", "api"]
+CMD ["node", "--import", "tsx", "apps/api/src/server.ts"]

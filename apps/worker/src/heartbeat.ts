@@ -1,4 +1,4 @@
-import { WORKER_KEY_PREFIX, type WorkerInfo } from '@rnnlab/contracts';
+import { workerKey, type WorkerInfo } from '@rnnlab/contracts';
 import type { Redis } from 'ioredis';
 
 export type HeartbeatInfo = Omit<WorkerInfo, 'lastSeenAt'>;
@@ -10,20 +10,19 @@ export interface Heartbeat {
   stop(): Promise<void>;
 }
 
-export const heartbeatKey = (workerId: string) => `${WORKER_KEY_PREFIX}${workerId}`;
-
 /**
- * The worker's entry in /v1/ops/summary: `rnnlab:worker:<id>` holds its WorkerInfo as JSON (the API
+ * The worker's entry in /v1/ops/summary: `<queue prefix>:rnnlab:worker:<id>` holds its WorkerInfo as JSON (the API
  * reads every such key with SCAN + MGET). It expires after three missed beats, so a worker that died
  * without cleaning up drops out by itself.
  */
 export function startHeartbeat(
   redis: Redis,
+  queuePrefix: string,
   intervalMs: number,
   info: () => HeartbeatInfo,
   onError: (error: unknown) => void,
 ): Heartbeat {
-  const key = heartbeatKey(info().id);
+  const key = workerKey(queuePrefix, info().id);
   let stopped = false;
   // While Redis is away a write waits for the reconnect (the worker's connection never gives up on
   // a command); one waiting beat is enough, the rest would only pile up behind it.

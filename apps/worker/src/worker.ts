@@ -83,6 +83,7 @@ export async function startWorker(config: AppConfig, logger: Logger, backend: Ba
   const current = new Set<string>();
   const heartbeat = startHeartbeat(
     connection,
+    env.QUEUE_PREFIX,
     env.HEARTBEAT_INTERVAL_MS,
     () => ({
       id,

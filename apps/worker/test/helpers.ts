@@ -81,8 +81,6 @@ export async function setupTestEnv(): Promise<TestEnv> {
         cursor = next;
         if (keys.length) await redis.del(...keys);
       } while (cursor !== '0');
-      const heartbeats = workers.map((w) => `rnnlab:worker:${w.workerId}`);
-      if (heartbeats.length) await redis.del(...heartbeats);
       redis.disconnect();
       await db.$disconnect();
       await dropDatabase(databaseUrl);

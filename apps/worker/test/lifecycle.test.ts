@@ -1,7 +1,7 @@
 // One real worker process (and its sandboxed trainer) serves every test in this file.
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { heartbeatKey } from '../src/heartbeat.ts';
+import { workerKey } from '@rnnlab/contracts';
 import {
   metricEpochs, range, requestCancel, submitJob, tinyConfig, useTestEnv, waitFor, waitForEpoch, waitForStatus,
   type TestEnv, type WorkerProcess,
@@ -36,7 +36,7 @@ describe('a worker process', () => {
 
     // While it trains, the heartbeat names the job.
     const beat = await waitFor('the heartbeat to show the job', async () => {
-      const raw = await t.redis.get(heartbeatKey(worker.workerId));
+      const raw = await t.redis.get(workerKey(t.prefix, worker.workerId));
       const info = raw ? (JSON.parse(raw) as Record<string, unknown>) : null;
       return info?.currentJobId === jobId ? info : null;
     }, 30_000, 50);

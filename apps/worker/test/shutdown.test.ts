@@ -1,7 +1,7 @@
 // SIGTERM: the worker checkpoints its running job mid-epoch, hands it back to the queue without
 // spending an attempt, exits within the bound, and the next worker finishes the job.
 import { expect, it } from 'vitest';
-import { heartbeatKey } from '../src/heartbeat.ts';
+import { workerKey } from '@rnnlab/contracts';
 import { metricEpochs, range, submitJob, tinyConfig, useTestEnv, waitForEpoch, waitForStatus } from './helpers.ts';
 
 const env = useTestEnv();
@@ -32,7 +32,7 @@ it('SIGTERM mid-run: checkpoint, back to queued, bounded exit; another worker fi
   const queued = await t.queue.getJob(jobId);
   expect(['waiting', 'prioritized']).toContain(await queued!.getState());
   expect(queued!.attemptsMade).toBe(0);
-  expect(await t.redis.exists(heartbeatKey(first.workerId))).toBe(0);
+  expect(await t.redis.exists(workerKey(t.prefix, first.workerId))).toBe(0);
   expect(first.lines.some((l) => l.jobId === jobId && l.msg === 'job checkpointed and handed back to the queue')).toBe(true);
 
   const second = await t.spawnWorker();

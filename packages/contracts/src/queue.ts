@@ -14,5 +14,9 @@ export type QueuePayload<N extends QueueJobName> = Static<(typeof QueuePayloads)
 /** Redis channel on which a running job is told to stop at its next minibatch boundary. */
 export const cancelChannel = (jobId: string) => `rnnlab:cancel:${jobId}`;
 export const CANCEL_CHANNEL_PATTERN = 'rnnlab:cancel:*';
-/** Worker heartbeats: a hash per worker with a TTL, so dead workers drop out. */
-export const WORKER_KEY_PREFIX = 'rnnlab:worker:';
+/**
+ * Worker heartbeats: one JSON value per worker with a TTL, so dead workers drop out. Keys live under
+ * the queue's prefix, so deployments (and test suites) sharing a Redis see only their own workers.
+ */
+export const workerKeyPrefix = (queuePrefix: string) => `${queuePrefix}:rnnlab:worker:`;
+export const workerKey = (queuePrefix: string, workerId: string) => `${workerKeyPrefix(queuePrefix)}${workerId}`;

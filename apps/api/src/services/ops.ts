@@ -1,4 +1,4 @@
-import { WORKER_KEY_PREFIX, type OpsSummary, type WorkerInfo } from '@rnnlab/contracts';
+import { workerKeyPrefix, type OpsSummary, type WorkerInfo } from '@rnnlab/contracts';
 import type { Db, Repositories } from '@rnnlab/db';
 import type { TrainQueue } from './queue.ts';
 
@@ -15,7 +15,7 @@ export class OpsService {
     const keys: string[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${WORKER_KEY_PREFIX}*`, 'COUNT', 200);
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${workerKeyPrefix(this.queue.prefix)}*`, 'COUNT', 200);
       cursor = next;
       keys.push(...batch);
     } while (cursor !== '0' && keys.length < 10_000);

@@ -11,7 +11,7 @@ export class Vocab {
 
   /**
    * Counts `tokens` and orders them by descending frequency. d2l breaks ties by first occurrence (a
-   * stable sort over a Counter); we break them by code point so the order does not depend on where a
+   * stable sort over a Counter); we break them by character code (UTF-16 order) so the order does not depend on where a
    * rare character first appears. The Time Machine has no ties, so its order is d2l's.
    */
   static build(tokens: Iterable<string>): Vocab {

@@ -27,7 +27,7 @@ describe('d2l preprocessing and vocabulary', () => {
     expect(preprocess('A b,\nC!', 'raw')).toBe('A b,\nC!');
     expect(tokenize('a😀b', 'raw')).toEqual(['a', '😀', 'b']);
     const corpus = buildCorpus('aab\nB!', 'raw', null);
-    expect(corpus.vocab.tokens).toEqual(['<unk>', 'a', '\n', '!', 'B', 'b']); // a×2, then ties by code point
+    expect(corpus.vocab.tokens).toEqual(['<unk>', 'a', '\n', '!', 'B', 'b']); // a×2, then ties by character code
   });
 
   it('holds out the last validationFraction of the tokens', () => {

@@ -18,7 +18,7 @@ export function generateRoutes(app: App, s: Services, generateLimit: object): vo
         ? `job ${req.params.id} has no checkpoint at epoch ${which}`
         : `job ${req.params.id} has no checkpoint yet`);
     }
-    const out = await s.generation.generate(ckpt.sha256, async () => ckpt.bytes, { ...rest, length: rest.length ?? 50 });
+    const out = await s.generation.generate(ckpt.sha256, () => s.jobData.checkpointBytes(ckpt.id), { ...rest, length: rest.length ?? 50 });
     return { ...out, checkpointEpoch: ckpt.epoch };
   });
 }

@@ -27,10 +27,17 @@ export class JobDataService {
     return { items: rows.reverse().map(({ id: _id, ...r }) => iso(r)) };
   }
 
-  /** The checkpoint a generate request names: latest, best, or an epoch. */
+  /** The checkpoint a generate request names (latest, best, or an epoch), without its bytes. */
   async pickCheckpoint(id: string, which: 'latest' | 'best' | number) {
     await this.exists(id);
-    const c = this.repos.checkpoints;
-    return which === 'latest' ? c.latest(id) : which === 'best' ? c.best(id) : c.byEpoch(id, which);
+    return this.repos.checkpoints.pick(id, which);
+  }
+
+  async checkpointBytes(checkpointId: string): Promise<Uint8Array> {
+    const bytes = await this.repos.checkpoints.bytes(checkpointId);
+    if (!bytes) throw notFound(`checkpoint ${checkpointId}`);
+    // A copy of exactly its window: posting a view to the generation thread would clone the whole
+    // (possibly pooled) ArrayBuffer behind it.
+    return new Uint8Array(bytes);
   }
 }

@@ -72,6 +72,23 @@ export function checkpointsRepository(db: Db) {
     byEpoch(jobId: string, epoch: number): Promise<CheckpointWithBytes | null> {
       return findOne({ jobId, epoch }, []);
     },
+
+    /**
+     * Which checkpoint `latest`, `best` or an epoch means, without its bytes: generation asks this
+     * on every request and fetches the bytes only when its model cache misses.
+     */
+    pick(jobId: string, which: 'latest' | 'best' | number): Promise<CheckpointSummary | null> {
+      const orderBy: Prisma.CheckpointOrderByWithRelationInput[] =
+        which === 'latest' ? [{ epoch: 'desc' }] : which === 'best' ? [{ trainPerplexity: 'asc' }, { epoch: 'desc' }] : [];
+      const where = typeof which === 'number' ? { jobId, epoch: which } : { jobId };
+      return db.checkpoint.findFirst({ where, orderBy, select: checkpointSummarySelect });
+    },
+
+    /** The bytes of one checkpoint, by its id. */
+    async bytes(id: string): Promise<Buffer | null> {
+      const row = await db.checkpoint.findUnique({ where: { id }, select: { bytes: true } });
+      return row && toBuffer(row.bytes);
+    },
   };
 }
 

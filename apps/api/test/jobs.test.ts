@@ -2,7 +2,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRAIN_QUEUE } from '@rnnlab/contracts';
-import { REDIS_URL, createTestApp, tinyJob, type TestApp } from './helpers.ts';
+import { REDIS_URL } from '@rnnlab/testkit';
+import { createTestApp, tinyJob, type TestApp } from './helpers.ts';
 
 let t: TestApp;
 let queue: Queue;

@@ -2,8 +2,8 @@
 // → succeeded through the HTTP API; then ops shows the worker at work, and a running job is
 // cancelled from the API and keeps its checkpoints.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnWorker, type WorkerProcess } from '../../worker/test/helpers.ts';
-import { createTestApp, waitFor, type TestApp } from './helpers.ts';
+import { spawnWorker, waitFor, type WorkerProcess } from '@rnnlab/testkit';
+import { createTestApp, type TestApp } from './helpers.ts';
 
 let t: TestApp;
 let worker: WorkerProcess;
@@ -12,7 +12,6 @@ beforeAll(async () => {
   worker = await spawnWorker({ DATABASE_URL: t.databaseUrl, QUEUE_PREFIX: t.prefix });
 }, 60_000);
 afterAll(async () => {
-  if (process.env.LIFECYCLE_DEBUG) console.log(worker.lines.slice(-40).map((l) => JSON.stringify(l)).join('\n'));
   await worker?.kill('SIGKILL');
   await t?.close();
 }, 30_000);
@@ -23,7 +22,7 @@ const api = async (method: 'GET' | 'POST', url: string, payload?: object) => {
 };
 const job = (id: string) => api('GET', `/v1/jobs/${id}`).then((r) => r.body);
 const until = (id: string, statuses: string[], timeoutMs: number) =>
-  waitFor(async () => statuses.includes((await job(id)).status), timeoutMs, 100);
+  waitFor(`job ${id} to be ${statuses.join(' or ')}`, async () => statuses.includes((await job(id)).status), timeoutMs);
 
 const EPOCHS = 3;
 const tiny = (arch: string) => ({
@@ -79,7 +78,7 @@ describe('lifecycle through the API with a real worker', () => {
       arch: 'lstm', model: { hiddenSize: 32 }, training: { epochs: 500, batchSize: 8, numSteps: 10, maxTokens: 4000, checkpointEvery: 1 },
     });
     const id = res.body.id;
-    await waitFor(async () => (await job(id)).progress.epoch >= 2, 60_000, 100);
+    await waitFor(`job ${id} to reach epoch 2`, async () => (await job(id)).progress.epoch >= 2, 60_000);
     const ops = (await api('GET', '/v1/ops/summary')).body;
     const mine = ops.workers.find((w: { id: string }) => w.id === worker.workerId);
     expect(mine).toMatchObject({ currentJobId: id, backend: expect.any(String) });

@@ -2,7 +2,8 @@
 // from the latest checkpoint, re-running (and upserting) only the epochs after it.
 import { execFileSync } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { metricEpochs, range, submitJob, tinyConfig, useTestEnv, waitFor, waitForEpoch, waitForStatus } from './helpers.ts';
+import { waitFor } from '@rnnlab/testkit';
+import { metricEpochs, range, submitJob, tinyConfig, useTestEnv, waitForEpoch, waitForStatus } from './helpers.ts';
 
 const env = useTestEnv();
 

@@ -2,9 +2,9 @@
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { workerKey } from '@rnnlab/contracts';
+import { waitFor, type WorkerProcess } from '@rnnlab/testkit';
 import {
-  metricEpochs, range, requestCancel, submitJob, tinyConfig, useTestEnv, waitFor, waitForEpoch, waitForStatus,
-  type TestEnv, type WorkerProcess,
+  metricEpochs, range, requestCancel, submitJob, tinyConfig, useTestEnv, waitForEpoch, waitForStatus, type TestEnv,
 } from './helpers.ts';
 
 let t: TestEnv;

@@ -1,0 +1,159 @@
+// A Redis and a Postgres cluster of the test's own, on free loopback ports, so a fault test can
+// kill and restart them without touching the shared 127.0.0.1:5432/6379 that other suites use.
+// Each lives in a temp folder that `destroy()` removes; nothing is left running after it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { freePort, waitFor } from '@rnnlab/testkit';
+
+const PG_BIN = process.env.PG_BIN_DIR || '/usr/lib/postgresql/15/bin';
+
+interface Daemon {
+  proc: ChildProcess;
+  exited: Promise<void>;
+  output: () => string;
+}
+
+function startDaemon(command: string, args: string[], opts: { uid?: number; gid?: number } = {}): Daemon {
+  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-8_000);
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  return { proc, exited, output: () => output };
+}
+
+async function stopDaemon(d: Daemon | null, signal: NodeJS.Signals, graceMs = 10_000): Promise<void> {
+  if (!d || d.proc.exitCode !== null || d.proc.signalCode !== null) return;
+  d.proc.kill(signal);
+  const timer = setTimeout(() => d.proc.kill('SIGKILL'), graceMs);
+  await d.exited;
+  clearTimeout(timer);
+}
+
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  /** `SIGKILL` is a crash (with AOF, `appendfsync always` keeps every acknowledged write). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * redis-server on a free port. With `aof`, the queue survives a restart the way the compose file's
+ * Redis does (appendonly yes); every write is fsynced so a SIGKILL loses nothing acknowledged.
+ */
+export async function startPrivateRedis(opts: { aof: boolean }): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'rnnlab-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+    ...(opts.aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'])];
+  let daemon: Daemon | null = null;
+  const url = `redis://127.0.0.1:${port}`;
+
+  const start = async () => {
+    daemon = startDaemon('redis-server', args);
+    const d = daemon;
+    await waitFor(`private Redis on ${port}`, async () => {
+      if (d.proc.exitCode !== null) throw new Error(`redis-server exited: ${d.output()}`);
+      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        // With AOF, LOADING answers an error until the file is replayed.
+        return (await probe.ping()) === 'PONG';
+      } catch {
+        return false;
+      } finally {
+        probe.disconnect();
+      }
+    }, 15_000, 50);
+  };
+  await start();
+  return {
+    url,
+    port,
+    stop: (signal = 'SIGTERM') => stopDaemon(daemon, signal),
+    start,
+    async destroy() {
+      await stopDaemon(daemon, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PrivatePostgres {
+  /** Connection string of the `postgres` maintenance database; use withDatabase() for others. */
+  url: string;
+  port: number;
+  /** SIGINT: fast shutdown (clients are disconnected, as in a restart); SIGQUIT: a crash. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A throwaway cluster: initdb into a temp folder (about a second), `postgres` on a free loopback
+ * port, trust auth, no Unix socket, no fsync. Postgres refuses to run as root, so under root (CI)
+ * it runs as the `postgres` system user.
+ */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const port = await freePort();
+  const root = mkdtempSync(join(tmpdir(), 'rnnlab-pg-'));
+  const dataDir = join(root, 'data');
+  const owner = process.getuid?.() === 0 ? systemUser('postgres') : {};
+  if (owner.uid !== undefined) chownSync(root, owner.uid, owner.gid!);
+
+  const initdb = startDaemon(join(PG_BIN, 'initdb'),
+    ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '--no-instructions', '-E', 'UTF8', '--locale=C'], owner);
+  await initdb.exited;
+  if (initdb.proc.exitCode !== 0) throw new Error(`initdb failed: ${initdb.output()}`);
+
+  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  let daemon: Daemon | null = null;
+  const start = async () => {
+    daemon = startDaemon(join(PG_BIN, 'postgres'), ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=60'], owner);
+    const d = daemon;
+    await waitFor(`private Postgres on ${port}`, async () => {
+      if (d.proc.exitCode !== null) throw new Error(`postgres exited: ${d.output()}`);
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }, 20_000, 100);
+  };
+  await start();
+  return {
+    url,
+    port,
+    stop: (signal = 'SIGINT') => stopDaemon(daemon, signal),
+    start,
+    async destroy() {
+      await stopDaemon(daemon, 'SIGQUIT');
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+function systemUser(name: string): { uid?: number; gid?: number } {
+  // os.userInfo() only describes the current user; /etc/passwd names the others.
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  if (!line) throw new Error(`running as root, but there is no '${name}' user to run Postgres as`);
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}

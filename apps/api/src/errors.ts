@@ -57,8 +57,11 @@ export function formatSchemaErrors(errors: AjvError[], dataVar: string): Error {
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     const status = (err as FastifyError).validation ? 400 : (err.statusCode ?? 500);
-    if (status >= 500) {
+    if (status >= 500 && !(err instanceof HttpError)) {
       request.log.error({ err }, 'request failed');
+    } else if (status >= 500) {
+      // A known outage (Redis down, a dataset that can't be fetched): the message says it all.
+      request.log.warn({ statusCode: status, message: err.message }, 'request could not be served');
     } else {
       request.log.info({ statusCode: status, message: err.message }, 'request rejected');
     }

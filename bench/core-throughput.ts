@@ -6,6 +6,7 @@
 //   npm run bench:core -- --archs lstm --epochs 5 --backend cpu --json
 //
 // A benchmark, not a test: numbers depend on the machine and on what else runs on it.
+import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -17,7 +18,7 @@ const { values } = parseArgs({
     archs: { type: 'string', default: ARCHS.join(',') },
     epochs: { type: 'string', default: '3' },
     backend: { type: 'string', default: 'wasm' },
-    data: { type: 'string', default: '/work/shared/data/timemachine.txt' },
+    data: { type: 'string', default: fileURLToPath(new URL('../../shared/data/timemachine.txt', import.meta.url)) },
     json: { type: 'boolean', default: false },
   },
 });

@@ -5,6 +5,7 @@
 //   nohup npx tsx bench/d2l-table.ts > /tmp/d2l-table.log 2>&1 &      # all five, one after another
 //   npx tsx bench/d2l-table.ts --archs gru --backend wasm               # just one (merged into the table)
 //   npx tsx bench/d2l-table.ts --render                                 # rewrite docs/results.md only
+import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,7 +44,7 @@ const { values } = parseArgs({
     archs: { type: 'string', default: ARCHS.join(',') },
     epochs: { type: 'string', default: '500' },
     backend: { type: 'string', default: 'wasm' },
-    data: { type: 'string', default: '/work/shared/data/timemachine.txt' },
+    data: { type: 'string', default: fileURLToPath(new URL('../../shared/data/timemachine.txt', import.meta.url)) },
     render: { type: 'boolean', default: false },
   },
 });

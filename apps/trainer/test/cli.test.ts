@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { applyOverrides, baseConfig, parseTrainArgs } from '../src/args.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
-const DATA = '/work/shared/data/timemachine.txt';
+// ../shared/data beside the repository.
+const DATA = path.resolve(import.meta.dirname, '../../../../shared/data/timemachine.txt');
 const TINY = ['--data', DATA, '--backend', 'cpu', '--hidden-size', '8', '--batch-size', '4', '--num-steps', '5', '--max-tokens', '300'];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlab-trainer-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -97,7 +97,15 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
       security: s.config.apiKeys.length > 0 ? [{ bearer: [] }] : [],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    // The UI's own CSP (hashes for its inline code) with the app's rules on top: no framing, and no
+    // upgrade-insecure-requests, which breaks the page on plain http (a LAN address; TLS is the proxy's).
+    transformStaticCSP: (header) => header
+      .replace(/\s*upgrade-insecure-requests;?/, '')
+      .replace(/frame-ancestors [^;]*/, "frame-ancestors 'none'"),
+  });
 
   healthRoutes(app, s);
   prometheus(app, s);

@@ -41,6 +41,12 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
     return { status: 'cancelled', epoch };
   };
 
+  // The contract: a train job's queue id is its row id, so BullMQ's lock on that id is the one lock
+  // on the row. An entry under another id (a replay, a stray producer) would claim the row from the
+  // attempt that holds it and train it twice at once; it is refused without touching the row.
+  if (ctx.queueJobId !== jobId) {
+    throw new UnrecoverableError(`queue job ${ctx.queueJobId} carries job ${jobId}, but a train job's queue id must be its job id; refusing it`);
+  }
   const row = await retry('load job', () => repos.jobs.get(jobId));
   if (!row) throw new UnrecoverableError(`job ${jobId} does not exist`);
   if (isFinished(row.status)) {

@@ -209,4 +209,27 @@ describe('faults during training', () => {
     // Exactly one completion was recorded for the queue job.
     expect(workers.flatMap((w) => w.lines).filter((l) => l.msg === 'queue job completed' && l.jobId === id)).toHaveLength(1);
   }, 90_000);
+
+  it('a second queue entry for a running job (a replay under another id) is refused, and the running attempt keeps the job', async () => {
+    const id = await submit();
+    await waitForEpoch(db, id, 2, 30_000);
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(TRAIN_QUEUE, { connection, prefix: PREFIX });
+    try {
+      await queue.add('train', { jobId: id }, { jobId: `${id}-replay`, attempts: 3, backoff: { type: 'exponential', delay: 5_000 } });
+      const done = await waitForStatus(db, id, ['succeeded', 'failed', 'cancelled'], 60_000);
+      expect(done.attempts).toBe(1);
+      await expectWholeRun(db, id, reference);
+      // Refused at once, for good, without a retry and without touching the row.
+      await waitFor('the replay to be refused', async () => (await queue.getJobState(`${id}-replay`)) === 'failed', 15_000);
+      const replay = await queue.getJob(`${id}-replay`);
+      expect(replay?.failedReason).toMatch(/a train job's queue id must be its job id/);
+      expect(replay?.attemptsMade).toBe(1);
+      expect(workers.flatMap((w) => w.lines).filter((l) => l.jobId === `${id}-replay` && /^job running/.test(l.msg))).toEqual([]);
+      await waitFor('the real queue job to complete', async () => (await queue.getJobState(id)) === 'completed', 15_000);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  }, 90_000);
 });

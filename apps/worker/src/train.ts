@@ -4,7 +4,7 @@
 import { FINISHED_STATUSES, RunConfigSchema, type QueuePayload, type RunConfig } from '@rnnlab/contracts';
 import { DivergedError, TrainingRun, type EpochReport } from '@rnnlab/core';
 import { DatasetError } from '@rnnlab/datasets';
-import type { JobRecord } from '@rnnlab/db';
+import { asAttempt, type CheckpointInput, type JobRecord, type Repositories } from '@rnnlab/db';
 import { RateLimitError, UnrecoverableError } from 'bullmq';
 import Value from 'typebox/value';
 import { StopReason, type JobContext } from './jobs.ts';
@@ -105,7 +105,11 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
       run.dispose();
     }
   } catch (error) {
-    if (error instanceof UnrecoverableError || error instanceof RateLimitError || error instanceof SupersededError) throw error;
+    if (error instanceof SupersededError) {
+      log.warn({ reason: error.message }, 'job superseded: another attempt owns it now; stopped without writing');
+      throw error;
+    }
+    if (error instanceof UnrecoverableError || error instanceof RateLimitError) throw error;
     // Something another attempt may not meet (the database gone for minutes, out of memory…).
     // BullMQ retries with backoff while attempts remain; the next attempt resumes from the checkpoint.
     const willRetry = ctx.attemptsMade + 1 < ctx.maxAttempts;
@@ -117,7 +121,7 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
 
   async function trainLoop(run: TrainingRun, config: RunConfig, attempt: number): Promise<TrainOutcome> {
     while (!run.finished) {
-      if (signal.aborted) return stop(run, signal.reason);
+      if (signal.aborted) return stop(run, signal.reason, attempt);
       let report: EpochReport | null;
       try {
         report = await run.runEpoch(signal);
@@ -125,58 +129,58 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
         if (error instanceof DivergedError) return fail(error.message);
         throw error;
       }
-      if (report === null) return stop(run, signal.reason);
+      if (report === null) return stop(run, signal.reason, attempt);
       const cancelRequested = await persistEpoch(run, config, report, attempt);
       // A cancel that lands during the last epoch is too late: the job has finished.
-      if (cancelRequested && !run.finished) return stop(run, StopReason.cancel);
+      if (cancelRequested && !run.finished) return stop(run, StopReason.cancel, attempt);
     }
     // Also reached when an attempt died after its final checkpoint but before this write.
-    await retry('mark succeeded', () => repos.jobs.markSucceeded(jobId));
+    await asOwner('mark succeeded', attempt, (r) => r.jobs.markSucceeded(jobId));
     log.info({ epoch: run.epoch }, 'job succeeded');
     return { status: 'succeeded', epoch: run.epoch };
   }
 
   /**
-   * Writes one finished epoch. The checkpoint goes last: it is where the next attempt resumes, so
-   * everything up to its epoch must already be stored. Returns whether a cancel was requested (the
-   * flag in the row covers a cancel message that arrived before this child was listening).
+   * Writes one finished epoch, all of it in one transaction fenced by the attempt (asAttempt): an
+   * attempt that lost the job (frozen past its lock, cut off from Redis) writes nothing once another
+   * has claimed it. The checkpoint goes last: it is where the next attempt resumes. Returns whether a
+   * cancel was requested (the flag in the row covers a cancel message that arrived before this child
+   * was listening).
    */
   async function persistEpoch(run: TrainingRun, config: RunConfig, report: EpochReport, attempt: number): Promise<boolean> {
     const { epoch } = report;
     const t = config.training;
     const latest = { epoch, trainPerplexity: report.trainPerplexity, validationPerplexity: report.validationPerplexity, tokensPerSecond: report.tokensPerSecond };
-    await retry(`store metrics of epoch ${epoch}`, () =>
-      repos.metrics.upsert(jobId, { ...latest, gradNorm: report.gradNorm, learningRate: report.learningRate, durationMs: Math.round(report.durationMs) }),
-    );
-    if (t.sampleEvery > 0 && epoch % t.sampleEvery === 0 && t.samplePrefix.length > 0) {
-      const text = run.sample(t.samplePrefix, SAMPLE_LENGTH);
-      await retry(`store sample of epoch ${epoch}`, () => repos.samples.upsert(jobId, { epoch, prefix: t.samplePrefix, text }));
-    }
-    await retry(`store progress of epoch ${epoch}`, () => repos.jobs.recordProgress(jobId, latest));
-    if (epoch % t.checkpointEvery === 0 || run.finished) await saveCheckpoint(run, report);
+    // Computed before the transaction, which then holds the row lock only for the writes.
+    const sample = t.sampleEvery > 0 && epoch % t.sampleEvery === 0 && t.samplePrefix.length > 0 ? run.sample(t.samplePrefix, SAMPLE_LENGTH) : null;
+    const checkpoint = epoch % t.checkpointEvery === 0 || run.finished ? checkpointOf(run, report) : null;
+    const cancelRequested = await asOwner(`store epoch ${epoch}`, attempt, async (r) => {
+      await r.metrics.upsert(jobId, { ...latest, gradNorm: report.gradNorm, learningRate: report.learningRate, durationMs: Math.round(report.durationMs) });
+      if (sample !== null) await r.samples.upsert(jobId, { epoch, prefix: t.samplePrefix, text: sample });
+      await r.jobs.recordProgress(jobId, latest);
+      if (checkpoint) await r.checkpoints.save(jobId, checkpoint);
+      return (await r.jobs.get(jobId))?.cancelRequested ?? false;
+    });
     // The one greppable line per epoch.
     log.info(
       { epoch, epochs: t.epochs, trainPerplexity: report.trainPerplexity, validationPerplexity: report.validationPerplexity, tokensPerSecond: Math.round(report.tokensPerSecond), backend: backend.backend },
       `epoch ${epoch}/${t.epochs}: perplexity ${report.trainPerplexity.toFixed(3)}, ${Math.round(report.tokensPerSecond)} tokens/s`,
     );
-
-    const now = await retry('check job', () => repos.jobs.get(jobId));
-    if (!now || now.attempts !== attempt || now.status !== 'running') {
-      throw new SupersededError(`job ${jobId} is no longer this attempt's (now ${now ? `${now.status}, attempt ${now.attempts}` : 'deleted'}); stopping`);
-    }
-    return now.cancelRequested;
+    return cancelRequested;
   }
 
-  async function saveCheckpoint(run: TrainingRun, report: EpochReport): Promise<void> {
-    const bytes = run.checkpoint();
-    await retry(`store checkpoint of epoch ${run.epoch}`, () =>
-      repos.checkpoints.save(jobId, {
-        epoch: run.epoch,
-        bytes,
-        trainPerplexity: report.trainPerplexity,
-        validationPerplexity: report.validationPerplexity,
-      }),
-    );
+  /** Runs `fn` as the owner of the job (see asAttempt), retrying connection trouble; SupersededError once it is not. */
+  async function asOwner<T>(what: string, attempt: number, fn: (r: Repositories) => Promise<T>): Promise<T> {
+    const result = await retry(what, () => asAttempt(ctx.resources.db, jobId, attempt, async (r) => ({ value: await fn(r) })));
+    if (result === null) {
+      const now = await retry('load job', () => repos.jobs.get(jobId));
+      throw new SupersededError(`job ${jobId} is no longer attempt ${attempt}'s (now ${now ? `${now.status}, attempt ${now.attempts}` : 'deleted'}); stopping without writing`);
+    }
+    return result.value;
+  }
+
+  function checkpointOf(run: TrainingRun, report: EpochReport): CheckpointInput {
+    return { epoch: run.epoch, bytes: run.checkpoint(), trainPerplexity: report.trainPerplexity, validationPerplexity: report.validationPerplexity };
   }
 
   /**
@@ -185,12 +189,15 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
    * epoch's end-of-epoch checkpoint, which it extends. Before the first epoch completes there is
    * nothing worth keeping: the same seed replays that part exactly.
    */
-  async function stop(run: TrainingRun | null, reason: unknown): Promise<TrainOutcome> {
+  async function stop(run: TrainingRun | null, reason: unknown, attempt = 0): Promise<TrainOutcome> {
     if (reason === StopReason.lockLost) {
       throw new SupersededError(`job ${jobId}: the lock was lost; stopping without writing, another worker resumes the job`);
     }
     const last = run?.history().at(-1);
-    if (run && last) await saveCheckpoint(run, last);
+    if (run && last) {
+      const checkpoint = checkpointOf(run, last);
+      await asOwner(`store checkpoint of epoch ${run.epoch}`, attempt, (r) => r.checkpoints.save(jobId, checkpoint));
+    }
     const now = await retry('load job', () => repos.jobs.get(jobId));
     if (reason === StopReason.cancel || now?.cancelRequested) return cancelled(run?.epoch ?? now?.epoch ?? 0);
     // Shutdown (or an abort without a reason): back to the queue. RateLimitError makes the worker

@@ -30,3 +30,22 @@ export function createRepositories(db: Db) {
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;
+
+/**
+ * Runs `fn` over repositories bound to one transaction that holds the job's row lock, but only while
+ * `attempt` still owns the job (it is running and no later attempt has claimed it); otherwise runs
+ * nothing and returns null. This fences a worker that lost the job without knowing (frozen past its
+ * lock, cut off from Redis): another attempt's claim (markRunning, an UPDATE of the same row) waits
+ * for this transaction, and everything after the claim sees the bumped `attempts`, so a stale
+ * attempt's writes either land wholly before the new attempt starts or not at all.
+ */
+export async function asAttempt<T>(db: Db, jobId: string, attempt: number, fn: (repos: Repositories) => Promise<T>): Promise<T | null> {
+  // Generous bounds: a large checkpoint can take seconds to send.
+  return db.$transaction(async (tx) => {
+    const owned = await tx.$queryRaw<unknown[]>`
+      SELECT 1 FROM "jobs" WHERE "id" = ${jobId} AND "attempts" = ${attempt} AND "status" = 'running' FOR UPDATE`;
+    if (owned.length === 0) return null;
+    // The transaction client has every model method the repositories use.
+    return fn(createRepositories(tx as Db));
+  }, { maxWait: 10_000, timeout: 120_000 });
+}

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TRAIN_QUEUE } from '@rnnlab/contracts';
 import { createPrisma, migrate, withDatabase, type Db } from '@rnnlab/db';
-import { MIGRATIONS_DIR, spawnApi, spawnWorker, waitFor, type ApiProcess, type WorkerProcess } from '@rnnlab/testkit';
+import { MIGRATIONS_DIR, spawnApi, spawnWorker, waitFor, type ApiProcess, type LogLine, type WorkerProcess } from '@rnnlab/testkit';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -208,6 +208,37 @@ describe('faults during training', () => {
     await expectWholeRun(db, id, reference);
     // Exactly one completion was recorded for the queue job.
     expect(workers.flatMap((w) => w.lines).filter((l) => l.msg === 'queue job completed' && l.jobId === id)).toHaveLength(1);
+  }, 90_000);
+
+  it('a trainer whose worker froze keeps computing but cannot write once another worker has claimed the job', async () => {
+    // Long enough that the frozen worker's trainer is still going when the other worker takes over.
+    const epochs = 40;
+    const id = await submit(tinyJob({ epochs }));
+    const running = await waitForEpoch(db, id, 2, 30_000);
+    const owner = ownerOf(running.workerId);
+    const other = workers.find((w) => w !== owner)!;
+    const trainerOf = (w: WorkerProcess) => (l: LogLine) => l.role === 'trainer' && l.jobId === id && l.pid !== w.pid;
+    // Only the worker process stops (its lock lapses); its trainer child trains on, unaware, and
+    // reaches an epoch's end after the other worker has claimed the job. (The trainer's log lines
+    // pass through the frozen worker, so they show up once it thaws.)
+    process.kill(owner.pid, 'SIGSTOP');
+    let resumed: LogLine;
+    try {
+      resumed = await other.waitForLog((l) => l.jobId === id && /^job running, resuming/.test(l.msg), 20_000);
+      await sleep(1_500);
+    } finally {
+      process.kill(owner.pid, 'SIGCONT');
+    }
+    await owner.waitForLog((l) => trainerOf(owner)(l) && /^job superseded/.test(l.msg), 10_000);
+    await waitForStatus(db, id, ['succeeded', 'failed', 'cancelled'], 60_000);
+    // Every epoch the stale trainer stored was there when the new attempt resumed: it wrote nothing
+    // after the claim (its writes are fenced by the attempt number), and then it stopped.
+    const staleEpochs = owner.lines.filter((l) => trainerOf(owner)(l) && typeof l.epoch === 'number' && /^epoch /.test(l.msg)).map((l) => l.epoch as number);
+    expect(Math.max(...staleEpochs)).toBe(resumed.resumedFromEpoch);
+    expect(Math.max(...staleEpochs)).toBeGreaterThan(2);
+    expect((await db.job.findUniqueOrThrow({ where: { id } })).attempts).toBe(2);
+    await expectWholeRun(db, id, reference, epochs);
+    expect(isAlive(owner.pid)).toBe(true);
   }, 90_000);
 
   it('a second queue entry for a running job (a replay under another id) is refused, and the running attempt keeps the job', async () => {

@@ -20,11 +20,15 @@ export {
 export { Rng, RngStream, type RngState } from './data/rng.ts';
 
 export { ARCHS, CELLS, buildNetworkSpec, networkParamSpecs, type NetworkSpec, type UnitSpec } from './model/build.ts';
-export { Network, type State } from './model/network.ts';
+export { fillDropoutMask, Network, type State } from './model/network.ts';
+export type { ParamSpec } from './model/params.ts';
 
-export { TrainingRun, type ResumeOptions } from './train/run.ts';
+export { TrainingRun, type MinibatchReport, type ResumeOptions, type RunOptions } from './train/run.ts';
+export type { EngineContext, EngineFactory, StepEngine, StepOutcome, TrainableValues } from './train/engine.ts';
+export { TfjsEngine } from './train/tfjs-engine.ts';
 export { perplexity, type EpochReport } from './train/metrics.ts';
 export { clipByGlobalNorm, clipScale, globalNormSquared } from './train/clip.ts';
+export { ADAM, adamSlotNames } from './train/optimizers.ts';
 
 export { LanguageModel } from './generate/language-model.ts';
 export { generateText, nextTokenLogits, type GenerateOptions, type GenerateResult } from './generate/generate.ts';

@@ -50,12 +50,19 @@ function oneHotSteps(x: Int32Array, batch: number, steps: number, vocab: number)
   return out;
 }
 
-/** Inverted dropout mask: 0 with probability p, else 1/(1 − p); drawn from the run's RNG. */
-function dropoutMask(rows: number, cols: number, p: number, rng: Rng): T2 {
-  const v = new Float32Array(rows * cols);
+/**
+ * Inverted dropout: fills `out` with 0 (probability p) or 1/(1 − p), drawing from the run's RNG in
+ * order. Every engine draws its masks with this, layer by layer and step by step, so dropout consumes
+ * the RNG identically whatever trains the run.
+ */
+export function fillDropoutMask(out: Float32Array, p: number, rng: Rng): Float32Array {
   const keep = 1 / (1 - p);
-  for (let i = 0; i < v.length; i++) v[i] = rng.float() < p ? 0 : keep;
-  return tf.tensor2d(v, [rows, cols]);
+  for (let i = 0; i < out.length; i++) out[i] = rng.float() < p ? 0 : keep;
+  return out;
+}
+
+function dropoutMask(rows: number, cols: number, p: number, rng: Rng): T2 {
+  return tf.tensor2d(fillDropoutMask(new Float32Array(rows * cols), p, rng), [rows, cols]);
 }
 
 export class Network {

@@ -37,6 +37,22 @@ export class ParamStore {
     return new ParamStore(vars);
   }
 
+  /** Copies of every parameter's values, by name, in order. */
+  read(): Map<string, Float32Array> {
+    return new Map([...this.vars].map(([name, v]) => [name, (v.dataSync() as Float32Array).slice()]));
+  }
+
+  /** Replaces parameter values (copied; shapes as they are). */
+  write(values: ReadonlyMap<string, Float32Array>): void {
+    tf.tidy(() => {
+      for (const [name, v] of this.vars) {
+        const data = values.get(name);
+        if (!data || data.length !== v.size) throw new Error(`no values of size ${v.size} for parameter ${name}`);
+        v.assign(tf.tensor(data.slice(), v.shape));
+      }
+    });
+  }
+
   get(name: string): tf.Variable {
     const v = this.vars.get(name);
     if (!v) throw new Error(`no parameter named ${name}`);

@@ -13,6 +13,8 @@ export interface Optimizer {
   apply(params: ParamStore, grads: Readonly<Record<string, tf.Tensor>>, scale: number): void;
   /** Named state tensors (empty for SGD). */
   slots(): [string, tf.Tensor][];
+  /** Takes over the step count and slot values (by `slots()` name) of updates applied elsewhere (another engine). */
+  load(step: number, slots: ReadonlyMap<string, Float32Array>): void;
   dispose(): void;
 }
 
@@ -38,17 +40,27 @@ class Sgd implements Optimizer {
     return [];
   }
 
+  load(step: number): void {
+    this.step = step;
+  }
+
   dispose(): void {}
 }
+
+/** torch.optim.Adam's defaults; other engines implementing the update read them from here. */
+export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 } as const;
+
+/** Adam's slot names for a parameter (also the checkpoint's `optim.` tensors). */
+export const adamSlotNames = (param: string): { m: string; v: string } => ({ m: `adam.m.${param}`, v: `adam.v.${param}` });
 
 /** PyTorch's Adam (betas 0.9, 0.999, eps 1e-8), same update order as torch.optim.Adam. */
 class Adam implements Optimizer {
   readonly kind = 'adam';
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
-  private static readonly beta1 = 0.9;
-  private static readonly beta2 = 0.999;
-  private static readonly eps = 1e-8;
+  private static readonly beta1 = ADAM.beta1;
+  private static readonly beta2 = ADAM.beta2;
+  private static readonly eps = ADAM.eps;
 
   constructor(
     private readonly lr: number,
@@ -57,10 +69,11 @@ class Adam implements Optimizer {
     restore?: OptimizerRestore['slot'],
   ) {
     for (const [name, p] of params.entries()) {
+      const slots = adamSlotNames(name);
       const init = (slot: string) =>
-        restore ? variableOf(restore(`adam.${slot}.${name}`, p.shape), p.shape, false) : tf.tidy(() => tf.variable(tf.zerosLike(p), false));
-      this.m.set(name, init('m'));
-      this.v.set(name, init('v'));
+        restore ? variableOf(restore(slot, p.shape), p.shape, false) : tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+      this.m.set(name, init(slots.m));
+      this.v.set(name, init(slots.v));
     }
   }
 
@@ -85,9 +98,18 @@ class Adam implements Optimizer {
 
   slots(): [string, tf.Tensor][] {
     const out: [string, tf.Tensor][] = [];
-    for (const [name, m] of this.m) out.push([`adam.m.${name}`, m]);
-    for (const [name, v] of this.v) out.push([`adam.v.${name}`, v]);
+    for (const [name, m] of this.m) out.push([adamSlotNames(name).m, m]);
+    for (const [name, v] of this.v) out.push([adamSlotNames(name).v, v]);
     return out;
+  }
+
+  load(step: number, slots: ReadonlyMap<string, Float32Array>): void {
+    for (const [name, slot] of this.slots()) {
+      const values = slots.get(name);
+      if (!values) throw new Error(`no values for optimizer slot ${name}`);
+      tf.tidy(() => (slot as tf.Variable).assign(tf.tensor(values.slice(), slot.shape)));
+    }
+    this.step = step;
   }
 
   dispose(): void {

@@ -18,12 +18,13 @@ import { Rng, RngStream, type RngState } from '../data/rng.ts';
 import type { Vocab } from '../data/vocab.ts';
 import { CheckpointError, ConfigError, DivergedError } from '../errors.ts';
 import { generateText } from '../generate/generate.ts';
-import { buildNetworkSpec } from '../model/build.ts';
+import { buildNetworkSpec, networkParamSpecs } from '../model/build.ts';
 import { Network, type State } from '../model/network.ts';
-import { clipScale, globalNormSquared } from './clip.ts';
-import { crossEntropySum, crossEntropyWithGrad, oneHotLabels } from './loss.ts';
+import type { EngineContext, EngineFactory, StepEngine } from './engine.ts';
+import { crossEntropySum, oneHotLabels } from './loss.ts';
 import { emptyTotals, perplexity, type EpochReport, type EpochTotals } from './metrics.ts';
 import { createOptimizer, type Optimizer } from './optimizers.ts';
+import { TfjsEngine } from './tfjs-engine.ts';
 
 /** An epoch in progress. */
 interface EpochProgress {
@@ -31,11 +32,28 @@ interface EpochProgress {
   readonly rngAtStart: RngState;
   next: number;
   totals: EpochTotals;
-  /** Sequential sampling: the state carried (detached) from the previous minibatch; null before the first. */
-  state: State | null;
+  /** Sequential sampling: the engine's state carried (detached) from the previous minibatch; null before the first. */
+  state: unknown;
 }
 
-export interface ResumeOptions {
+export interface RunOptions {
+  /**
+   * Trains the minibatches instead of the tfjs engine (e.g. @rnnlab/native's); returning null keeps
+   * tfjs. Either way the run, its RNGs, initial weights and checkpoints are the same.
+   */
+  engine?: EngineFactory | null;
+  /** Called after every trained minibatch (e.g. to log or compare per-step losses). */
+  onMinibatch?: (info: MinibatchReport) => void;
+}
+
+export interface MinibatchReport {
+  epoch: number; // 1-based, the epoch in progress
+  minibatch: number; // 0-based within the epoch
+  loss: number;
+  gradNorm: number; // before clipping
+}
+
+export interface ResumeOptions extends RunOptions {
   /**
    * The config the caller expects (e.g. the job's). Every field must equal the checkpoint's except
    * `training.epochs`, which may be raised to train longer.
@@ -55,6 +73,8 @@ export class TrainingRun {
   private progress: EpochProgress | null;
   private running = false;
   private disposed = false;
+  private readonly engine: StepEngine;
+  private readonly onMinibatch: RunOptions['onMinibatch'];
 
   private constructor(
     readonly config: RunConfig,
@@ -63,25 +83,34 @@ export class TrainingRun {
     private readonly optimizer: Optimizer,
     private readonly dataRng: Rng,
     private readonly dropoutRng: Rng,
-    init: { epoch: number; reports: EpochReport[]; progress: EpochProgress | null },
+    init: { epoch: number; reports: EpochReport[]; progress: EpochProgress | null; state?: Float32Array[][] },
+    options: RunOptions,
   ) {
     this.completed = init.epoch;
     this.reports = init.reports;
+    this.engine = options.engine?.(engineContext(config, network, optimizer)) ?? (new TfjsEngine(config, network, optimizer) as StepEngine);
+    this.onMinibatch = options.onMinibatch;
     this.progress = init.progress;
+    if (this.progress && init.state) this.progress.state = this.engine.stateFromArrays(init.state, config.training.batchSize);
   }
 
   /** A fresh run. Throws a ConfigError naming the field when the config or the corpus cannot work. */
-  static create(config: RunConfig, corpusText: string): TrainingRun {
+  static create(config: RunConfig, corpusText: string, options: RunOptions = {}): TrainingRun {
     const cfg = validateRunConfig(config);
     const corpus = loadCorpus(cfg, corpusText);
     const seed = cfg.training.seed;
     const network = Network.init(buildNetworkSpec(cfg, corpus.vocab.size), Rng.fromSeed(seed, RngStream.init));
     const optimizer = createOptimizer(cfg.training.optimizer, cfg.training.learningRate, network.params);
-    return new TrainingRun(cfg, corpus, network, optimizer, Rng.fromSeed(seed, RngStream.data), Rng.fromSeed(seed, RngStream.dropout), {
-      epoch: 0,
-      reports: [],
-      progress: null,
-    });
+    return new TrainingRun(
+      cfg,
+      corpus,
+      network,
+      optimizer,
+      Rng.fromSeed(seed, RngStream.data),
+      Rng.fromSeed(seed, RngStream.dropout),
+      { epoch: 0, reports: [], progress: null },
+      options,
+    );
   }
 
   /**
@@ -123,27 +152,37 @@ export class TrainingRun {
       slot: (name, shape) => decoded.tensor(OPTIMIZER_PREFIX + name, shape),
     });
     let progress: EpochProgress | null = null;
+    let state: Float32Array[][] | undefined;
     if (h.position) {
       const pos = h.position;
       const t = cfg.training;
       const batches = new EpochBatches(corpus.train, t.batchSize, t.numSteps, t.sampling, Rng.fromState(pos.rngAtEpochStart));
-      let state: State | null = null;
       if (pos.hasState) {
         state = network.spec.units.map((u, i) =>
-          Array.from({ length: u.cell.stateSize }, (_, k) => tf.tensor2d(decoded.tensor(`${STATE_PREFIX}${i}.${k}`, [t.batchSize, u.hidden]), [t.batchSize, u.hidden])),
+          Array.from({ length: u.cell.stateSize }, (_, k) => decoded.tensor(`${STATE_PREFIX}${i}.${k}`, [t.batchSize, u.hidden])),
         );
       }
-      progress = { batches, rngAtStart: pos.rngAtEpochStart, next: pos.minibatch, totals: { ...pos.totals }, state };
+      progress = { batches, rngAtStart: pos.rngAtEpochStart, next: pos.minibatch, totals: { ...pos.totals }, state: null };
     }
-    return new TrainingRun(cfg, corpus, network, optimizer, Rng.fromState(h.rng.data), Rng.fromState(h.rng.dropout), {
-      epoch: h.epoch,
-      reports: h.metrics.map((r) => ({ ...r })),
-      progress,
-    });
+    return new TrainingRun(
+      cfg,
+      corpus,
+      network,
+      optimizer,
+      Rng.fromState(h.rng.data),
+      Rng.fromState(h.rng.dropout),
+      { epoch: h.epoch, reports: h.metrics.map((r) => ({ ...r })), progress, ...(state ? { state } : {}) },
+      options,
+    );
   }
 
   get vocab(): Vocab {
     return this.corpus.vocab;
+  }
+
+  /** What trains the minibatches: 'tfjs' or the injected engine's name (e.g. 'native-openblas'). */
+  get engineName(): string {
+    return this.engine.name;
   }
 
   /** Completed epochs. */
@@ -187,6 +226,7 @@ export class TrainingRun {
       const evalStart = now();
       let validationPerplexity: number | null = null;
       if (this.corpus.validation) {
+        this.engine.sync();
         // Aborted during validation: training of this epoch is done; the next call only re-validates.
         validationPerplexity = await this.evaluate(this.corpus.validation, signal);
         if (validationPerplexity === null) return null;
@@ -204,7 +244,7 @@ export class TrainingRun {
         learningRate: t.learningRate,
         durationMs: totals.trainMs + (now() - evalStart),
       };
-      tf.dispose(progress.state ?? []);
+      if (progress.state !== null) this.engine.disposeState(progress.state);
       this.progress = null;
       this.reports.push(report);
       this.completed++;
@@ -217,6 +257,7 @@ export class TrainingRun {
   /** Greedy continuation of `prefix` with the current weights (d2l's predict_ch8). */
   sample(prefix: string, length: number): string {
     this.assertUsable();
+    this.engine.sync();
     return generateText(this.network, this.corpus.vocab, this.config.tokenizer, { prefix, length }).text;
   }
 
@@ -266,51 +307,44 @@ export class TrainingRun {
     // d2l: the random iterator starts every minibatch from zero state; the sequential one carries it.
     const carried = t.sampling === 'sequential' ? progress.state : null;
     const dropout = this.network.spec.dropout > 0 ? this.dropoutRng : null;
-    const out = tf.tidy(() => {
-      const state = carried ?? this.network.zeroState(b);
-      const prepared = this.network.prepare(true);
-      const f = this.network.forward(prepared, mb.x, b, steps, state, { record: true, dropout });
-      const { loss, dlogits } = crossEntropyWithGrad(f.logits, oneHotLabels(mb.y, b, steps, this.corpus.vocab.size));
-      const grads = this.network.backward(prepared, f.tape as NonNullable<typeof f.tape>, dlogits);
-      return {
-        stats: tf.stack([loss, globalNormSquared([...grads.values()])]),
-        grads: Object.fromEntries(grads),
-        state: f.state,
-      };
-    });
-    const [loss, normSq] = out.stats.dataSync() as Float32Array; // the one sync per minibatch
-    out.stats.dispose();
+    // Forward, loss, BPTT, clipping and the update (not applied when the loss or norm is not finite).
+    const { loss, normSq, state } = this.engine.train(mb, carried, dropout);
     if (!Number.isFinite(loss) || !Number.isFinite(normSq)) {
-      tf.dispose([out.grads, out.state]);
-      throw new DivergedError(this.completed + 1, k, Number.isFinite(loss) ? (normSq as number) : (loss as number), t.learningRate);
+      this.engine.disposeState(state);
+      throw new DivergedError(this.completed + 1, k, Number.isFinite(loss) ? normSq : loss, t.learningRate);
     }
-    const norm = Math.sqrt(normSq as number);
-    this.optimizer.apply(this.network.params, out.grads, clipScale(norm, t.gradClipNorm));
-    tf.dispose(out.grads);
+    const norm = Math.sqrt(normSq);
     if (t.sampling === 'sequential') {
-      tf.dispose(progress.state ?? []);
-      progress.state = out.state; // detached: it is a plain tensor, no gradient reaches the previous minibatch
+      if (progress.state !== null) this.engine.disposeState(progress.state);
+      progress.state = state; // detached: no gradient reaches the previous minibatch
     } else {
-      tf.dispose(out.state);
+      this.engine.disposeState(state);
     }
     const n = b * steps;
-    progress.totals.lossSum += (loss as number) * n;
+    progress.totals.lossSum += loss * n;
     progress.totals.tokens += n;
     progress.totals.gradNormSum += norm;
     progress.totals.minibatches += 1;
     progress.next = k + 1;
+    this.onMinibatch?.({ epoch: this.completed + 1, minibatch: k, loss, gradNorm: norm });
   }
 
   /** The full state as one blob; callable between epochs or after an abort (not while an epoch runs). */
   checkpoint(): Uint8Array {
     this.assertUsable();
     if (this.running) throw new Error('checkpoint() while runEpoch is running: abort it and await its result first');
+    this.engine.sync();
     const tensors: NamedTensorData[] = [];
     const add = (name: string, t: tf.Tensor) => tensors.push({ name, shape: [...t.shape], data: t.dataSync() as Float32Array });
     for (const [name, p] of this.network.params.entries()) add(PARAM_PREFIX + name, p);
     for (const [name, s] of this.optimizer.slots()) add(OPTIMIZER_PREFIX + name, s);
     const p = this.progress;
-    if (p?.state) p.state.forEach((unit, i) => unit.forEach((s, k) => add(`${STATE_PREFIX}${i}.${k}`, s)));
+    if (p && p.state !== null) {
+      const b = this.config.training.batchSize;
+      this.engine.stateToArrays(p.state).forEach((unit, i) =>
+        unit.forEach((data, k) => tensors.push({ name: `${STATE_PREFIX}${i}.${k}`, shape: [b, data.length / b], data })),
+      );
+    }
     const header: Omit<CheckpointHeader, 'tensors' | 'format' | 'version'> = {
       config: this.config,
       vocab: this.corpus.vocab.toJSON(),
@@ -320,7 +354,8 @@ export class TrainingRun {
       rng: { data: this.dataRng.state(), dropout: this.dropoutRng.state() },
       optimizer: { kind: this.optimizer.kind, step: this.optimizer.step },
       metrics: this.history(),
-      backend: tf.getBackend(),
+      // Informational: which engine (or tfjs backend) wrote it; a checkpoint loads on any of them.
+      backend: this.engine.name === 'tfjs' ? tf.getBackend() : this.engine.name,
     };
     return encodeCheckpoint(header, tensors);
   }
@@ -329,8 +364,9 @@ export class TrainingRun {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    tf.dispose(this.progress?.state ?? []);
+    if (this.progress && this.progress.state !== null) this.engine.disposeState(this.progress.state);
     this.progress = null;
+    this.engine.dispose();
     this.optimizer.dispose();
     this.network.dispose();
   }
@@ -338,6 +374,23 @@ export class TrainingRun {
   private assertUsable(): void {
     if (this.disposed) throw new Error('this TrainingRun has been disposed');
   }
+}
+
+/** The run's values as an engine sees them: the network's variables and the optimizer's state, as plain copies. */
+function engineContext(config: RunConfig, network: Network, optimizer: Optimizer): EngineContext {
+  return {
+    config,
+    spec: network.spec,
+    paramSpecs: networkParamSpecs(network.spec),
+    read: () => ({
+      params: network.params.read(),
+      optimizer: { step: optimizer.step, slots: new Map(optimizer.slots().map(([name, s]) => [name, (s.dataSync() as Float32Array).slice()])) },
+    }),
+    write: (values) => {
+      network.params.write(values.params);
+      optimizer.load(values.optimizer.step, values.optimizer.slots);
+    },
+  };
 }
 
 function loadCorpus(cfg: RunConfig, text: string): Corpus {

@@ -109,6 +109,20 @@ describe('checkpoints', () => {
     expect((await checkpoints.best(jobId))?.bytes.toString()).toBe('resumed');
   });
 
+  it('sends the bytes of a new epoch once, in one statement', async () => {
+    await checkpointsRepository(db).save(jobId, { epoch: 1, bytes: bytesOf(1), trainPerplexity: 3 });
+    expect(queries).toHaveLength(1);
+    // An upsert would bind them twice: INSERT (…, "bytes", …) … DO UPDATE SET "bytes" = $n.
+    expect(queries[0]!.match(/"bytes"/g)).toHaveLength(1);
+  });
+
+  it('replaces an epoch saved again inside a transaction, as a worker writes its epochs', async () => {
+    const checkpoints = await saveThree();
+    await db.$transaction((tx) => checkpointsRepository(tx as PrismaClient).save(jobId, { epoch: 30, bytes: Buffer.from('stopped'), trainPerplexity: 1.1 }));
+    expect(await db.checkpoint.count()).toBe(3);
+    expect((await checkpoints.latest(jobId))?.bytes.toString()).toBe('stopped');
+  });
+
   it('lists checkpoints newest first without reading their bytes', async () => {
     const checkpoints = await saveThree();
     queries.length = 0;

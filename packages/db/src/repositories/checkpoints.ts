@@ -37,8 +37,8 @@ export function checkpointsRepository(db: Db) {
   }
 
   return {
-    /** Upserted by (job, epoch): a re-run that reaches the same epoch overwrites its checkpoint. */
-    save(jobId: string, input: CheckpointInput): Promise<CheckpointSummary> {
+    /** Keyed by (job, epoch): a re-run that reaches the same epoch overwrites its checkpoint. */
+    async save(jobId: string, input: CheckpointInput): Promise<CheckpointSummary> {
       const values = {
         bytes: input.bytes as Uint8Array<ArrayBuffer>,
         sizeBytes: input.bytes.byteLength,
@@ -46,12 +46,16 @@ export function checkpointsRepository(db: Db) {
         trainPerplexity: input.trainPerplexity,
         validationPerplexity: input.validationPerplexity ?? null,
       };
-      return db.checkpoint.upsert({
-        where: { jobId_epoch: { jobId, epoch: input.epoch } },
-        create: { jobId, epoch: input.epoch, ...values },
-        update: values,
+      // Not upsert(): Prisma's INSERT … ON CONFLICT DO UPDATE binds every value twice, so the bytes
+      // would cross the wire twice on every save. A new epoch (the usual case) is one INSERT … ON
+      // CONFLICT DO NOTHING, which also cannot fail a surrounding transaction (asAttempt); only an
+      // epoch stored before (a mid-epoch stop) pays for a second statement.
+      const [created] = await db.checkpoint.createManyAndReturn({
+        data: [{ jobId, epoch: input.epoch, ...values }],
+        skipDuplicates: true,
         select: checkpointSummarySelect,
       });
+      return created ?? db.checkpoint.update({ where: { jobId_epoch: { jobId, epoch: input.epoch } }, data: values, select: checkpointSummarySelect });
     },
 
     /** Newest epoch first, without the bytes. */

@@ -9,9 +9,16 @@ WORKDIR /app
 COPY . .
 
 # Dev dependencies are runtime dependencies here (tsx runs the sources, prisma generates the
-# client), so NODE_ENV is set only after the install.
+# client), so NODE_ENV is set only after the install. npm ci compiles the native training engine
+# (packages/native) against OpenBLAS; the compiler and headers leave again in the same layer, the
+# OpenBLAS runtime (libopenblas0-pthread) stays.
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci \
+    apt-get update \
+ && apt-get install -y --no-install-recommends libopenblas0-pthread libopenblas-dev g++ make python3 \
+ && npm ci \
+ && test -f packages/native/build/rnnlab_native.node \
+ && apt-get purge -y --auto-remove libopenblas-dev g++ make python3 \
+ && rm -rf /var/lib/apt/lists/* \
  && npm run db:generate \
  && npm run --if-present build:dashboard \
  && mkdir -p /app/data \

@@ -2,7 +2,7 @@
 // for their type and by the core for their range, and every error names the flag.
 import { parseArgs } from 'node:util';
 import { ARCHS, CELLS, defaultRunConfig, type Arch, type RunConfig } from '@rnnlab/core';
-import { BACKEND_CHOICES, type BackendChoice } from '@rnnlab/backends';
+import { BACKEND_CHOICES, ENGINE_CHOICES, type BackendChoice, type EngineChoice } from '@rnnlab/backends';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -14,6 +14,9 @@ export interface TrainArgs {
   arch: Arch | null;
   data: string;
   backend: BackendChoice;
+  engine: EngineChoice;
+  /** OpenBLAS threads for the native engine (null: OPENBLAS_NUM_THREADS or every core). */
+  threads: number | null;
   save: string | null;
   resume: string | null;
   json: boolean;
@@ -58,7 +61,9 @@ export const USAGE = `usage: npm run train -- --arch ${ARCHS.join('|')} --data F
   --clip X|none             global-norm gradient clipping θ
   --sampling sequential|random  --max-tokens N|none  --validation-fraction F  --seed N
   --tokenizer d2l|raw       --sample-prefix TEXT  --sample-every N  --checkpoint-every N
-  --backend ${BACKEND_CHOICES.join('|')}   (default: $TFJS_BACKEND or auto)
+  --engine ${ENGINE_CHOICES.join('|')}      training engine (default: $TRAIN_ENGINE or auto: native OpenBLAS when built)
+  --threads N               OpenBLAS threads of the native engine (default: every core)
+  --backend ${BACKEND_CHOICES.join('|')}   tfjs backend (default: $TFJS_BACKEND or auto)
   --save FILE               write the final checkpoint (also on Ctrl-C and every --checkpoint-every epochs)
   --resume FILE             continue from a checkpoint (--epochs may raise the total)
   --json                    one JSON object per epoch, then {"done": true, ...}`;
@@ -86,6 +91,8 @@ export function parseTrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     ['arch', { type: 'string' as const }],
     ['data', { type: 'string' as const }],
     ['backend', { type: 'string' as const }],
+    ['engine', { type: 'string' as const }],
+    ['threads', { type: 'string' as const }],
     ['save', { type: 'string' as const }],
     ['resume', { type: 'string' as const }],
     ['json', { type: 'boolean' as const }],
@@ -109,12 +116,31 @@ export function parseTrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   if (!BACKEND_CHOICES.includes(backend as BackendChoice)) {
     throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')} (got ${JSON.stringify(backend)})`);
   }
+  const engine = str('engine') ?? (env.TRAIN_ENGINE || 'auto');
+  if (!ENGINE_CHOICES.includes(engine as EngineChoice)) {
+    throw new UsageError(`--engine must be one of ${ENGINE_CHOICES.join(', ')} (got ${JSON.stringify(engine)})`);
+  }
+  const threadsRaw = str('threads');
+  const threads = threadsRaw === null ? null : Number(threadsRaw);
+  if (threads !== null && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
+    throw new UsageError(`--threads must be an integer in [1, 256] (got ${JSON.stringify(threadsRaw)})`);
+  }
   const overrides: [string, unknown][] = [];
   for (const [flag, [field, kind]] of Object.entries(FIELDS)) {
     const raw = str(flag);
     if (raw !== null) overrides.push([field, convert(flag, kind, raw)]);
   }
-  return { overrides, arch: arch as Arch | null, data, backend: backend as BackendChoice, save: str('save'), resume, json: values.json === true };
+  return {
+    overrides,
+    arch: arch as Arch | null,
+    data,
+    backend: backend as BackendChoice,
+    engine: engine as EngineChoice,
+    threads,
+    save: str('save'),
+    resume,
+    json: values.json === true,
+  };
 }
 
 /** `base` (d2l's defaults for the arch, or a checkpoint's config) with the flags laid over it. */

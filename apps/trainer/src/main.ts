@@ -1,9 +1,10 @@
 // The local trainer: `npm run train -- --arch lstm --data FILE [--epochs N ...] [--json]`.
-// Trains with @rnnlab/core on the backend @rnnlab/backends sets up, prints one line per epoch, and
-// stops at the next minibatch boundary on Ctrl-C (saving a checkpoint when --save is given).
+// Trains with @rnnlab/core on the engine and backend @rnnlab/backends sets up (the native OpenBLAS
+// engine when it was built, else tfjs), prints one line per epoch, and stops at the next minibatch
+// boundary on Ctrl-C (saving a checkpoint when --save is given).
 import fs from 'node:fs';
-import { BackendUnavailableError, setupBackend } from '@rnnlab/backends';
-import { CheckpointError, ConfigError, DivergedError, readCheckpointHeader, TrainingRun, type RunConfig } from '@rnnlab/core';
+import { BackendUnavailableError, setupTraining } from '@rnnlab/backends';
+import { CheckpointError, ConfigError, DivergedError, readCheckpointHeader, TrainingRun, type EngineFactory, type RunConfig } from '@rnnlab/core';
 import { applyOverrides, baseConfig, flagFor, parseTrainArgs, UsageError, type TrainArgs } from './args.ts';
 import { doneJson, epochJson, epochLine } from './format.ts';
 
@@ -24,27 +25,29 @@ function writeAtomically(path: string, bytes: Uint8Array): void {
   fs.renameSync(tmp, path);
 }
 
-function openRun(args: TrainArgs, text: string): TrainingRun {
+function openRun(args: TrainArgs, text: string, engine: EngineFactory | null): TrainingRun {
   if (args.resume) {
     const blob = readFile(args.resume, '--resume');
     const bytes = new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength);
     const stored = readCheckpointHeader(bytes).config;
     if (args.arch && args.arch !== stored.arch) throw new UsageError(`--arch ${args.arch} does not match the checkpoint's ${stored.arch}`);
     // Flags other than --epochs must agree with the checkpoint; the core names any that do not.
-    return TrainingRun.resume(bytes, text, { config: applyOverrides(stored, args.overrides) });
+    return TrainingRun.resume(bytes, text, { config: applyOverrides(stored, args.overrides), engine });
   }
-  return TrainingRun.create(applyOverrides(baseConfig(args.arch as NonNullable<TrainArgs['arch']>), args.overrides), text);
+  return TrainingRun.create(applyOverrides(baseConfig(args.arch as NonNullable<TrainArgs['arch']>), args.overrides), text, { engine });
 }
 
 async function main(argv: string[]): Promise<number> {
   const args = parseTrainArgs(argv);
   const text = readFile(args.data, '--data').toString('utf8');
-  const { backend, device } = await setupBackend(args.backend);
-  const run = openRun(args, text);
+  const training = await setupTraining(args.backend, args.engine, args.threads ? { threads: args.threads } : {});
+  const { backend, device } = training;
+  const run = openRun(args, text, training.engine);
   const cfg: RunConfig = run.config;
   const out = (line: string) => process.stdout.write(line + '\n');
   if (!args.json) {
     out(`training ${cfg.arch} (${cfg.model.numLayers} × ${cfg.model.cell}, hidden ${cfg.model.hiddenSize}) on ${backend} [${device}], vocab ${run.vocab.size}`);
+    if (training.fallback && args.engine === 'auto') out(`(the native engine is not used: ${training.fallback})`);
     if (run.epoch > 0 || run.midEpoch) out(`resumed at epoch ${run.epoch}${run.midEpoch ? ' (mid-epoch)' : ''}`);
   }
 

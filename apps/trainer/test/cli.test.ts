@@ -9,13 +9,18 @@ import { applyOverrides, baseConfig, parseTrainArgs } from '../src/args.ts';
 const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
 // ../shared/data beside the repository.
 const DATA = path.resolve(import.meta.dirname, '../../../../shared/data/timemachine.txt');
-const TINY = ['--data', DATA, '--backend', 'cpu', '--hidden-size', '8', '--batch-size', '4', '--num-steps', '5', '--max-tokens', '300'];
+const SIZES = ['--hidden-size', '8', '--batch-size', '4', '--num-steps', '5', '--max-tokens', '300'];
+// The tfjs engine on the cpu backend; the native engine has its own test below.
+const TINY = ['--data', DATA, '--engine', 'tfjs', '--backend', 'cpu', ...SIZES];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlab-trainer-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function train(args: string[], opts: { interruptAfterMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function train(args: string[], opts: { interruptAfterMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: path.resolve(import.meta.dirname, '../../..') });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      cwd: path.resolve(import.meta.dirname, '../../..'),
+      env: { ...process.env, ...opts.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -68,6 +73,24 @@ describe('npm run train', () => {
     expect(lines.at(-2)).toMatch(/^perplexity \d+\.\d, \d+ tokens\/s on cpu$/);
   });
 
+  it('trains on the native engine by default, and its checkpoint resumes on tfjs', async () => {
+    const ckpt = path.join(dir, 'native.ckpt');
+    const native = await train(['--arch', 'lstm', '--data', DATA, '--backend', 'cpu', ...SIZES, '--epochs', '2', '--threads', '1', '--save', ckpt], {
+      env: { TRAIN_ENGINE: '' },
+    });
+    expect(native.stderr).toBe('');
+    expect(native.code).toBe(0);
+    const lines = native.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^training lstm .* on native-openblas \[.*\(OpenBLAS \w+, 1 thread\)\], vocab 28$/);
+    expect(lines[1]).toMatch(/^epoch 1: perplexity \d+\.\d\d, [\d,]+ tokens\/s on native-openblas$/);
+
+    const resumed = await train([...TINY, '--resume', ckpt, '--epochs', '3', '--json']);
+    expect(resumed.code).toBe(0);
+    const straight = await train(['--arch', 'lstm', ...TINY, '--epochs', '3', '--json']);
+    const ppl = (out: { stdout: string }, i: number) => jsonLines(out.stdout)[i]!.trainPerplexity as number;
+    expect(Math.abs(ppl(resumed, 0) - ppl(straight, 2))).toBeLessThan(1e-4);
+  });
+
   it('Ctrl-C stops at a minibatch boundary and saves the checkpoint', async () => {
     const ckpt = path.join(dir, 'interrupted.ckpt');
     const out = await train(['--arch', 'lstm', ...TINY, '--max-tokens', '2000', '--epochs', '100000', '--save', ckpt], { interruptAfterMs: 300 });
@@ -101,7 +124,10 @@ describe('npm run train', () => {
         validationFraction: 0.1, seed: 3, checkpointEvery: 4, samplePrefix: 'the', sampleEvery: 2,
       },
     });
-    expect(args.backend).toBe('auto');
-    expect(parseTrainArgs(['--arch', 'rnn', '--data', DATA], { TFJS_BACKEND: 'wasm' }).backend).toBe('wasm');
+    expect(args).toMatchObject({ backend: 'auto', engine: 'auto', threads: null });
+    expect(parseTrainArgs(['--arch', 'rnn', '--data', DATA], { TFJS_BACKEND: 'wasm', TRAIN_ENGINE: 'tfjs' })).toMatchObject({ backend: 'wasm', engine: 'tfjs' });
+    expect(parseTrainArgs(['--arch', 'rnn', '--data', DATA, '--engine', 'native', '--threads', '2'], {})).toMatchObject({ engine: 'native', threads: 2 });
+    expect(() => parseTrainArgs(['--arch', 'rnn', '--data', DATA, '--engine', 'gpu'], {})).toThrow('--engine must be one of auto, native, tfjs (got "gpu")');
+    expect(() => parseTrainArgs(['--arch', 'rnn', '--data', DATA, '--threads', '0'], {})).toThrow(/--threads must be an integer/);
   });
 });

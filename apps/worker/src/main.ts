@@ -1,6 +1,6 @@
 // `npm run worker`: one worker process. It trains jobs from the queue in a sandboxed child process
 // and, on SIGTERM/SIGINT, hands its running jobs back to the queue before exiting.
-import { setupBackend } from '@rnnlab/backends';
+import { setupTraining } from '@rnnlab/backends';
 import { loadConfig } from '@rnnlab/config';
 import { createLogger, errorFields } from './logger.ts';
 import { startWorker } from './worker.ts';
@@ -11,9 +11,10 @@ const logger = createLogger(config.env.LOG_LEVEL, { role: 'worker' });
 process.on('unhandledRejection', (reason) => logger.error(errorFields(reason), 'unhandled rejection'));
 
 try {
-  // What this machine trains on, for the heartbeat; each training child sets up its own (a process
-  // has one tfjs backend) and records it on the jobs it runs.
-  const backend = await setupBackend(config.env.TFJS_BACKEND);
+  // What this machine trains on (the native engine or a tfjs backend), for the heartbeat; each
+  // training child sets up its own (a process has one tfjs backend) and records it on the jobs it runs.
+  const backend = await setupTraining(config.env.TFJS_BACKEND, config.env.TRAIN_ENGINE);
+  if (backend.fallback && config.env.TRAIN_ENGINE === 'auto') logger.info({ reason: backend.fallback }, 'training on tfjs: the native engine is not used');
   const handle = await startWorker(config, logger, backend);
 
   let signals = 0;

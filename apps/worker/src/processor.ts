@@ -2,7 +2,8 @@
 // export for every job. Training blocks this process's event loop for a whole minibatch at a time;
 // the parent keeps renewing the job's lock meanwhile, which is why training lives here.
 import { loadConfig } from '@rnnlab/config';
-import { setupBackend } from '@rnnlab/backends';
+import os from 'node:os';
+import { setupTraining } from '@rnnlab/backends';
 import { QueuePayloads } from '@rnnlab/contracts';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import Value from 'typebox/value';
@@ -21,11 +22,13 @@ const logger = createLogger(config.env.LOG_LEVEL, { role: 'trainer', workerId: w
 
 let resources: Promise<ChildResources> | undefined;
 
-// Once per child: the tfjs backend (slow to initialise, and a process can only have one), the
-// connection pool and the dataset catalogue (which caches built-in corpora).
+// Once per child: the training engine and tfjs backend (slow to initialise, and a process can only
+// have one), the connection pool and the dataset catalogue (which caches built-in corpora).
 async function openResources(): Promise<ChildResources> {
-  const backend = await setupBackend(config.env.TFJS_BACKEND);
-  logger.info({ backend: backend.backend, device: backend.device }, 'tfjs backend ready');
+  // Jobs trained at once share the cores: each child's OpenBLAS gets its part of them.
+  const threads = Math.max(1, Math.floor(os.availableParallelism() / config.env.WORKER_CONCURRENCY));
+  const backend = await setupTraining(config.env.TFJS_BACKEND, config.env.TRAIN_ENGINE, { threads });
+  logger.info({ backend: backend.backend, device: backend.device, tfjs: backend.tfjs.backend, fallback: backend.fallback }, 'training backend ready');
   const { db, repos } = openDatabase(config);
   return { config, db, repos, catalog: createCatalog(config, repos), backend, workerId: workerIdFor(process.ppid) };
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { AppConfig } from '@rnnlab/config';
+import type { EngineFactory } from '@rnnlab/core';
 import { DatasetCatalog } from '@rnnlab/datasets';
 import { createPrisma, createRepositories, type Db, type Repositories } from '@rnnlab/db';
 
@@ -12,7 +13,8 @@ export interface ChildResources {
   db: Db;
   repos: Repositories;
   catalog: DatasetCatalog;
-  backend: { backend: string; device: string | null };
+  /** What trains: `backend`/`device` name it (native-openblas, or the tfjs backend); `engine` goes to TrainingRun. */
+  backend: { backend: string; device: string | null; engine?: EngineFactory | null };
   /** The parent's id: the child is forked by it, so its ppid is the worker's pid. */
   workerId: string;
 }

@@ -88,7 +88,9 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
       // Passing the job's config makes resume refuse a checkpoint that belongs to another setup. The
       // bytes go in as a plain Uint8Array: the repository hands out a Buffer, whose slice() is a view,
       // not the copy core's decoder (codec.ts, as of c84333c) takes it for.
-      run = latest ? TrainingRun.resume(new Uint8Array(latest.bytes), text, { config }) : TrainingRun.create(config, text);
+      // backend.engine: the native OpenBLAS engine when this child set it up (TRAIN_ENGINE), else tfjs.
+      const { engine } = backend;
+      run = latest ? TrainingRun.resume(new Uint8Array(latest.bytes), text, { config, engine }) : TrainingRun.create(config, text, { engine });
     } catch (error) {
       // Both are pure functions of the config, the corpus and the bytes: another try fails the same way.
       const what = latest ? `cannot resume from the checkpoint of epoch ${latest.epoch}` : 'cannot start training';

@@ -1,5 +1,6 @@
-// Picks and initialises the TensorFlow.js backend for a process (worker, API generation thread, CLI).
-// The core never calls this: a library does no backend choice, the entry point does.
+// Picks and initialises the TensorFlow.js backend for a process (worker, API generation thread, CLI),
+// and for processes that train, the training engine (setupTraining). The core never calls this: a
+// library does no backend choice, the entry point does.
 //
 // auto: tfjs-node-gpu, then tfjs-node (native TensorFlow, when importable AND working), then wasm
 // (XNNPACK), then the pure-JS cpu backend. Neither tfjs-node package is a dependency: they need a
@@ -8,6 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import type { EngineFactory } from '@rnnlab/core';
+import { NATIVE_ENGINE_NAME, nativeEngine, nativeStatus, setNativeThreads } from '@rnnlab/native';
 import * as tf from '@tensorflow/tfjs';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -123,4 +126,45 @@ export async function setupBackend(choice: BackendChoice = 'auto'): Promise<Back
 
 function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
+}
+
+export type EngineChoice = 'auto' | 'native' | 'tfjs';
+
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'native', 'tfjs'];
+
+/** What a training process runs on. `backend`/`device` name the path training takes, for logs and job rows. */
+export interface TrainingBackend extends BackendInfo {
+  /** For TrainingRun.create/resume(…, { engine }): the native engine, or null for the tfjs engine. */
+  engine: EngineFactory | null;
+  /** The tfjs backend set up beside it: validation, sampling and generation, and training when `engine` is null. */
+  tfjs: BackendInfo;
+  /** Why training does not take the native engine; null when it does. */
+  fallback: string | null;
+}
+
+/**
+ * Sets up the tfjs backend (`backend`, as setupBackend) and picks the training engine: `native`, the
+ * OpenBLAS engine of @rnnlab/native (a BackendUnavailableError when it was not built); `tfjs`; or
+ * `auto`: native when it was built, unless tfjs has a GPU. `threads` sets OpenBLAS's thread count
+ * (default: OPENBLAS_NUM_THREADS, else every core).
+ */
+export async function setupTraining(backend: BackendChoice = 'auto', engine: EngineChoice = 'auto', opts: { threads?: number } = {}): Promise<TrainingBackend> {
+  if (!ENGINE_CHOICES.includes(engine)) throw new BackendUnavailableError(`unknown training engine ${JSON.stringify(engine)}: use one of ${ENGINE_CHOICES.join(', ')}`);
+  const tfjs = await setupBackend(backend);
+  const onTfjs = (fallback: string): TrainingBackend => ({ ...tfjs, engine: null, tfjs, fallback });
+  if (engine === 'tfjs') return onTfjs('TRAIN_ENGINE=tfjs');
+  if (engine === 'auto' && tfjs.backend === 'tensorflow-gpu') return onTfjs('tfjs has a GPU');
+  const status = nativeStatus();
+  if (!status.available) {
+    if (engine === 'native') throw new BackendUnavailableError(`training engine 'native' is unavailable: ${status.reason}`);
+    return onTfjs(status.reason);
+  }
+  const threads = opts.threads ? setNativeThreads(opts.threads) : status.blas.threads;
+  return {
+    backend: NATIVE_ENGINE_NAME,
+    device: `${cpuModel()} (OpenBLAS ${status.blas.core}, ${threads} thread${threads === 1 ? '' : 's'})`,
+    engine: nativeEngine(),
+    tfjs,
+    fallback: null,
+  };
 }

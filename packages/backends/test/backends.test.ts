@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { BackendUnavailableError, setupBackend } from '../src/index.ts';
+import { BackendUnavailableError, setupBackend, setupTraining } from '../src/index.ts';
 
 describe('setupBackend', () => {
   it("refuses 'tensorflow' with a clear message when tfjs-node is not installed", async () => {
@@ -24,5 +24,21 @@ describe('setupBackend', () => {
     expect(await setupBackend('cpu')).toMatchObject({ backend: 'cpu' });
     expect(tf.getBackend()).toBe('cpu');
     await expect(setupBackend('gpu' as never)).rejects.toThrow(/unknown backend "gpu"/);
+  });
+});
+
+describe('setupTraining', () => {
+  it('auto and native take the native OpenBLAS engine (built at install here) and name it', async () => {
+    for (const engine of ['auto', 'native'] as const) {
+      const t = await setupTraining('cpu', engine, { threads: 1 });
+      expect(t).toMatchObject({ backend: 'native-openblas', fallback: null, tfjs: { backend: 'cpu' } });
+      expect(t.device).toMatch(/\(OpenBLAS \w+, 1 thread\)$/);
+      expect(typeof t.engine).toBe('function');
+    }
+  });
+
+  it('tfjs trains on the tfjs backend and says why', async () => {
+    expect(await setupTraining('cpu', 'tfjs')).toMatchObject({ backend: 'cpu', engine: null, fallback: 'TRAIN_ENGINE=tfjs' });
+    await expect(setupTraining('cpu', 'blas' as never)).rejects.toThrow(/unknown training engine "blas"/);
   });
 });

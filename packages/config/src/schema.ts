@@ -12,6 +12,9 @@ export const EnvSchema = Type.Object({
   API_KEYS: Type.String({ default: '' }),
   DATA_DIR: Type.String({ minLength: 1, default: './data' }),
   TFJS_BACKEND: Type.Union([Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')], { default: 'auto' }),
+  // What trains the minibatches: the native OpenBLAS engine (@rnnlab/native, when it was built at
+  // install) or tfjs on TFJS_BACKEND. auto = native, unless tfjs has a GPU; native refuses to start without it.
+  TRAIN_ENGINE: Type.Union([Type.Literal('auto'), Type.Literal('native'), Type.Literal('tfjs')], { default: 'auto' }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   // Uploaded datasets larger than this are refused with 413 before they are buffered whole.

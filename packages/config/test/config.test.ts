@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     expect(c.env.HOST).toBe('127.0.0.1');
     expect(c.env.PORT).toBe(3000);
     expect(c.env.TFJS_BACKEND).toBe('auto');
+    expect(c.env.TRAIN_ENGINE).toBe('auto');
     expect(c.env.WORKER_CONCURRENCY).toBe(1);
     expect(c.apiKeys).toEqual([]);
     expect(Object.isFrozen(c.env)).toBe(true);
@@ -26,6 +27,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: '30o0' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: '30o0' })).toThrow(/PORT/);
     expect(() => loadConfig({ TFJS_BACKEND: 'cuda' })).toThrow(/TFJS_BACKEND/);
+    expect(() => loadConfig({ TRAIN_ENGINE: 'blas' })).toThrow(/TRAIN_ENGINE/);
     expect(() => loadConfig({ WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY must be >= 1/);
   });
 

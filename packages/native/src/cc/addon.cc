@@ -1,0 +1,290 @@
+// The N-API surface of the addon (plain C N-API, no npm dependency). Every buffer comes in as a typed
+// array owned by JavaScript and is read or written in place for the duration of the call; the only
+// native object is a Net (scratch space), held by a JS external.
+#include <node_api.h>
+
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+#include "net.h"
+
+extern "C" {
+void openblas_set_num_threads(int);
+int openblas_get_num_threads(void);
+char* openblas_get_corename(void);
+char* openblas_get_config(void);
+}
+
+namespace {
+
+using rnnlab::Net;
+
+struct JsError : std::exception {
+  std::string message;
+  explicit JsError(std::string m) : message(std::move(m)) {}
+};
+
+#define CHECK(call)                                                  \
+  do {                                                               \
+    if ((call) != napi_ok) throw JsError("N-API call failed: " #call); \
+  } while (0)
+
+struct Args {
+  napi_env env;
+  std::vector<napi_value> v;
+  Args(napi_env e, napi_callback_info info, size_t want) : env(e), v(want) {
+    size_t n = want;
+    CHECK(napi_get_cb_info(e, info, &n, v.data(), nullptr, nullptr));
+    if (n < want) throw JsError("expected " + std::to_string(want) + " arguments, got " + std::to_string(n));
+  }
+
+  bool isNull(size_t i) const {
+    napi_valuetype t;
+    CHECK(napi_typeof(env, v[i], &t));
+    return t == napi_null || t == napi_undefined;
+  }
+
+  double number(size_t i) const {
+    double d;
+    if (napi_get_value_double(env, v[i], &d) != napi_ok) throw JsError("argument " + std::to_string(i) + " must be a number");
+    return d;
+  }
+
+  int integer(size_t i) const {
+    const double d = number(i);
+    if (d != std::floor(d) || d < 0 || d > 1e9) throw JsError("argument " + std::to_string(i) + " must be a non-negative integer");
+    return int(d);
+  }
+
+  template <typename T>
+  T* typed(size_t i, napi_typedarray_type want, size_t* length, const char* what) const {
+    bool is = false;
+    CHECK(napi_is_typedarray(env, v[i], &is));
+    if (!is) throw JsError(std::string(what) + " must be a typed array");
+    napi_typedarray_type type;
+    void* data = nullptr;
+    CHECK(napi_get_typedarray_info(env, v[i], &type, length, &data, nullptr, nullptr));
+    if (type != want) throw JsError(std::string(what) + " has the wrong element type");
+    return static_cast<T*>(data);
+  }
+
+  float* floats(size_t i, size_t expect, const char* what) const {
+    size_t n = 0;
+    float* p = typed<float>(i, napi_float32_array, &n, what);
+    if (n != expect) throw JsError(std::string(what) + ": expected " + std::to_string(expect) + " floats, got " + std::to_string(n));
+    return p;
+  }
+
+  Net* net(size_t i) const {
+    void* p = nullptr;
+    if (napi_get_value_external(env, v[i], &p) != napi_ok || !p) throw JsError("argument 0 must be a net from createNet");
+    return static_cast<Net*>(p);
+  }
+};
+
+napi_value number(napi_env env, double d) {
+  napi_value out;
+  CHECK(napi_create_double(env, d, &out));
+  return out;
+}
+
+napi_value string(napi_env env, const std::string& s) {
+  napi_value out;
+  CHECK(napi_create_string_utf8(env, s.c_str(), s.size(), &out));
+  return out;
+}
+
+template <typename F>
+napi_value guarded(napi_env env, F&& body) {
+  try {
+    return body();
+  } catch (const JsError& e) {
+    napi_throw_error(env, nullptr, e.message.c_str());
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
+  }
+  return nullptr;
+}
+
+// createNet(desc: Float64Array) → external. desc: vocab, numLayers, directions, hidden, outWidth,
+// output.W offset, output.b offset, paramCount, units; per unit: cell, layer, dir, input, projections;
+// per projection: W offset, b_ih offset, b_hh offset, width, first column.
+napi_value CreateNet(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 1);
+    size_t n = 0;
+    const double* d = args.typed<double>(0, napi_float64_array, &n, "desc");
+    size_t at = 0;
+    auto next = [&]() -> int64_t {
+      if (at >= n) throw JsError("desc is truncated");
+      return int64_t(d[at++]);
+    };
+    rnnlab::NetDesc desc;
+    desc.vocab = int(next());
+    desc.numLayers = int(next());
+    desc.directions = int(next());
+    desc.hidden = int(next());
+    desc.outWidth = int(next());
+    desc.outW = next();
+    desc.outB = next();
+    desc.paramCount = next();
+    const int64_t units = next();
+    const int64_t H = desc.hidden;
+    auto inRange = [&](int64_t off, int64_t size) { return off >= 0 && size >= 0 && off + size <= desc.paramCount; };
+    if (desc.vocab < 2 || desc.numLayers < 1 || desc.directions < 1 || H < 1 || desc.outWidth != H * desc.directions ||
+        units != int64_t(desc.numLayers) * desc.directions || !inRange(desc.outW, int64_t(desc.outWidth) * desc.vocab) ||
+        !inRange(desc.outB, desc.vocab))
+      throw JsError("desc is inconsistent");
+    for (int64_t u = 0; u < units; u++) {
+      rnnlab::Unit un;
+      un.cell = int(next());
+      un.layer = int(next());
+      un.dir = int(next());
+      un.input = int(next());
+      const int64_t nProj = next();
+      const int want = un.cell == rnnlab::kRnn ? 1 : un.cell == rnnlab::kGru ? 2 : un.cell == rnnlab::kLstm ? 1 : -1;
+      if (want < 0 || nProj != want || un.layer != u / desc.directions || un.dir != u % desc.directions || un.input < 1)
+        throw JsError("desc: unit " + std::to_string(u) + " is inconsistent");
+      un.gates = int((un.cell == rnnlab::kRnn ? 1 : un.cell == rnnlab::kGru ? 3 : 4) * H);
+      un.stateSize = un.cell == rnnlab::kLstm ? 2 : 1;
+      int col = 0;
+      for (int64_t j = 0; j < nProj; j++) {
+        rnnlab::Projection p;
+        p.w = next();
+        p.bih = next();
+        p.bhh = next();
+        p.width = int(next());
+        p.col = int(next());
+        const int expected = int((un.cell == rnnlab::kLstm ? 4 : un.cell == rnnlab::kGru && j == 0 ? 2 : 1) * H);
+        if (p.width != expected || p.col != col || !inRange(p.w, (un.input + H) * p.width) || !inRange(p.bih, p.width) || !inRange(p.bhh, p.width))
+          throw JsError("desc: a projection of unit " + std::to_string(u) + " is inconsistent");
+        col += p.width;
+        un.proj.push_back(p);
+      }
+      desc.units.push_back(std::move(un));
+    }
+    Net* net = new Net(std::move(desc));
+    napi_value out;
+    const napi_status s = napi_create_external(env, net, [](napi_env, void* p, void*) { delete static_cast<Net*>(p); }, nullptr, &out);
+    if (s != napi_ok) {
+      delete net;
+      throw JsError("napi_create_external failed");
+    }
+    return out;
+  });
+}
+
+// step(net, params, grads, x, y, batch, steps, stateIn | null, stateOut, masks | null) → [loss, Σg²]
+napi_value Step(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 10);
+    Net* net = args.net(0);
+    const rnnlab::NetDesc& d = net->desc();
+    rnnlab::StepArgs a{};
+    a.batch = args.integer(5);
+    a.steps = args.integer(6);
+    if (a.batch < 1 || a.steps < 1) throw JsError("batch and steps must be at least 1");
+    const size_t n = size_t(a.batch) * a.steps;
+    a.params = args.floats(1, size_t(d.paramCount), "params");
+    a.grads = args.floats(2, size_t(d.paramCount), "grads");
+    size_t nx = 0, ny = 0;
+    a.x = args.typed<int32_t>(3, napi_int32_array, &nx, "x");
+    a.y = args.typed<int32_t>(4, napi_int32_array, &ny, "y");
+    if (nx != n || ny != n) throw JsError("x and y must hold batch × steps token ids");
+    for (size_t i = 0; i < n; i++) {
+      if (a.x[i] < 0 || a.x[i] >= d.vocab || a.y[i] < 0 || a.y[i] >= d.vocab) throw JsError("a token id is outside the vocabulary");
+    }
+    const size_t stateN = size_t(net->stateFloats(a.batch));
+    a.stateIn = args.isNull(7) ? nullptr : args.floats(7, stateN, "stateIn");
+    a.stateOut = args.floats(8, stateN, "stateOut");
+    const size_t maskN = size_t(d.numLayers - 1) * n * d.outWidth;
+    a.masks = args.isNull(9) ? nullptr : args.floats(9, maskN, "masks");
+    const rnnlab::StepResult r = net->step(a);
+    napi_value out;
+    CHECK(napi_create_array_with_length(env, 2, &out));
+    CHECK(napi_set_element(env, out, 0, number(env, r.loss)));
+    CHECK(napi_set_element(env, out, 1, number(env, r.normSq)));
+    return out;
+  });
+}
+
+// An optimizer update: `slots` more buffers of the parameters' length after params and grads, then numbers.
+template <typename F>
+napi_value Update(napi_env env, napi_callback_info info, size_t slots, size_t numbers, F&& apply) {
+  return guarded(env, [&] {
+    Args args(env, info, 2 + slots + numbers);
+    size_t n = 0;
+    float* buffers[4] = {args.typed<float>(0, napi_float32_array, &n, "params")};
+    for (size_t i = 1; i < 2 + slots; i++) buffers[i] = args.floats(i, n, i == 1 ? "grads" : "an optimizer slot");
+    float x[8] = {};
+    for (size_t i = 0; i < numbers; i++) x[i] = float(args.number(2 + slots + i));
+    apply(buffers, int64_t(n), x);
+    return static_cast<napi_value>(nullptr);
+  });
+}
+
+// sgd(params, grads, rate): θ ← θ − rate·g
+napi_value Sgd(napi_env env, napi_callback_info info) {
+  return Update(env, info, 0, 1, [](float** b, int64_t n, const float* x) { rnnlab::kernels().sgd(b[0], b[1], n, x[0]); });
+}
+
+// adam(params, grads, m, v, scale, beta1, beta2, 1 − beta1, 1 − beta2, √bc2, eps, lr/bc1)
+napi_value Adam(napi_env env, napi_callback_info info) {
+  return Update(env, info, 2, 8, [](float** b, int64_t n, const float* x) {
+    rnnlab::kernels().adam(b[0], b[1], b[2], b[3], n, x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]);
+  });
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 1);
+    const int n = args.integer(0);
+    if (n < 1) throw JsError("threads must be at least 1");
+    openblas_set_num_threads(n);
+    return number(env, openblas_get_num_threads());
+  });
+}
+
+napi_value BlasInfo(napi_env env, napi_callback_info) {
+  return guarded(env, [&] {
+    napi_value out;
+    CHECK(napi_create_object(env, &out));
+    CHECK(napi_set_named_property(env, out, "threads", number(env, openblas_get_num_threads())));
+    CHECK(napi_set_named_property(env, out, "core", string(env, openblas_get_corename())));
+    CHECK(napi_set_named_property(env, out, "config", string(env, openblas_get_config())));
+    CHECK(napi_set_named_property(env, out, "kernels", string(env, rnnlab::kernels().isa)));
+    return out;
+  });
+}
+
+// sgemmSeconds(m, n, k, repeats): the machine's GEMM speed at a given shape, through the same library.
+napi_value SgemmSeconds(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 4);
+    const int m = args.integer(0), n = args.integer(1), k = args.integer(2), reps = args.integer(3);
+    if (m < 1 || n < 1 || k < 1 || reps < 1) throw JsError("sizes and repeats must be at least 1");
+    return number(env, rnnlab::sgemmSeconds(m, n, k, reps));
+  });
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"createNet", nullptr, CreateNet, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"step", nullptr, Step, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgd", nullptr, Sgd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"blasInfo", nullptr, BlasInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgemmSeconds", nullptr, SgemmSeconds, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

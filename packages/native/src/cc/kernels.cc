@@ -1,0 +1,239 @@
+#include "kernels.h"
+
+#include <cmath>
+
+#include "vmath.h"
+
+// Compiled once per instruction set: RNNLAB_KERNELS names the table (kernelsGeneric, kernelsAvx2,
+// kernelsAvx512) and the -march flags choose the instructions.
+#ifndef RNNLAB_KERNELS
+#define RNNLAB_KERNELS kernelsGeneric
+#define RNNLAB_ISA "generic"
+#endif
+
+namespace rnnlab {
+namespace {
+
+// Each kernel walks the batch rows and hands one row to a helper whose pointers are __restrict
+// PARAMETERS: GCC honours restrict on parameters (also once inlined), not reliably on locals, and
+// without it the gate blocks of one row look like they might overlap and the loops stay scalar.
+#define ROW inline __attribute__((always_inline))
+
+ROW void rnnForwardRow(int H, float* __restrict a, float* __restrict y) {
+  for (int j = 0; j < H; j++) {
+    const float h = tanh_approx(a[j]);
+    a[j] = h;
+    y[j] = h;
+  }
+}
+
+void rnnForward(int batch, int hidden, float* a, int ldA, float* y, int ldY) {
+  for (int b = 0; b < batch; b++) rnnForwardRow(hidden, a + int64_t(b) * ldA, y + int64_t(b) * ldY);
+}
+
+ROW void lstmForwardRow(int H, float* __restrict ai, float* __restrict af, float* __restrict ag, float* __restrict ao, const float* __restrict cp,
+                        float* __restrict c, float* __restrict tc, float* __restrict y) {
+  for (int j = 0; j < H; j++) {
+    const float i = sigmoid(ai[j]);
+    const float f = sigmoid(af[j]);
+    const float g = tanh_approx(ag[j]);
+    const float o = sigmoid(ao[j]);
+    const float cn = f * cp[j] + i * g;
+    const float t = tanh_approx(cn);
+    ai[j] = i;
+    af[j] = f;
+    ag[j] = g;
+    ao[j] = o;
+    c[j] = cn;
+    tc[j] = t;
+    y[j] = o * t;
+  }
+}
+
+void lstmForward(int batch, int hidden, float* a, int ldA, const float* cPrev, float* c, float* tanhC, float* y, int ldY) {
+  const int64_t H = hidden;
+  for (int b = 0; b < batch; b++) {
+    float* ar = a + b * int64_t(ldA);
+    lstmForwardRow(hidden, ar, ar + H, ar + 2 * H, ar + 3 * H, cPrev + b * H, c + b * H, tanhC + b * H, y + b * int64_t(ldY));
+  }
+}
+
+ROW void gruGatesRow(int H, float* __restrict ar, float* __restrict au, const float* __restrict hp, float* __restrict rh) {
+  for (int j = 0; j < H; j++) {
+    const float r = sigmoid(ar[j]);
+    ar[j] = r;
+    au[j] = sigmoid(au[j]);
+    rh[j] = r * hp[j];
+  }
+}
+
+void gruGates(int batch, int hidden, float* a, int ldA, const float* hPrev, int ldH, float* rh) {
+  const int64_t H = hidden;
+  for (int b = 0; b < batch; b++) {
+    float* ar = a + b * int64_t(ldA);
+    gruGatesRow(hidden, ar, ar + H, hPrev + b * int64_t(ldH), rh + b * H);
+  }
+}
+
+ROW void gruOutputRow(int H, const float* __restrict au, float* __restrict an, const float* __restrict hp, float* __restrict y) {
+  for (int j = 0; j < H; j++) {
+    const float n = tanh_approx(an[j]);
+    an[j] = n;
+    y[j] = n + au[j] * (hp[j] - n);
+  }
+}
+
+void gruOutput(int batch, int hidden, float* a, int ldA, const float* hPrev, int ldH, float* y, int ldY) {
+  const int64_t H = hidden;
+  for (int b = 0; b < batch; b++) {
+    float* ar = a + b * int64_t(ldA);
+    gruOutputRow(hidden, ar + H, ar + 2 * H, hPrev + b * int64_t(ldH), y + b * int64_t(ldY));
+  }
+}
+
+ROW void rnnBackwardRow(int H, const float* __restrict h, const float* __restrict dh, const float* __restrict carry, float* __restrict dP) {
+  for (int j = 0; j < H; j++) dP[j] = (dh[j] + carry[j]) * (1.0f - h[j] * h[j]);
+}
+
+void rnnBackward(int batch, int hidden, const float* h, int ldH, const float* dh, int ldDh, const float* carryH, float* dP, int ldP) {
+  for (int b = 0; b < batch; b++) rnnBackwardRow(hidden, h + b * int64_t(ldH), dh + b * int64_t(ldDh), carryH + b * int64_t(hidden), dP + b * int64_t(ldP));
+}
+
+ROW void lstmBackwardRow(int H, const float* __restrict ai, const float* __restrict af, const float* __restrict ag, const float* __restrict ao,
+                         const float* __restrict cp, const float* __restrict tc, const float* __restrict dh, const float* __restrict carryH,
+                         float* __restrict carryC, float* __restrict pi, float* __restrict pf, float* __restrict pg, float* __restrict po) {
+  for (int j = 0; j < H; j++) {
+    const float i = ai[j], f = af[j], g = ag[j], o = ao[j], t = tc[j];
+    const float dH = dh[j] + carryH[j];
+    const float dC = dH * (o * (1.0f - t * t)) + carryC[j];
+    pi[j] = dC * (g * (i * (1.0f - i)));
+    pf[j] = dC * (cp[j] * (f * (1.0f - f)));
+    pg[j] = dC * (i * (1.0f - g * g));
+    po[j] = dH * (t * (o * (1.0f - o)));
+    carryC[j] = dC * f;
+  }
+}
+
+void lstmBackward(int batch, int hidden, const float* a, int ldA, const float* cPrev, const float* tanhC, const float* dh, int ldDh, const float* carryH,
+                  float* carryC, float* dP, int ldP) {
+  const int64_t H = hidden;
+  for (int b = 0; b < batch; b++) {
+    const float* ar = a + b * int64_t(ldA);
+    float* pr = dP + b * int64_t(ldP);
+    lstmBackwardRow(hidden, ar, ar + H, ar + 2 * H, ar + 3 * H, cPrev + b * H, tanhC + b * H, dh + b * int64_t(ldDh), carryH + b * H, carryC + b * H, pr,
+                    pr + H, pr + 2 * H, pr + 3 * H);
+  }
+}
+
+ROW void gruBackwardNRow(int H, const float* __restrict au, const float* __restrict an, const float* __restrict hp, const float* __restrict dh,
+                         float* __restrict carryH, float* __restrict pu, float* __restrict pn) {
+  for (int j = 0; j < H; j++) {
+    const float u = au[j], n = an[j];
+    const float dH = dh[j] + carryH[j];
+    carryH[j] = dH;
+    pn[j] = dH * ((1.0f - u) * (1.0f - n * n));
+    pu[j] = dH * ((hp[j] - n) * (u * (1.0f - u)));
+  }
+}
+
+void gruBackwardN(int batch, int hidden, const float* a, int ldA, const float* hPrev, int ldH, const float* dh, int ldDh, float* carryH, float* dP, int ldP) {
+  const int64_t H = hidden;
+  for (int b = 0; b < batch; b++) {
+    const float* ar = a + b * int64_t(ldA);
+    float* pr = dP + b * int64_t(ldP);
+    gruBackwardNRow(hidden, ar + H, ar + 2 * H, hPrev + b * int64_t(ldH), dh + b * int64_t(ldDh), carryH + b * H, pr + H, pr + 2 * H);
+  }
+}
+
+ROW void gruBackwardRRow(int H, const float* __restrict ar, const float* __restrict au, const float* __restrict hp, const float* __restrict dRH,
+                         float* __restrict carryH, bool carry, float* __restrict pr) {
+  for (int j = 0; j < H; j++) pr[j] = dRH[j] * (hp[j] * (ar[j] * (1.0f - ar[j])));
+  if (carry) {
+    for (int j = 0; j < H; j++) carryH[j] = carryH[j] * au[j] + dRH[j] * ar[j];
+  }
+}
+
+void gruBackwardR(int batch, int hidden, const float* a, int ldA, const float* hPrev, int ldH, const float* dRH, float* carryH, bool carry, float* dP,
+                  int ldP) {
+  const int64_t H = hidden;
+  for (int b = 0; b < batch; b++) {
+    const float* ar = a + b * int64_t(ldA);
+    gruBackwardRRow(hidden, ar, ar + H, hPrev + b * int64_t(ldH), dRH + b * H, carryH + b * H, carry, dP + b * int64_t(ldP));
+  }
+}
+
+ROW float softmaxRow(int V, float* __restrict row, int label, float inv) {
+  float mx = row[0];
+  for (int j = 1; j < V; j++) mx = row[j] > mx ? row[j] : mx;
+  float sum = 0;
+  for (int j = 0; j < V; j++) sum += exp_approx(row[j] - mx);
+  const float lse = mx + std::log(sum);
+  const float logp = row[label] - lse;
+  for (int j = 0; j < V; j++) row[j] = exp_approx(row[j] - lse) * inv;
+  row[label] -= inv;
+  return logp;
+}
+
+double softmaxCrossEntropy(int rows, int vocab, float* logits, const int32_t* labels) {
+  double loss = 0;
+  const float inv = 1.0f / float(rows);
+  for (int r = 0; r < rows; r++) loss -= double(softmaxRow(vocab, logits + int64_t(r) * vocab, labels[r], inv));
+  return loss;
+}
+
+void multiply(float* __restrict x, const float* __restrict mask, int64_t n) {
+  for (int64_t i = 0; i < n; i++) x[i] *= mask[i];
+}
+
+ROW void addRow(int n, float* __restrict out, const float* __restrict x) {
+  for (int j = 0; j < n; j++) out[j] += x[j];
+}
+
+void columnSums(int rows, int cols, const float* x, int ld, float* out) {
+  for (int j = 0; j < cols; j++) out[j] = 0;
+  for (int r = 0; r < rows; r++) addRow(cols, out, x + int64_t(r) * ld);
+}
+
+double sumSquares(const float* __restrict x, int64_t n) {
+  // Float partial sums over 16 lanes and blocks (vectorisable without -ffast-math), added in double.
+  double total = 0;
+  for (int64_t start = 0; start < n; start += 4096) {
+    const int64_t end = start + 4096 < n ? start + 4096 : n;
+    float lane[16] = {};
+    int64_t i = start;
+    for (; i + 16 <= end; i += 16)
+      for (int k = 0; k < 16; k++) lane[k] += x[i + k] * x[i + k];
+    double s = 0;
+    for (int k = 0; k < 16; k++) s += lane[k];
+    for (; i < end; i++) s += double(x[i]) * x[i];
+    total += s;
+  }
+  return total;
+}
+
+void sgd(float* __restrict p, const float* __restrict g, int64_t n, float rate) {
+  for (int64_t i = 0; i < n; i++) p[i] -= g[i] * rate;
+}
+
+// torch.optim.Adam's update in the core's order (train/optimizers.ts), in float32 like tfjs.
+void adam(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, float scale, float beta1, float beta2,
+          float oneMinusBeta1, float oneMinusBeta2, float sqrtBc2, float eps, float stepSize) {
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i] * scale;
+    const float mi = m[i] * beta1 + gi * oneMinusBeta1;
+    const float vi = v[i] * beta2 + (gi * gi) * oneMinusBeta2;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= (mi / (std::sqrt(vi) / sqrtBc2 + eps)) * stepSize;
+  }
+}
+
+}  // namespace
+
+extern const Kernels RNNLAB_KERNELS;
+const Kernels RNNLAB_KERNELS = {
+    RNNLAB_ISA,   rnnForward,   lstmForward,         gruGates, gruOutput,  rnnBackward, lstmBackward, gruBackwardN,
+    gruBackwardR, softmaxCrossEntropy, multiply, columnSums, sumSquares, sgd,        adam,
+};
+
+}  // namespace rnnlab

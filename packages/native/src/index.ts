@@ -1,0 +1,44 @@
+// @rnnlab/native: an optional training engine for @rnnlab/core. A C++ N-API addon over OpenBLAS runs a
+// whole minibatch per call — forward with fused gates, the output layer and its softmax cross-entropy,
+// backprop through time with the weight gradients as big GEMMs — for every architecture the core has.
+// Processes inject it: `TrainingRun.create(config, text, { engine: nativeEngine() })`.
+import type { EngineFactory } from '@rnnlab/core';
+import { loadAddon, type BlasInfo, type NativeAddon } from './addon.ts';
+import { NativeEngine } from './engine.ts';
+
+export { loadAddon, type BlasInfo, type NativeAddon } from './addon.ts';
+export { NATIVE_ENGINE_NAME, NativeEngine, nativeLayout } from './engine.ts';
+
+export class NativeUnavailableError extends Error {
+  override readonly name = 'NativeUnavailableError';
+}
+
+export type NativeStatus = { available: true; blas: BlasInfo } | { available: false; reason: string };
+
+/** Whether the addon loaded here, and OpenBLAS's threads and kernel family when it did. */
+export function nativeStatus(): NativeStatus {
+  const s = loadAddon();
+  return s.available ? { available: true, blas: s.addon.blasInfo() } : { available: false, reason: s.reason };
+}
+
+function addon(): NativeAddon {
+  const s = loadAddon();
+  if (!s.available) throw new NativeUnavailableError(`the native engine is unavailable: ${s.reason}`);
+  return s.addon;
+}
+
+/** An engine factory for TrainingRun.create/resume. Throws NativeUnavailableError when the addon is missing. */
+export function nativeEngine(): EngineFactory {
+  const native = addon();
+  return (ctx) => new NativeEngine(native, ctx);
+}
+
+/** OpenBLAS's thread count for the process (every native engine shares it); returns the count now. */
+export function setNativeThreads(threads: number): number {
+  return addon().setThreads(threads);
+}
+
+/** GFLOP/s of one `[m, k]·[k, n]` sgemm through the addon's OpenBLAS at its current thread count. */
+export function sgemmGflops(m: number, n: number, k: number, repeats = 5): number {
+  return (2 * m * n * k) / addon().sgemmSeconds(m, n, k, repeats) / 1e9;
+}

@@ -1,0 +1,405 @@
+// Service figures (issue 6), each beside a baseline measured in the same run, against the real API
+// and worker processes on a throwaway database and queue prefix (testkit):
+//   1. API throughput and latency of the poll routes (autocannon) vs a bare Fastify route;
+//   2. checkpoint serialise / write / read / load for d2l's LSTM vs copies and raw node-postgres;
+//   3. generation of 500 greedy characters over HTTP, cold and warm, vs the same call in-process,
+//      and GET /v1/jobs/{id} while it runs vs idle;
+//   4. submit-to-running with an idle worker vs BullMQ alone;
+//   5. peak memory of a worker and its training child per architecture vs an idle worker.
+// Load goes to 127.0.0.1 only, bounded in connections and seconds. About four minutes.
+//
+//   npm run bench:service              # prints the tables, rewrites the service section of docs/performance.md
+//   npm run bench:service -- --no-doc  # prints only
+//
+// A benchmark, not a test: the figures depend on the machine and on what else runs on it.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { setupBackend } from '@rnnlab/backends';
+import { DEFAULT_DATASET, resolveJobConfig, type Arch } from '@rnnlab/contracts';
+import { ARCHS, LanguageModel, TrainingRun, corpusStats, estimateMemoryBytes } from '@rnnlab/core';
+import { createPrisma, createRepositories, type Db, type Repositories } from '@rnnlab/db';
+import {
+  REDIS_URL, REPO_ROOT, SHARED_DATA, createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQueuePrefix, waitFor,
+  type ApiProcess, type ServiceEnv,
+} from '@rnnlab/testkit';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import {
+  cannon, eventLoopDelay, getLoop, int, markdown, median, mib, ms, procBytes, quantile, ratio, request, spawnBareFastify, timed,
+  trainingChild, wholeMs, writeServiceSection, type CannonFigures, type Table,
+} from './service-support.ts';
+
+const { values: args } = parseArgs({ options: { 'no-doc': { type: 'boolean', default: false } } });
+
+const CONNECTIONS = 10; // autocannon: concurrent keep-alive connections, no pipelining
+const DURATION_S = 5; // per autocannon run; each target runs once per round, after a 1 s warm-up
+const ROUNDS = 3; // rounds interleave the targets, so a burst of background load hits all of them
+const METRIC_ROWS = 500;
+const CHECKPOINTS = 10;
+const GENERATIONS = 10;
+const GENERATE = { prefix: 'time traveller', length: 500, strategy: 'greedy' as const };
+const SUBMITS = 10; // after one first job that forks the worker's training child
+const MEMORY_EPOCHS = 3;
+const TINY_JOB = { arch: 'lstm', model: { hiddenSize: 16 }, training: { epochs: 1, batchSize: 4, numSteps: 5, maxTokens: 300, sampleEvery: 1000 } };
+
+const watchdog = setTimeout(() => {
+  console.error('bench:service: still running after 10 minutes; giving up');
+  void cleanup().finally(() => process.exit(1));
+}, 600_000);
+
+const cleanups: Array<() => Promise<unknown>> = [];
+async function cleanup(): Promise<void> {
+  for (const fn of cleanups.splice(0).reverse()) await fn().catch((e: unknown) => console.error('cleanup:', (e as Error).message));
+}
+
+function machine() {
+  const lscpu = execFileSync('lscpu', { encoding: 'utf8' });
+  return {
+    cpu: lscpu.match(/^Model name:\s*(.+)$/m)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown CPU',
+    cores: os.cpus().length,
+    load: () => os.loadavg().map((l) => l.toFixed(2)).join(' '),
+  };
+}
+
+// ---- 1. API throughput ---------------------------------------------------------------------------
+
+async function apiThroughput(api: ApiProcess, jobId: string): Promise<Table> {
+  const bare = await spawnBareFastify();
+  cleanups.push(() => bare.kill());
+  const targets = [
+    { name: 'bare Fastify `GET /ok` → `{ ok: true }` (baseline, own process)', url: `${bare.url}/ok` },
+    { name: '`GET /v1/jobs/{id}`', url: `${api.url}/v1/jobs/${jobId}` },
+    { name: '`GET /v1/jobs/{id}/metrics?after=490` (10 rows)', url: `${api.url}/v1/jobs/${jobId}/metrics?after=${METRIC_ROWS - 10}` },
+    { name: `\`GET /v1/jobs/{id}/metrics?after=0\` (${METRIC_ROWS} rows)`, url: `${api.url}/v1/jobs/${jobId}/metrics?after=0` },
+  ];
+  const sizes = await Promise.all(targets.map(async (t) => (await request('GET', t.url)).bytes));
+  for (const t of targets) await cannon(t.url, CONNECTIONS, 1);
+  const runs: CannonFigures[][] = targets.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, t] of targets.entries()) runs[i]!.push(await cannon(t.url, CONNECTIONS, DURATION_S));
+  }
+  const rps = runs.map((r) => median(r.map((x) => x.rps)));
+  await bare.kill();
+  return {
+    title: 'API throughput',
+    about: `autocannon (programmatic), ${CONNECTIONS} connections, no pipelining, ${DURATION_S} s per run after a 1 s warm-up; ` +
+      `${ROUNDS} rounds over the four targets in turn, medians of the rounds. The API runs as \`npm run api\` does ` +
+      `(one process, LOG_LEVEL=warn so no per-request log lines); the job has ${METRIC_ROWS} metric rows written through the repositories.`,
+    head: ['route', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'response bytes'],
+    numeric: [1, 2, 3, 4, 5],
+    rows: targets.map((t, i) => [
+      t.name, int(rps[i]!), wholeMs(median(runs[i]!.map((x) => x.p50))), wholeMs(median(runs[i]!.map((x) => x.p99))),
+      i === 0 ? '1.00×' : ratio(rps[i]! / rps[0]!), int(sizes[i]!),
+    ]),
+  };
+}
+
+// ---- 2. checkpoints --------------------------------------------------------------------------------
+
+async function checkpoints(repos: Repositories, databaseUrl: string, jobId: string, text: string, backend: string) {
+  const run = TrainingRun.create(resolveJobConfig({ arch: 'lstm' }), text);
+  const report = (await run.runEpoch())!;
+  const raw = new pg.Client({ connectionString: databaseUrl });
+  await raw.connect();
+  await raw.query('CREATE TABLE bench_blob (epoch int PRIMARY KEY, bytes bytea NOT NULL)');
+  const t: Record<'serialise' | 'copy' | 'write' | 'rawWrite' | 'read' | 'rawRead' | 'load', number[]> =
+    { serialise: [], copy: [], write: [], rawWrite: [], read: [], rawRead: [], load: [] };
+  let size = 0;
+  let bytes: Uint8Array = new Uint8Array();
+  try {
+    for (let epoch = 1; epoch <= CHECKPOINTS; epoch++) {
+      const [blob, serialise] = await timed(() => run.checkpoint());
+      bytes = blob;
+      size = blob.byteLength;
+      t.serialise.push(serialise);
+      t.copy.push((await timed(() => new Uint8Array(blob)))[1]);
+      t.write.push((await timed(() => repos.checkpoints.save(jobId, { epoch, bytes: blob, trainPerplexity: report.trainPerplexity })))[1]);
+      t.rawWrite.push((await timed(() => raw.query('INSERT INTO bench_blob (epoch, bytes) VALUES ($1, $2)', [epoch, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)])))[1]);
+      const [back, read] = await timed(() => repos.checkpoints.latest(jobId));
+      if (back?.epoch !== epoch || back.bytes.byteLength !== size) throw new Error(`read back epoch ${back?.epoch}, ${back?.bytes.byteLength} bytes`);
+      t.read.push(read);
+      t.rawRead.push((await timed(() => raw.query('SELECT bytes FROM bench_blob WHERE epoch = $1', [epoch])))[1]);
+      // A copy first, as the API and the worker do (a Buffer from the driver may be a pooled view).
+      const [model, load] = await timed(() => LanguageModel.fromCheckpoint(new Uint8Array(back.bytes)));
+      model.dispose();
+      t.load.push(load);
+    }
+  } finally {
+    run.dispose();
+    await raw.end();
+  }
+  const m = (k: keyof typeof t) => ms(median(t[k]));
+  const table: Table = {
+    title: 'Checkpoints',
+    about: `d2l's LSTM (hidden 256, vocab 28) after one epoch on The Time Machine, tfjs backend ${backend}: ` +
+      `${int(size)} bytes (${(size / 2 ** 20).toFixed(2)} MiB). Median ms of ${CHECKPOINTS}; the write stores epochs 1..${CHECKPOINTS} of one job.`,
+    head: ['stage', 'ms', 'baseline', 'baseline ms'],
+    numeric: [1, 3],
+    rows: [
+      ['serialise `run.checkpoint()`', m('serialise'), 'copy of the same bytes', m('copy')],
+      ['write `checkpoints.save` (sha256 + Prisma insert)', m('write'), 'node-postgres `INSERT` of the same bytes', m('rawWrite')],
+      ['read `checkpoints.latest` (Prisma, with bytes)', m('read'), 'node-postgres `SELECT` of the same bytes', m('rawRead')],
+      ['load `LanguageModel.fromCheckpoint` (from a copy)', m('load'), 'copy of the same bytes', m('copy')],
+    ],
+  };
+  return { table, bytes };
+}
+
+// ---- 3. generation ---------------------------------------------------------------------------------
+
+async function generation(api: ApiProcess, jobId: string, bytes: Uint8Array, backend: string): Promise<Table> {
+  const local = LanguageModel.fromCheckpoint(bytes);
+  const inProcess: number[] = [];
+  let localText = '';
+  try {
+    for (let i = 0; i < 5; i++) {
+      const [out, took] = await timed(() => local.generate(GENERATE));
+      localText = out.text;
+      inProcess.push(took);
+    }
+  } finally {
+    local.dispose();
+  }
+  const url = `${api.url}/v1/jobs/${jobId}/generate`;
+  const [cold, coldMs] = await timed(() => request('POST', url, GENERATE));
+  if (cold.body.generated.length !== GENERATE.length) throw new Error(`generated ${cold.body.generated.length} characters`);
+
+  const poll = `${api.url}/v1/jobs/${jobId}`;
+  await eventLoopDelay(api.url);
+  const idle = await getLoop(poll, (n) => n < 200);
+  const idleDelay = await eventLoopDelay(api.url);
+  let generating = true;
+  const during = getLoop(poll, () => generating);
+  const warm: number[] = [];
+  try {
+    for (let i = 0; i < GENERATIONS; i++) warm.push((await timed(() => request('POST', url, GENERATE)))[1]);
+  } finally {
+    generating = false;
+  }
+  const concurrent = await during;
+  const busyDelay = await eventLoopDelay(api.url);
+  const row = (name: string, xs: number[]) => [name, int(xs.length), ms(median(xs)), ms(quantile(xs, 0.99)), ms(Math.max(...xs))];
+  return {
+    title: 'Generation',
+    about: `${GENERATE.length} greedy characters after "${GENERATE.prefix}" from the latest checkpoint above, ` +
+      `\`POST /v1/jobs/{id}/generate\` one request at a time; the API's generation thread and this process both on tfjs ${backend}. ` +
+      'The GET rows are sequential `GET /v1/jobs/{id}` requests from one client, first with the API idle, then while the warm requests run.',
+    head: ['what', 'n', 'median ms', 'p99 ms', 'max ms'],
+    numeric: [1, 2, 3, 4],
+    rows: [
+      row('baseline: `LanguageModel.generate` in-process', inProcess),
+      row('HTTP, cold: fetches the bytes, loads the model', [coldMs]),
+      row('HTTP, warm: model cached in the generation thread', warm),
+      row('`GET /v1/jobs/{id}`, API idle (baseline)', idle),
+      row('`GET /v1/jobs/{id}` while generation runs', concurrent),
+    ],
+    notes: [
+      `The API's event loop (prom-client's \`nodejs_eventloop_lag\` on \`/metrics\`, 10 ms sampling included): ` +
+        `p99 ${ms(idleDelay.p99)} ms, max ${ms(idleDelay.max)} ms during the idle GETs; p99 ${ms(busyDelay.p99)} ms, max ${ms(busyDelay.max)} ms during generation.`,
+      `The API's text ${cold.body.text === localText ? 'equals' : 'DIFFERS from'} the in-process text.`,
+    ],
+  };
+}
+
+// ---- 4. submit to running --------------------------------------------------------------------------
+
+/** Add → processor start with BullMQ alone: an in-process worker on the same Redis, no sandbox. */
+async function bullmqAlone(prefix: string): Promise<number[]> {
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('bench-baseline', { connection, prefix });
+  const started = new Map<string, (at: number) => void>();
+  const workerConnection = connection.duplicate();
+  const worker = new Worker('bench-baseline', async (job) => started.get(job.id!)?.(performance.now()), {
+    connection: workerConnection, prefix,
+  });
+  await worker.waitUntilReady();
+  await sleep(300);
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < SUBMITS; i++) {
+      const at = new Promise<number>((resolve) => started.set(`b${i}`, resolve));
+      const t0 = performance.now();
+      await queue.add('noop', {}, { jobId: `b${i}` });
+      out.push((await at) - t0);
+      await sleep(200);
+    }
+  } finally {
+    await worker.close();
+    await queue.close();
+    workerConnection.disconnect();
+    connection.disconnect();
+  }
+  return out;
+}
+
+async function submitToRunning(api: ApiProcess, db: Db, env: ServiceEnv, prefix: string): Promise<{ table: Table; tinyChildPeak: number }> {
+  const baseline = await bullmqAlone(prefix);
+  const worker = await spawnWorker(env);
+  cleanups.push(() => worker.kill('SIGKILL'));
+  await sleep(1_000);
+  const posted: number[] = [];
+  const polled: number[] = [];
+  const stamped: number[] = [];
+  for (let i = 0; i <= SUBMITS; i++) {
+    const wall = Date.now();
+    const t0 = performance.now();
+    const res = await request('POST', `${api.url}/v1/jobs`, { ...TINY_JOB, name: `submit ${i}` });
+    posted.push(performance.now() - t0);
+    // Polling at 10 ms sees the row; startedAt (stamped by the worker, same clock) says when it changed.
+    const row = await waitFor('the job to run', () => db.job.findUnique({ where: { id: res.body.id }, select: { status: true, startedAt: true } })
+      .then((r) => (r && r.status !== 'queued' ? r : null)), 60_000, 10);
+    polled.push(row.status === 'running' ? performance.now() - t0 : NaN);
+    stamped.push(row.startedAt!.getTime() - wall);
+    await waitFor('the job to finish', () => db.job.findUnique({ where: { id: res.body.id } })
+      .then((r) => {
+        if (r && ['failed', 'cancelled'].includes(r.status)) throw new Error(`job ${r.id} ${r.status}: ${r.error}`);
+        return r?.status === 'succeeded';
+      }), 60_000, 20);
+    await sleep(300); // the worker is idle again, waiting on Redis
+  }
+  const child = trainingChild(worker.pid);
+  if (!child) throw new Error(`no training child under worker ${worker.pid}`);
+  const tinyChildPeak = procBytes(child, 'VmHWM');
+  await worker.kill('SIGTERM');
+  const warm = (xs: number[]) => xs.slice(1).filter((x) => !Number.isNaN(x));
+  const row = (name: string, first: number, xs: number[]) => [name, ms(first), ms(median(xs)), ms(Math.min(...xs)), ms(Math.max(...xs))];
+  const table: Table = {
+    title: 'Submit to running',
+    about: `A tiny job (LSTM hidden 16, one epoch of 300 tokens) submitted to an idle worker, ${SUBMITS + 1} times, each after the last one finished. ` +
+      'The first job forks the worker\'s training child (tsx, tfjs backend, database pool); the rest reuse it. ' +
+      '"seen" is when a 10 ms poll of the row first read `running`; "stamped" is the row\'s `startedAt` minus the time the POST was sent.',
+    head: ['what', 'first job ms', 'median ms (warm child)', 'min', 'max'],
+    numeric: [1, 2, 3, 4],
+    rows: [
+      row('baseline: BullMQ alone, `add` → in-process processor starts', NaN, baseline),
+      row('`POST /v1/jobs` → 201', posted[0]!, warm(posted)),
+      row('POST sent → row `running` (stamped)', stamped[0]!, warm(stamped)),
+      row('POST sent → row `running` (seen)', polled[0]!, warm(polled)),
+    ],
+    notes: polled.some(Number.isNaN) ? ['Some jobs finished before a poll saw them running; "seen" leaves them out.'] : [],
+  };
+  return { table, tinyChildPeak };
+}
+
+// ---- 5. worker memory ------------------------------------------------------------------------------
+
+async function workerMemory(api: ApiProcess, db: Db, env: ServiceEnv, text: string, tinyChildPeak: number): Promise<Table> {
+  const rows: string[][] = [];
+  const idle: number[] = [];
+  for (const arch of ARCHS as readonly Arch[]) {
+    // A fresh worker per architecture: its child is forked for this job, so VmHWM is this job's peak.
+    const worker = await spawnWorker(env);
+    cleanups.push(() => worker.kill('SIGKILL'));
+    await sleep(1_000);
+    idle.push(procBytes(worker.pid, 'VmRSS'));
+    const body = { arch, training: { epochs: MEMORY_EPOCHS } };
+    const config = resolveJobConfig(body);
+    const res = await request('POST', `${api.url}/v1/jobs`, { ...body, name: `memory ${arch}` });
+    const job = await waitFor(`the ${arch} job to finish`, () => db.job.findUnique({ where: { id: res.body.id } }).then((r) => {
+      if (r && ['failed', 'cancelled'].includes(r.status)) throw new Error(`job ${r.id} ${r.status}: ${r.error}`);
+      return r?.status === 'succeeded' ? r : null;
+    }), 240_000, 100);
+    const child = trainingChild(worker.pid);
+    if (!child) throw new Error(`no training child under worker ${worker.pid}`);
+    const stats = corpusStats(text, config.tokenizer, config.training.maxTokens);
+    const childPeak = procBytes(child, 'VmHWM');
+    rows.push([
+      `\`${arch}\``, mib(procBytes(worker.pid, 'VmHWM')), mib(childPeak), mib(procBytes(child, 'VmRSS')), mib(childPeak - tinyChildPeak),
+      mib(estimateMemoryBytes(config, stats.distinct + 1)), int(job.tokensPerSecond ?? NaN), job.backend ?? '?',
+    ]);
+    await worker.kill('SIGTERM');
+  }
+  return {
+    title: 'Worker memory',
+    about: `One fresh worker per architecture trains d2l's config for ${MEMORY_EPOCHS} epochs (10,000 tokens of The Time Machine, batch 32 × 35, hidden 256). ` +
+      'Peak resident set (VmHWM in /proc) of the worker process and of its sandboxed training child, read after the job; the child stays forked, ' +
+      `so "child after" is what it keeps while idle. Baseline: an idle worker, before its first job, is ${mib(median(idle))} MiB (VmRSS, median of ${idle.length}).`,
+    head: ['arch', 'worker peak MiB', 'child peak MiB', 'child after MiB', 'child peak − baseline MiB', 'estimate MiB', 'tokens/s', 'backend'],
+    numeric: [1, 2, 3, 4, 5, 6],
+    rows: [['baseline: a child that trained only the tiny jobs above', '', mib(tinyChildPeak), '', '', '', '', ''], ...rows],
+    notes: [
+      '"estimate" is `estimateMemoryBytes`, the training memory the API compares with `WORKER_MEMORY_BUDGET_MB` at submission; ' +
+        'it leaves out the runtime (Node, tsx, tfjs, Prisma), so it compares with "child peak − baseline".',
+    ],
+  };
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const host = machine();
+  const started = new Date();
+  const loadBefore = host.load();
+  console.log(`bench:service on ${host.cpu}, ${host.cores} cores, load average ${loadBefore}`);
+
+  const database = await createTestDatabase('bench_service');
+  cleanups.push(() => database.drop());
+  const prefix = testQueuePrefix('bench-service');
+  cleanups.push(() => deleteKeys(`${prefix}:*`));
+  const db = createPrisma(database.url);
+  cleanups.push(() => db.$disconnect());
+  const repos = createRepositories(db);
+  const env: ServiceEnv = {
+    DATABASE_URL: database.url, QUEUE_PREFIX: prefix, TFJS_BACKEND: 'auto', HEARTBEAT_INTERVAL_MS: '5000', STALLED_INTERVAL_MS: '30000',
+  };
+  const api = await spawnApi({ ...env, LOG_LEVEL: 'warn', RATE_LIMIT_SUBMIT_PER_MIN: '100000', RATE_LIMIT_GENERATE_PER_MIN: '100000' });
+  cleanups.push(() => api.kill('SIGKILL'));
+
+  const { job } = await repos.jobs.create({ name: 'bench', arch: 'lstm', dataset: DEFAULT_DATASET, config: resolveJobConfig({ arch: 'lstm' }), epochs: 500, priority: 5 });
+  for (let from = 1; from <= METRIC_ROWS; from += 50) {
+    await Promise.all(Array.from({ length: 50 }, (_, k) => repos.metrics.upsert(job.id, {
+      epoch: from + k, trainPerplexity: 20 / (1 + (from + k) / 100), validationPerplexity: null, tokensPerSecond: 50_000, gradNorm: 1, learningRate: 1, durationMs: 200,
+    })));
+  }
+
+  const text = readFileSync(join(SHARED_DATA, 'timemachine.txt'), 'utf8');
+  const { backend } = await setupBackend('auto');
+  const tables: Table[] = [];
+  const section = async (name: string, fn: () => Promise<Table>) => {
+    console.log(`\n${name}… (load ${host.load()})`);
+    const [table, took] = await timed(fn);
+    console.log(`\n${markdown(table)}\n\n(${(took / 1000).toFixed(0)} s)`);
+    tables.push(table);
+  };
+  await section('API throughput', () => apiThroughput(api, job.id));
+  let checkpointBytes: Uint8Array = new Uint8Array();
+  await section('checkpoints', async () => {
+    const { table, bytes } = await checkpoints(repos, database.url, job.id, text, backend);
+    checkpointBytes = bytes;
+    return table;
+  });
+  await section('generation', () => generation(api, job.id, checkpointBytes, backend));
+  let tinyChildPeak = NaN;
+  await section('submit to running', async () => {
+    const { table, tinyChildPeak: peak } = await submitToRunning(api, db, env, prefix);
+    tinyChildPeak = peak;
+    return table;
+  });
+  await section('worker memory', () => workerMemory(api, db, env, text, tinyChildPeak));
+
+  const seconds = Math.round((Date.now() - started.getTime()) / 1000);
+  const intro = [
+    '## Service figures', '',
+    `\`npm run bench:service\` on ${started.toISOString().slice(0, 10)}: ${host.cpu}, ${host.cores} cores, ` +
+      `load average ${loadBefore} at the start and ${host.load()} at the end (1, 5, 15 min; other work shared the machine), ` +
+      `Node ${process.version}, ${seconds} s in all. Every figure sits beside a baseline measured in the same run, ` +
+      'against real API and worker processes on a throwaway database and queue prefix.',
+  ].join('\n');
+  const doc = [intro, ...tables.map(markdown)].join('\n\n');
+  if (!args['no-doc']) {
+    writeServiceSection(join(REPO_ROOT, 'docs/performance.md'), doc);
+    console.log('\nwrote the service section of docs/performance.md');
+  }
+}
+
+try {
+  await main();
+} finally {
+  await cleanup();
+  clearTimeout(watchdog);
+}

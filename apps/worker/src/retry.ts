@@ -44,6 +44,10 @@ const TRANSIENT_SQLSTATE = /^(08|53|57)|^40001$|^40P01$/;
 // Prisma's own codes for connection-level trouble: P1xxx, pool timeout, transaction API errors.
 const TRANSIENT_PRISMA_CODES = /^P1|^P2024$|^P2028$|^P2034$/;
 const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+// Inside an interactive transaction the adapter passes node-postgres's own errors through unwrapped;
+// a connection that died under the transaction (a restart, a session the server ended) says so
+// only in these messages (pg/lib/client.js), with no code.
+const PG_CONNECTION_LOST = /^(Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Connection terminated( unexpectedly)?)$/;
 
 interface AdapterCause {
   kind?: string;
@@ -65,8 +69,9 @@ export function isTransientDbError(error: unknown): boolean {
     const prismaCode = code ?? errorCode; // PrismaClientInitializationError names it errorCode
     return typeof prismaCode === 'string' && TRANSIENT_PRISMA_CODES.test(prismaCode);
   }
-  // Not from Prisma: only a socket error is about the connection; anything else is a bug to surface.
-  return typeof code === 'string' && SOCKET_ERRORS.has(code);
+  // Not from Prisma: only a socket error or a lost connection is about the connection; anything else
+  // is a bug to surface.
+  return (typeof code === 'string' && SOCKET_ERRORS.has(code)) || (code === undefined && PG_CONNECTION_LOST.test(error.message));
 }
 
 export type DbRetry = <T>(what: string, fn: () => Promise<T>) => Promise<T>;

@@ -42,6 +42,9 @@ export type Repositories = ReturnType<typeof createRepositories>;
 export async function asAttempt<T>(db: Db, jobId: string, attempt: number, fn: (repos: Repositories) => Promise<T>): Promise<T | null> {
   // Generous bounds: a large checkpoint can take seconds to send.
   return db.$transaction(async (tx) => {
+    // The row lock must not outlive a holder that stops talking (a frozen or partitioned worker):
+    // the server ends such a session, rolling its writes back, instead of blocking the next claim.
+    await tx.$executeRaw`SET LOCAL idle_in_transaction_session_timeout = '5s'`;
     const owned = await tx.$queryRaw<unknown[]>`
       SELECT 1 FROM "jobs" WHERE "id" = ${jobId} AND "attempts" = ${attempt} AND "status" = 'running' FOR UPDATE`;
     if (owned.length === 0) return null;

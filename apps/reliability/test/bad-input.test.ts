@@ -19,7 +19,7 @@ import {
   deepJson, deleteAt, fieldPaths, makeOracle, objectPaths, outOfRange, setAt, validValue, type Path, type Schema,
 } from './support/openapi-arbitrary.ts';
 import { rawRequest, streamUpload } from './support/raw-http.ts';
-import { client, isAlive, tinyJob, waitForStatus } from './support/runs.ts';
+import { WORKER_ENV, client, isAlive, tinyJob, waitForStatus } from './support/runs.ts';
 
 const DATASET_LIMIT = 64 * 1024; // MAX_DATASET_BYTES for this file's API
 const JSON_LIMIT = 1024 * 1024; // the app's bodyLimit for every other route
@@ -43,7 +43,7 @@ beforeAll(async () => {
       ...env, RATE_LIMIT_SUBMIT_PER_MIN: '100000', RATE_LIMIT_GENERATE_PER_MIN: '100000',
       MAX_DATASET_BYTES: String(DATASET_LIMIT), WORKER_MEMORY_BUDGET_MB: String(MEMORY_BUDGET_MB),
     }),
-    spawnWorker(env),
+    spawnWorker({ ...env, ...WORKER_ENV }),
   ]);
 }, 60_000);
 

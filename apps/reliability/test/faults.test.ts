@@ -5,14 +5,14 @@
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TRAIN_QUEUE } from '@rnnlab/contracts';
-import { createPrisma, migrate, withDatabase, type Db } from '@rnnlab/db';
+import { asAttempt, createPrisma, createRepositories, migrate, withDatabase, type Db } from '@rnnlab/db';
 import { MIGRATIONS_DIR, spawnApi, spawnWorker, waitFor, type ApiProcess, type LogLine, type WorkerProcess } from '@rnnlab/testkit';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from './support/private-services.ts';
 import {
-  client, expectWholeRun, isAlive, perplexities, tinyJob, waitForEpoch, waitForStatus,
+  WORKER_ENV, client, expectWholeRun, isAlive, perplexities, tinyJob, waitForEpoch, waitForStatus,
 } from './support/runs.ts';
 
 const EPOCHS = 8;
@@ -22,7 +22,7 @@ const PREFIX = 'rnnlab-rel-faults';
 let pgs: PrivatePostgres;
 let redis: PrivateRedis;
 let db: Db;
-let env: { DATABASE_URL: string; QUEUE_PREFIX: string; REDIS_URL: string };
+let env: { DATABASE_URL: string; QUEUE_PREFIX: string; REDIS_URL: string; TRAIN_ENGINE: string };
 let api: ApiProcess;
 let workers: WorkerProcess[] = [];
 const retired: WorkerProcess[] = [];
@@ -53,7 +53,7 @@ beforeAll(async () => {
   const databaseUrl = withDatabase(pgs.url, 'rnnlab');
   await migrate(databaseUrl, MIGRATIONS_DIR);
   db = createPrisma(databaseUrl);
-  env = { DATABASE_URL: databaseUrl, QUEUE_PREFIX: PREFIX, REDIS_URL: redis.url };
+  env = { DATABASE_URL: databaseUrl, QUEUE_PREFIX: PREFIX, REDIS_URL: redis.url, ...WORKER_ENV };
   [api, ...workers] = await Promise.all([spawnApi({ ...env, RATE_LIMIT_SUBMIT_PER_MIN: '1000' }), spawnWorker(env), spawnWorker(env)]);
 
   // The undisturbed run every fault is compared with: same config, same seed, same backend.
@@ -240,6 +240,27 @@ describe('faults during training', () => {
     await expectWholeRun(db, id, reference, epochs);
     expect(isAlive(owner.pid)).toBe(true);
   }, 90_000);
+
+  it('a trainer frozen inside its epoch transaction cannot block the takeover: Postgres ends its idle session, its writes roll back', async () => {
+    // The holder is this test: it opens the fenced transaction a trainer uses, writes, and then goes
+    // quiet, which is all Postgres can see of a trainer frozen mid-transaction.
+    const row = await db.job.create({ data: { status: 'running', arch: 'lstm', dataset: 'timemachine', config: {}, epochs: 3, attempts: 1 } });
+    const progress = (epoch: number) => ({ epoch, trainPerplexity: 10, tokensPerSecond: 1 });
+    const holder = asAttempt(db, row.id, 1, async (r) => {
+      await r.jobs.recordProgress(row.id, progress(1));
+      await sleep(10_000);
+      await r.jobs.recordProgress(row.id, progress(2));
+    });
+    const held = holder.then(() => 'committed', (error: unknown) => `rolled back: ${(error as Error).message.slice(0, 80)}`);
+    await sleep(300);
+    const started = Date.now();
+    const claimed = await createRepositories(db).jobs.markRunning(row.id, { workerId: 'other', backend: 'cpu', device: 'cpu' });
+    expect(Date.now() - started).toBeLessThan(8_000); // the 5 s idle limit, not the 10 s freeze
+    expect(claimed?.attempts).toBe(2);
+    expect(await held).toMatch(/^rolled back/);
+    expect((await db.job.findUniqueOrThrow({ where: { id: row.id } })).epoch).toBe(0);
+    await db.job.delete({ where: { id: row.id } });
+  }, 30_000);
 
   it('a second queue entry for a running job (a replay under another id) is refused, and the running attempt keeps the job', async () => {
     const id = await submit();

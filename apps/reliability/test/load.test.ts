@@ -11,7 +11,7 @@ import {
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { client, tinyJob, type Reply } from './support/runs.ts';
+import { WORKER_ENV, client, tinyJob, type Reply } from './support/runs.ts';
 
 const JOBS = 200;
 const CLIENTS = 20;
@@ -34,7 +34,7 @@ beforeAll(async () => {
   const env = { DATABASE_URL: database.url, QUEUE_PREFIX: prefix };
   [api, ...workers] = await Promise.all([
     spawnApi({ ...env, RATE_LIMIT_SUBMIT_PER_MIN: '100000' }),
-    ...Array.from({ length: WORKERS }, () => spawnWorker(env)),
+    ...Array.from({ length: WORKERS }, () => spawnWorker({ ...env, ...WORKER_ENV })),
   ]);
 }, 60_000);
 

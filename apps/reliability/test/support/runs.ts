@@ -47,6 +47,16 @@ export function client(baseUrl: () => string, key?: string) {
 }
 export type Client = ReturnType<typeof client>;
 
+/**
+ * What every worker of this suite runs with on top of testkit's defaults. The tfjs engine on the cpu
+ * backend: one core per trainer, a quarter of a second an epoch for tinyJob, the same on every
+ * machine. The native engine (TRAIN_ENGINE=auto where it was built) trains these jobs several times
+ * faster and takes every core per trainer, so a fault timed "after epoch 2" could land after the last
+ * epoch, and two trainers would crowd out the API whose latency the load test measures. Nothing under
+ * test here (locks, fencing, retries, checkpoints, queues) depends on the engine.
+ */
+export const WORKER_ENV = { TRAIN_ENGINE: 'tfjs' } as const;
+
 /** About a quarter of a second an epoch on one core: hidden 16, 50 minibatches of 4 × 5. */
 export function tinyJob(training: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
   return {

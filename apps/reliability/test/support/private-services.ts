@@ -2,14 +2,21 @@
 // kill and restart them without touching the shared 127.0.0.1:5432/6379 that other suites use.
 // Each lives in a temp folder that `destroy()` removes; nothing is left running after it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { freePort, waitFor } from '@rnnlab/testkit';
 
-const PG_BIN = process.env.PG_BIN_DIR || '/usr/lib/postgresql/15/bin';
+/** Debian keeps initdb and postgres off PATH, under /usr/lib/postgresql/<major>/bin: the newest one, or PG_BIN_DIR. */
+function postgresBinDir(): string {
+  if (process.env.PG_BIN_DIR) return process.env.PG_BIN_DIR;
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
+  if (!majors[0]) throw new Error(`no initdb under ${root}/<version>/bin; install postgresql or set PG_BIN_DIR`);
+  return join(root, majors[0], 'bin');
+}
 
 interface Daemon {
   proc: ChildProcess;
@@ -111,7 +118,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const owner = process.getuid?.() === 0 ? systemUser('postgres') : {};
   if (owner.uid !== undefined) chownSync(root, owner.uid, owner.gid!);
 
-  const initdb = startDaemon(join(PG_BIN, 'initdb'),
+  const bin = postgresBinDir();
+  const initdb = startDaemon(join(bin, 'initdb'),
     ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '--no-instructions', '-E', 'UTF8', '--locale=C'], owner);
   await initdb.exited;
   if (initdb.proc.exitCode !== 0) throw new Error(`initdb failed: ${initdb.output()}`);
@@ -119,7 +127,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   let daemon: Daemon | null = null;
   const start = async () => {
-    daemon = startDaemon(join(PG_BIN, 'postgres'), ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1',
+    daemon = startDaemon(join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1',
       '-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=60'], owner);
     const d = daemon;
     await waitFor(`private Postgres on ${port}`, async () => {

@@ -159,6 +159,7 @@ describe('5xx bodies', () => {
   afterAll(async () => {
     await api?.kill('SIGKILL');
     await pgs?.destroy();
+    await deleteKeys(`${prefix}-pg:*`);
   }, 30_000);
 
   it('with Postgres gone, the API answers 500/503 envelopes with no stack, query or address, logs the details, and recovers', async () => {

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '@rnnlab/config';
 import { REDACT, buildApp } from './app.ts';
 import { createServices } from './services/index.ts';
+import { startReconciler } from './services/reconciler.ts';
 
 const config = loadConfig();
 const log = pino({ level: config.env.LOG_LEVEL, redact: { paths: REDACT, censor: '[redacted]' } });
@@ -17,7 +18,11 @@ if (config.apiKeys.length === 0) {
 
 const services = createServices(config, log);
 const app = await buildApp(services, { logger: log });
-app.addHook('onClose', async () => services.close());
+const stopReconciler = startReconciler(services.repos, services.queue, config.env.RECONCILE_INTERVAL_MS, log);
+app.addHook('onClose', async () => {
+  stopReconciler();
+  await services.close();
+});
 
 let closing = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -153,3 +153,20 @@ describe('listing, cancel and delete', () => {
     expect(gen.json().message).toBe(`job ${job.id} has no checkpoint yet`);
   });
 });
+
+describe('queue reconciliation', () => {
+  it('re-enqueues a queued job whose queue entry Redis lost, and leaves present ones alone', async () => {
+    const { requeueQueuedJobs } = await import('../src/services/reconciler.ts');
+    const lost = (await post('/v1/jobs', tinyJob({ priority: 2 }))).json();
+    const kept = (await post('/v1/jobs', tinyJob())).json();
+    await (await queue.getJob(lost.id))!.remove();
+    expect(await queue.getJob(lost.id)).toBeFalsy();
+    const added = await requeueQueuedJobs(t.services.repos, t.services.queue);
+    expect(added).toBe(1);
+    const back = await queue.getJob(lost.id);
+    expect(back?.data).toEqual({ jobId: lost.id });
+    expect(back?.opts.priority).toBe(2);
+    expect(await queue.getJob(kept.id)).toBeTruthy();
+    expect(await requeueQueuedJobs(t.services.repos, t.services.queue)).toBe(0);
+  });
+});

@@ -1,5 +1,5 @@
 import type { AppConfig } from '@rnnlab/config';
-import { createPrisma, createRepositories, type Db } from '@rnnlab/db';
+import { createPrisma, createRepositories, type Db, type Repositories } from '@rnnlab/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { GenerationPool } from '../generation/pool.ts';
 import type { Services } from '../types.ts';
@@ -12,6 +12,7 @@ import { SubmissionChecks } from './submission.ts';
 
 export interface ServiceHandles extends Services {
   db: Db;
+  repos: Repositories;
   close(): Promise<void>;
 }
 
@@ -25,7 +26,7 @@ export function createServices(config: AppConfig, log: FastifyBaseLogger): Servi
   const checks = new SubmissionChecks(datasets.catalog, env.WORKER_MEMORY_BUDGET_MB * 2 ** 20);
   const generation = new GenerationPool(env.GENERATE_THREADS, { backend: env.TFJS_BACKEND, cacheSize: env.GENERATE_CACHE_SIZE });
   return {
-    config, db, queue, generation, datasets,
+    config, db, repos, queue, generation, datasets,
     jobs: new JobService(repos, queue, checks, log),
     jobData: new JobDataService(repos),
     ops: new OpsService(db, repos, queue),

@@ -39,6 +39,14 @@ export class TrainQueue {
     }));
   }
 
+  /** Adds the job unless the queue already holds an entry under its id; true when it added one. */
+  async ensure<N extends QueueJobName>(name: N, payload: QueuePayload<N>, opts: { jobId: string; priority: number }): Promise<boolean> {
+    const existing = await this.guard(() => this.queue.getJob(opts.jobId));
+    if (existing) return false;
+    await this.add(name, payload, opts);
+    return true;
+  }
+
   /** Removes a job that no worker has taken yet; false when it is already running. */
   async removeWaiting(jobId: string): Promise<boolean> {
     return this.guard(async () => {

@@ -79,7 +79,10 @@ describe('POST /v1/jobs', () => {
     expect(ds.statusCode).toBe(201);
     const small = await post('/v1/jobs', tinyJob({ dataset: ds.json().id }));
     expect(small.statusCode).toBe(400);
-    expect(small.json().message).toMatch(/^body\/dataset: .* gives \d+ training tokens; one minibatch of batchSize 4 × numSteps 5 needs 21$/);
+    expect(small.json().message).toMatch(/^body\/dataset: .* gives \d+ training tokens; one minibatch of batchSize 4 × numSteps 5 needs 26$/);
+    const holdout = await post('/v1/jobs', tinyJob({ training: { epochs: 1, batchSize: 4, numSteps: 5, maxTokens: 100, validationFraction: 0.01 } }));
+    expect(holdout.statusCode).toBe(400);
+    expect(holdout.json().message).toBe('body/training/validationFraction: 0.01 of 100 tokens holds out 1; validation needs at least 2');
     const mono = await post('/v1/datasets', { name: 'mono', text: 'aaaa '.repeat(200) });
     const one = await post('/v1/jobs', tinyJob({ dataset: mono.json().id, tokenizer: 'raw' }));
     expect(one.statusCode).toBe(201); // 'a' and ' ' are two characters

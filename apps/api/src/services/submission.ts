@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { corpusStats, estimateMemoryBytes } from '@rnnlab/core';
+import { corpusStats, estimateMemoryBytes, minTokensForOneBatch } from '@rnnlab/core';
 import { DatasetError, type DatasetCatalog } from '@rnnlab/datasets';
 import type { RunConfig } from '@rnnlab/contracts';
 import { HttpError, badRequest, unavailable } from '../errors.ts';
@@ -49,8 +49,14 @@ export class SubmissionChecks {
       throw badRequest(`body/dataset: ${datasetId} has ${s.distinct} distinct character(s) after ${config.tokenizer} preprocessing; a language model needs at least 2`);
     }
     const { batchSize, numSteps, validationFraction } = config.training;
-    const trainTokens = Math.floor(s.tokens * (1 - validationFraction));
-    const needed = batchSize * numSteps + 1;
+    // The same split and the same minimum as the core's TrainingRun (d2l's random offset can use up
+    // to numSteps tokens before the first window).
+    const held = Math.floor(s.tokens * validationFraction);
+    const trainTokens = s.tokens - held;
+    const needed = minTokensForOneBatch(batchSize, numSteps);
+    if (validationFraction > 0 && held < 2) {
+      throw badRequest(`body/training/validationFraction: ${validationFraction} of ${s.tokens} tokens holds out ${held}; validation needs at least 2`);
+    }
     if (trainTokens < needed) {
       throw badRequest(`body/dataset: ${datasetId} gives ${trainTokens} training tokens; one minibatch of batchSize ${batchSize} × numSteps ${numSteps} needs ${needed}`);
     }

@@ -15,7 +15,7 @@ export interface TrainArgs {
   data: string;
   backend: BackendChoice;
   engine: EngineChoice;
-  /** OpenBLAS threads for the native engine (null: OPENBLAS_NUM_THREADS or every core). */
+  /** Threads of the native engine (null: OPENBLAS_NUM_THREADS, else auto). */
   threads: number | null;
   save: string | null;
   resume: string | null;
@@ -62,7 +62,7 @@ export const USAGE = `usage: npm run train -- --arch ${ARCHS.join('|')} --data F
   --sampling sequential|random  --max-tokens N|none  --validation-fraction F  --seed N
   --tokenizer d2l|raw       --sample-prefix TEXT  --sample-every N  --checkpoint-every N
   --engine ${ENGINE_CHOICES.join('|')}      training engine (default: $TRAIN_ENGINE or auto: native OpenBLAS when built)
-  --threads N               OpenBLAS threads of the native engine (default: every core)
+  --threads N               threads of the native engine (default: auto, 1 or every core, whichever is faster)
   --backend ${BACKEND_CHOICES.join('|')}   tfjs backend (default: $TFJS_BACKEND or auto)
   --save FILE               write the final checkpoint (also on Ctrl-C and every --checkpoint-every epochs)
   --resume FILE             continue from a checkpoint (--epochs may raise the total)

@@ -25,9 +25,11 @@ let resources: Promise<ChildResources> | undefined;
 // Once per child: the training engine and tfjs backend (slow to initialise, and a process can only
 // have one), the connection pool and the dataset catalogue (which caches built-in corpora).
 async function openResources(): Promise<ChildResources> {
-  // Jobs trained at once share the cores: each child's OpenBLAS gets its part of them.
-  const threads = Math.max(1, Math.floor(os.availableParallelism() / config.env.WORKER_CONCURRENCY));
-  const backend = await setupTraining(config.env.TFJS_BACKEND, config.env.TRAIN_ENGINE, { threads });
+  // Jobs trained at once share the cores: each child's native engine gets its part of them (one job:
+  // the engine's own choice, see @rnnlab/native).
+  const concurrency = config.env.WORKER_CONCURRENCY;
+  const threads = concurrency > 1 ? Math.max(1, Math.floor(os.availableParallelism() / concurrency)) : undefined;
+  const backend = await setupTraining(config.env.TFJS_BACKEND, config.env.TRAIN_ENGINE, threads ? { threads } : {});
   logger.info({ backend: backend.backend, device: backend.device, tfjs: backend.tfjs.backend, fallback: backend.fallback }, 'training backend ready');
   const { db, repos } = openDatabase(config);
   return { config, db, repos, catalog: createCatalog(config, repos), backend, workerId: workerIdFor(process.ppid) };

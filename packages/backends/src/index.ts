@@ -145,8 +145,8 @@ export interface TrainingBackend extends BackendInfo {
 /**
  * Sets up the tfjs backend (`backend`, as setupBackend) and picks the training engine: `native`, the
  * OpenBLAS engine of @rnnlab/native (a BackendUnavailableError when it was not built); `tfjs`; or
- * `auto`: native when it was built, unless tfjs has a GPU. `threads` sets OpenBLAS's thread count
- * (default: OPENBLAS_NUM_THREADS, else every core).
+ * `auto`: native when it was built, unless tfjs has a GPU. `threads` fixes the native engine's thread
+ * count (default: OPENBLAS_NUM_THREADS, else auto: per minibatch 1 or all cores, whichever is faster now).
  */
 export async function setupTraining(backend: BackendChoice = 'auto', engine: EngineChoice = 'auto', opts: { threads?: number } = {}): Promise<TrainingBackend> {
   if (!ENGINE_CHOICES.includes(engine)) throw new BackendUnavailableError(`unknown training engine ${JSON.stringify(engine)}: use one of ${ENGINE_CHOICES.join(', ')}`);
@@ -159,10 +159,13 @@ export async function setupTraining(backend: BackendChoice = 'auto', engine: Eng
     if (engine === 'native') throw new BackendUnavailableError(`training engine 'native' is unavailable: ${status.reason}`);
     return onTfjs(status.reason);
   }
-  const threads = opts.threads ? setNativeThreads(opts.threads) : status.blas.threads;
+  if (opts.threads) setNativeThreads(opts.threads);
+  const blas = nativeStatus();
+  const b = blas.available ? blas.blas : status.blas;
+  const threads = b.auto ? `1–${b.threads} threads, auto` : `${b.lastThreads} thread${b.lastThreads === 1 ? '' : 's'}`;
   return {
     backend: NATIVE_ENGINE_NAME,
-    device: `${cpuModel()} (OpenBLAS ${status.blas.core}, ${threads} thread${threads === 1 ? '' : 's'})`,
+    device: `${cpuModel()} (OpenBLAS ${b.core}, ${threads})`,
     engine: nativeEngine(),
     tfjs,
     fallback: null,

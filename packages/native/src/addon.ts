@@ -10,8 +10,14 @@ declare const netBrand: unique symbol;
 export type NativeNet = { readonly [netBrand]: true };
 
 export interface BlasInfo {
-  /** OpenBLAS's thread count now. */
+  /** The most threads the engine uses on a minibatch (min(cores, 4); see src/cc/team.h and net.cc). */
   threads: number;
+  /** The thread count is chosen per minibatch by measuring (1 or all); else fixed. */
+  auto: boolean;
+  /** What the last minibatch ran on. */
+  lastThreads: number;
+  /** OpenBLAS's own threads inside each GEMM call (1: the engine's threads parallelise). */
+  blasThreads: number;
   /** The kernel family OpenBLAS picked for this CPU (e.g. Haswell, SkylakeX). */
   core: string;
   config: string;
@@ -49,11 +55,11 @@ export interface NativeAddon {
     eps: number,
     stepSize: number,
   ): void;
-  /** Sets OpenBLAS's thread count; returns what it is now. */
-  setThreads(n: number): number;
+  /** Sets the engine's threads (0: auto) and OpenBLAS's threads inside each call; returns the engine's capacity. */
+  setThreads(threads: number, blasThreads: number): number;
   blasInfo(): BlasInfo;
-  /** Seconds per `[m, k]·[k, n]` sgemm call, best of `repeats` timed batches. */
-  sgemmSeconds(m: number, n: number, k: number, repeats: number): number;
+  /** Seconds per `[m, k]·[k, n]` sgemm call with `threads` threads multiplying at once (aggregate), best of `repeats`. */
+  sgemmSeconds(m: number, n: number, k: number, repeats: number, threads: number): number;
 }
 
 export type AddonStatus = { available: true; addon: NativeAddon } | { available: false; reason: string };
@@ -63,6 +69,26 @@ const ADDON = fileURLToPath(new URL('rnnlab_native.node', BUILD));
 const STATUS = fileURLToPath(new URL('status.json', BUILD));
 
 let loaded: AddonStatus | undefined;
+
+/**
+ * OpenBLAS picks its kernels when it loads. 0.3.21 (Debian 12) does not know AMD's Zen 4 and 5 and falls
+ * back to its AVX2 (Haswell) kernels; on those CPUs, which have AVX-512, its SkylakeX kernels run the
+ * RNN's GEMMs 1.3–1.9× faster (docs/performance.md). An explicit OPENBLAS_CORETYPE wins.
+ */
+function chooseBlasKernels(): void {
+  if (process.env.OPENBLAS_CORETYPE || process.platform !== 'linux' || process.arch !== 'x64') return;
+  let cpuinfo: string;
+  try {
+    cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return;
+  }
+  const vendor = /^vendor_id\s*:\s*(\S+)/m.exec(cpuinfo)?.[1];
+  const flags = new Set(/^flags\s*:(.*)$/m.exec(cpuinfo)?.[1]?.trim().split(/\s+/) ?? []);
+  if (vendor === 'AuthenticAMD' && ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq', 'avx512cd'].every((f) => flags.has(f))) {
+    process.env.OPENBLAS_CORETYPE = 'SkylakeX';
+  }
+}
 
 export function loadAddon(): AddonStatus {
   if (loaded) return loaded;
@@ -77,7 +103,11 @@ export function loadAddon(): AddonStatus {
     return (loaded = { available: false, reason });
   }
   try {
+    chooseBlasKernels();
     const addon = createRequire(import.meta.url)(ADDON) as NativeAddon;
+    // The engine's threads: OPENBLAS_NUM_THREADS when set (the usual knob), else auto.
+    const env = Number(process.env.OPENBLAS_NUM_THREADS);
+    addon.setThreads(Number.isInteger(env) && env >= 1 ? env : 0, 1);
     return (loaded = { available: true, addon });
   } catch (err) {
     const first = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';

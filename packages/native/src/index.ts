@@ -33,12 +33,17 @@ export function nativeEngine(): EngineFactory {
   return (ctx) => new NativeEngine(native, ctx);
 }
 
-/** OpenBLAS's thread count for the process (every native engine shares it); returns the count now. */
-export function setNativeThreads(threads: number): number {
-  return addon().setThreads(threads);
+/**
+ * The native engine's threads for the process (every native engine shares them): a count (at most the
+ * engine's capacity, min(cores, 4)), or 'auto' (the default: per minibatch 1 thread or all, whichever
+ * measures faster on the machine's current load). Any count computes the same bits. `blasThreads` > 1
+ * lets OpenBLAS thread each GEMM instead (compare with threads 1). Returns the capacity.
+ */
+export function setNativeThreads(threads: number | 'auto', blasThreads = 1): number {
+  return addon().setThreads(threads === 'auto' ? 0 : threads, blasThreads);
 }
 
-/** GFLOP/s of one `[m, k]·[k, n]` sgemm through the addon's OpenBLAS at its current thread count. */
-export function sgemmGflops(m: number, n: number, k: number, repeats = 5): number {
-  return (2 * m * n * k) / addon().sgemmSeconds(m, n, k, repeats) / 1e9;
+/** Aggregate GFLOP/s of `[m, k]·[k, n]` sgemm calls through the addon's OpenBLAS, `threads` threads multiplying at once. */
+export function sgemmGflops(m: number, n: number, k: number, threads = 1, repeats = 5): number {
+  return (2 * m * n * k) / addon().sgemmSeconds(m, n, k, repeats, threads) / 1e9;
 }

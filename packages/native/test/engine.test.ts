@@ -19,7 +19,7 @@ import {
   type RunConfig,
 } from '@rnnlab/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadAddon, NATIVE_ENGINE_NAME, nativeEngine, nativeLayout, nativeStatus } from '../src/index.ts';
+import { loadAddon, NATIVE_ENGINE_NAME, nativeEngine, nativeLayout, nativeStatus, setNativeThreads } from '../src/index.ts';
 
 const TEXT = fs.readFileSync(new URL('../../../../shared/data/timemachine.txt', import.meta.url), 'utf8');
 const STEPS = 20;
@@ -142,6 +142,29 @@ describe(`${STEPS} minibatches from the same seed: native and tfjs losses agree`
       await useBackend('cpu');
     }
   });
+});
+
+describe('threads', () => {
+  it.each([VARIANTS[1], VARIANTS[2], VARIANTS[3], VARIANTS[4], VARIANTS[5], VARIANTS[9]] as [string, RunConfig][])(
+    '%s: 1 thread, every thread and auto compute the same bits',
+    async (_name, cfg) => {
+      const capacity = setNativeThreads(1);
+      const losses: number[][] = [];
+      try {
+        for (const threads of [1, capacity, 'auto'] as const) {
+          setNativeThreads(threads);
+          const r = record((hooks) => TrainingRun.create(cfg, TEXT, { ...hooks, engine: nativeEngine() }));
+          await trainSteps(r, 12);
+          losses.push([...r.losses, ...r.norms]);
+          r.run.dispose();
+        }
+      } finally {
+        setNativeThreads('auto');
+      }
+      expect(losses[1]).toEqual(losses[0]);
+      expect(losses[2]).toEqual(losses[0]);
+    },
+  );
 });
 
 describe('one checkpoint format: a run crosses between engines', () => {

@@ -157,12 +157,14 @@ napi_value CreateNet(napi_env env, napi_callback_info info) {
         p.w = next();
         p.bih = next();
         p.bhh = next();
-        p.width = int(next());
+        const int64_t width = next();
         p.col = int(next());
-        const int expected = int((un.cell == rnnlab::kLstm ? 4 : un.cell == rnnlab::kGru && j == 0 ? 2 : 1) * H);
-        if (p.width != expected || p.col != col || !inRange(p.w, (un.input + H) * p.width) || !inRange(p.bih, p.width) || !inRange(p.bhh, p.width))
+        p.gates = int(width / H);
+        const int expected = un.cell == rnnlab::kLstm ? 4 : un.cell == rnnlab::kGru && j == 0 ? 2 : 1;
+        if (p.gates != expected || width != p.gates * H || p.col != col || !inRange(p.w, (un.input + H) * width) || !inRange(p.bih, width) ||
+            !inRange(p.bhh, width))
           throw JsError("desc: a projection of unit " + std::to_string(u) + " is inconsistent");
-        col += p.width;
+        col += int(width);
         un.proj.push_back(p);
       }
       desc.units.push_back(std::move(un));
@@ -239,13 +241,16 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   });
 }
 
+// setThreads(engine, blas): the engine's threads (0: auto, see net.cc), and OpenBLAS's own threads
+// inside each call (1 unless comparing with OpenBLAS's threading: engine 1, blas 2). Returns the
+// engine's capacity (its most threads).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    Args args(env, info, 1);
-    const int n = args.integer(0);
-    if (n < 1) throw JsError("threads must be at least 1");
-    openblas_set_num_threads(n);
-    return number(env, openblas_get_num_threads());
+    Args args(env, info, 2);
+    const int n = args.integer(0), blas = args.integer(1);
+    if (n > 256 || blas < 1 || blas > 256) throw JsError("threads must be in [0, 256], blas threads in [1, 256]");
+    openblas_set_num_threads(blas);
+    return number(env, rnnlab::setThreads(n));
   });
 }
 
@@ -253,7 +258,12 @@ napi_value BlasInfo(napi_env env, napi_callback_info) {
   return guarded(env, [&] {
     napi_value out;
     CHECK(napi_create_object(env, &out));
-    CHECK(napi_set_named_property(env, out, "threads", number(env, openblas_get_num_threads())));
+    napi_value isAuto;
+    CHECK(napi_get_boolean(env, rnnlab::autoThreads(), &isAuto));
+    CHECK(napi_set_named_property(env, out, "threads", number(env, rnnlab::threadCapacity())));
+    CHECK(napi_set_named_property(env, out, "auto", isAuto));
+    CHECK(napi_set_named_property(env, out, "lastThreads", number(env, rnnlab::lastThreads())));
+    CHECK(napi_set_named_property(env, out, "blasThreads", number(env, openblas_get_num_threads())));
     CHECK(napi_set_named_property(env, out, "core", string(env, openblas_get_corename())));
     CHECK(napi_set_named_property(env, out, "config", string(env, openblas_get_config())));
     CHECK(napi_set_named_property(env, out, "kernels", string(env, rnnlab::kernels().isa)));
@@ -261,17 +271,19 @@ napi_value BlasInfo(napi_env env, napi_callback_info) {
   });
 }
 
-// sgemmSeconds(m, n, k, repeats): the machine's GEMM speed at a given shape, through the same library.
+// sgemmSeconds(m, n, k, repeats, threads): the machine's GEMM speed at a given shape, through the same
+// library, with `threads` threads multiplying at once.
 napi_value SgemmSeconds(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    Args args(env, info, 4);
-    const int m = args.integer(0), n = args.integer(1), k = args.integer(2), reps = args.integer(3);
-    if (m < 1 || n < 1 || k < 1 || reps < 1) throw JsError("sizes and repeats must be at least 1");
-    return number(env, rnnlab::sgemmSeconds(m, n, k, reps));
+    Args args(env, info, 5);
+    const int m = args.integer(0), n = args.integer(1), k = args.integer(2), reps = args.integer(3), threads = args.integer(4);
+    if (m < 1 || n < 1 || k < 1 || reps < 1 || threads < 1) throw JsError("sizes, repeats and threads must be at least 1");
+    return number(env, rnnlab::sgemmSeconds(m, n, k, reps, threads));
   });
 }
 
 napi_value Init(napi_env env, napi_value exports) {
+  openblas_set_num_threads(1);  // the engine's team parallelises; see team.h
   const napi_property_descriptor props[] = {
       {"createNet", nullptr, CreateNet, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"step", nullptr, Step, nullptr, nullptr, nullptr, napi_default, nullptr},

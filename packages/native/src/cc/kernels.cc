@@ -18,22 +18,23 @@ namespace {
 // PARAMETERS: GCC honours restrict on parameters (also once inlined), not reliably on locals, and
 // without it the gate blocks of one row look like they might overlap and the loops stay scalar.
 #define ROW inline __attribute__((always_inline))
+#define AT(p, b, ld) ((p) + int64_t(b) * (ld))
 
-ROW void rnnForwardRow(int H, float* __restrict a, float* __restrict y) {
-  for (int j = 0; j < H; j++) {
+ROW void rnnForwardRow(int n, float* __restrict a, float* __restrict y) {
+  for (int j = 0; j < n; j++) {
     const float h = tanh_approx(a[j]);
     a[j] = h;
     y[j] = h;
   }
 }
 
-void rnnForward(int batch, int hidden, float* a, int ldA, float* y, int ldY) {
-  for (int b = 0; b < batch; b++) rnnForwardRow(hidden, a + int64_t(b) * ldA, y + int64_t(b) * ldY);
+void rnnForward(int batch, int n, float* a, int ldA, float* y, int ldY) {
+  for (int b = 0; b < batch; b++) rnnForwardRow(n, AT(a, b, ldA), AT(y, b, ldY));
 }
 
-ROW void lstmForwardRow(int H, float* __restrict ai, float* __restrict af, float* __restrict ag, float* __restrict ao, const float* __restrict cp,
+ROW void lstmForwardRow(int n, float* __restrict ai, float* __restrict af, float* __restrict ag, float* __restrict ao, const float* __restrict cp,
                         float* __restrict c, float* __restrict tc, float* __restrict y) {
-  for (int j = 0; j < H; j++) {
+  for (int j = 0; j < n; j++) {
     const float i = sigmoid(ai[j]);
     const float f = sigmoid(af[j]);
     const float g = tanh_approx(ag[j]);
@@ -50,16 +51,15 @@ ROW void lstmForwardRow(int H, float* __restrict ai, float* __restrict af, float
   }
 }
 
-void lstmForward(int batch, int hidden, float* a, int ldA, const float* cPrev, float* c, float* tanhC, float* y, int ldY) {
-  const int64_t H = hidden;
+void lstmForward(int batch, int n, float* a, int gs, int ldA, const float* cPrev, float* c, float* tanhC, int ldS, float* y, int ldY) {
   for (int b = 0; b < batch; b++) {
-    float* ar = a + b * int64_t(ldA);
-    lstmForwardRow(hidden, ar, ar + H, ar + 2 * H, ar + 3 * H, cPrev + b * H, c + b * H, tanhC + b * H, y + b * int64_t(ldY));
+    float* ar = AT(a, b, ldA);
+    lstmForwardRow(n, ar, ar + gs, ar + 2 * gs, ar + 3 * gs, AT(cPrev, b, ldS), AT(c, b, ldS), AT(tanhC, b, ldS), AT(y, b, ldY));
   }
 }
 
-ROW void gruGatesRow(int H, float* __restrict ar, float* __restrict au, const float* __restrict hp, float* __restrict rh) {
-  for (int j = 0; j < H; j++) {
+ROW void gruGatesRow(int n, float* __restrict ar, float* __restrict au, const float* __restrict hp, float* __restrict rh) {
+  for (int j = 0; j < n; j++) {
     const float r = sigmoid(ar[j]);
     ar[j] = r;
     au[j] = sigmoid(au[j]);
@@ -67,42 +67,37 @@ ROW void gruGatesRow(int H, float* __restrict ar, float* __restrict au, const fl
   }
 }
 
-void gruGates(int batch, int hidden, float* a, int ldA, const float* hPrev, int ldH, float* rh) {
-  const int64_t H = hidden;
+void gruGates(int batch, int n, float* a, int gs, int ldA, const float* hPrev, int ldH, float* rh, int ldS) {
   for (int b = 0; b < batch; b++) {
-    float* ar = a + b * int64_t(ldA);
-    gruGatesRow(hidden, ar, ar + H, hPrev + b * int64_t(ldH), rh + b * H);
+    float* ar = AT(a, b, ldA);
+    gruGatesRow(n, ar, ar + gs, AT(hPrev, b, ldH), AT(rh, b, ldS));
   }
 }
 
-ROW void gruOutputRow(int H, const float* __restrict au, float* __restrict an, const float* __restrict hp, float* __restrict y) {
-  for (int j = 0; j < H; j++) {
-    const float n = tanh_approx(an[j]);
-    an[j] = n;
-    y[j] = n + au[j] * (hp[j] - n);
+ROW void gruOutputRow(int n, const float* __restrict au, float* __restrict an, const float* __restrict hp, float* __restrict y) {
+  for (int j = 0; j < n; j++) {
+    const float v = tanh_approx(an[j]);
+    an[j] = v;
+    y[j] = v + au[j] * (hp[j] - v);
   }
 }
 
-void gruOutput(int batch, int hidden, float* a, int ldA, const float* hPrev, int ldH, float* y, int ldY) {
-  const int64_t H = hidden;
-  for (int b = 0; b < batch; b++) {
-    float* ar = a + b * int64_t(ldA);
-    gruOutputRow(hidden, ar + H, ar + 2 * H, hPrev + b * int64_t(ldH), y + b * int64_t(ldY));
-  }
+void gruOutput(int batch, int n, const float* u, float* an, int ldA, const float* hPrev, int ldH, float* y, int ldY) {
+  for (int b = 0; b < batch; b++) gruOutputRow(n, AT(u, b, ldA), AT(an, b, ldA), AT(hPrev, b, ldH), AT(y, b, ldY));
 }
 
-ROW void rnnBackwardRow(int H, const float* __restrict h, const float* __restrict dh, const float* __restrict carry, float* __restrict dP) {
-  for (int j = 0; j < H; j++) dP[j] = (dh[j] + carry[j]) * (1.0f - h[j] * h[j]);
+ROW void rnnBackwardRow(int n, const float* __restrict h, const float* __restrict dh, const float* __restrict carry, float* __restrict dP) {
+  for (int j = 0; j < n; j++) dP[j] = (dh[j] + carry[j]) * (1.0f - h[j] * h[j]);
 }
 
-void rnnBackward(int batch, int hidden, const float* h, int ldH, const float* dh, int ldDh, const float* carryH, float* dP, int ldP) {
-  for (int b = 0; b < batch; b++) rnnBackwardRow(hidden, h + b * int64_t(ldH), dh + b * int64_t(ldDh), carryH + b * int64_t(hidden), dP + b * int64_t(ldP));
+void rnnBackward(int batch, int n, const float* h, int ldH, const float* dh, int ldY, const float* carryH, int ldS, float* dP, int ldP) {
+  for (int b = 0; b < batch; b++) rnnBackwardRow(n, AT(h, b, ldH), AT(dh, b, ldY), AT(carryH, b, ldS), AT(dP, b, ldP));
 }
 
-ROW void lstmBackwardRow(int H, const float* __restrict ai, const float* __restrict af, const float* __restrict ag, const float* __restrict ao,
-                         const float* __restrict cp, const float* __restrict tc, const float* __restrict dh, const float* __restrict carryH,
-                         float* __restrict carryC, float* __restrict pi, float* __restrict pf, float* __restrict pg, float* __restrict po) {
-  for (int j = 0; j < H; j++) {
+ROW void lstmBackwardRow(int n, const float* __restrict ai, const float* __restrict af, const float* __restrict ag, const float* __restrict ao,
+                         const float* __restrict cp, const float* __restrict tc, const float* __restrict carryH, float* __restrict carryC,
+                         const float* __restrict dh, float* __restrict pi, float* __restrict pf, float* __restrict pg, float* __restrict po) {
+  for (int j = 0; j < n; j++) {
     const float i = ai[j], f = af[j], g = ag[j], o = ao[j], t = tc[j];
     const float dH = dh[j] + carryH[j];
     const float dC = dH * (o * (1.0f - t * t)) + carryC[j];
@@ -114,70 +109,62 @@ ROW void lstmBackwardRow(int H, const float* __restrict ai, const float* __restr
   }
 }
 
-void lstmBackward(int batch, int hidden, const float* a, int ldA, const float* cPrev, const float* tanhC, const float* dh, int ldDh, const float* carryH,
-                  float* carryC, float* dP, int ldP) {
-  const int64_t H = hidden;
+void lstmBackward(int batch, int n, const float* a, int gs, int ldA, const float* cPrev, const float* tanhC, const float* carryH, float* carryC, int ldS,
+                  const float* dh, int ldY, float* dP, int ldP) {
   for (int b = 0; b < batch; b++) {
-    const float* ar = a + b * int64_t(ldA);
-    float* pr = dP + b * int64_t(ldP);
-    lstmBackwardRow(hidden, ar, ar + H, ar + 2 * H, ar + 3 * H, cPrev + b * H, tanhC + b * H, dh + b * int64_t(ldDh), carryH + b * H, carryC + b * H, pr,
-                    pr + H, pr + 2 * H, pr + 3 * H);
+    const float* ar = AT(a, b, ldA);
+    float* pr = AT(dP, b, ldP);
+    lstmBackwardRow(n, ar, ar + gs, ar + 2 * gs, ar + 3 * gs, AT(cPrev, b, ldS), AT(tanhC, b, ldS), AT(carryH, b, ldS), AT(carryC, b, ldS), AT(dh, b, ldY), pr,
+                    pr + gs, pr + 2 * gs, pr + 3 * gs);
   }
 }
 
-ROW void gruBackwardNRow(int H, const float* __restrict au, const float* __restrict an, const float* __restrict hp, const float* __restrict dh,
-                         float* __restrict carryH, float* __restrict pu, float* __restrict pn) {
-  for (int j = 0; j < H; j++) {
-    const float u = au[j], n = an[j];
+ROW void gruBackwardNRow(int n, const float* __restrict au, const float* __restrict an, const float* __restrict hp, float* __restrict carryH,
+                         const float* __restrict dh, float* __restrict pu, float* __restrict pn) {
+  for (int j = 0; j < n; j++) {
+    const float u = au[j], v = an[j];
     const float dH = dh[j] + carryH[j];
     carryH[j] = dH;
-    pn[j] = dH * ((1.0f - u) * (1.0f - n * n));
-    pu[j] = dH * ((hp[j] - n) * (u * (1.0f - u)));
+    pn[j] = dH * ((1.0f - u) * (1.0f - v * v));
+    pu[j] = dH * ((hp[j] - v) * (u * (1.0f - u)));
   }
 }
 
-void gruBackwardN(int batch, int hidden, const float* a, int ldA, const float* hPrev, int ldH, const float* dh, int ldDh, float* carryH, float* dP, int ldP) {
-  const int64_t H = hidden;
-  for (int b = 0; b < batch; b++) {
-    const float* ar = a + b * int64_t(ldA);
-    float* pr = dP + b * int64_t(ldP);
-    gruBackwardNRow(hidden, ar + H, ar + 2 * H, hPrev + b * int64_t(ldH), dh + b * int64_t(ldDh), carryH + b * H, pr + H, pr + 2 * H);
-  }
+void gruBackwardN(int batch, int n, const float* u, const float* an, int ldA, const float* hPrev, int ldH, float* carryH, int ldS, const float* dh, int ldY,
+                  float* dPu, float* dPn, int ldP) {
+  for (int b = 0; b < batch; b++)
+    gruBackwardNRow(n, AT(u, b, ldA), AT(an, b, ldA), AT(hPrev, b, ldH), AT(carryH, b, ldS), AT(dh, b, ldY), AT(dPu, b, ldP), AT(dPn, b, ldP));
 }
 
-ROW void gruBackwardRRow(int H, const float* __restrict ar, const float* __restrict au, const float* __restrict hp, const float* __restrict dRH,
+ROW void gruBackwardRRow(int n, const float* __restrict r, const float* __restrict u, const float* __restrict hp, const float* __restrict dRH,
                          float* __restrict carryH, bool carry, float* __restrict pr) {
-  for (int j = 0; j < H; j++) pr[j] = dRH[j] * (hp[j] * (ar[j] * (1.0f - ar[j])));
+  for (int j = 0; j < n; j++) pr[j] = dRH[j] * (hp[j] * (r[j] * (1.0f - r[j])));
   if (carry) {
-    for (int j = 0; j < H; j++) carryH[j] = carryH[j] * au[j] + dRH[j] * ar[j];
+    for (int j = 0; j < n; j++) carryH[j] = carryH[j] * u[j] + dRH[j] * r[j];
   }
 }
 
-void gruBackwardR(int batch, int hidden, const float* a, int ldA, const float* hPrev, int ldH, const float* dRH, float* carryH, bool carry, float* dP,
-                  int ldP) {
-  const int64_t H = hidden;
-  for (int b = 0; b < batch; b++) {
-    const float* ar = a + b * int64_t(ldA);
-    gruBackwardRRow(hidden, ar, ar + H, hPrev + b * int64_t(ldH), dRH + b * H, carryH + b * H, carry, dP + b * int64_t(ldP));
-  }
+void gruBackwardR(int batch, int n, const float* r, const float* u, int ldA, const float* hPrev, int ldH, const float* dRH, float* carryH, int ldS, bool carry,
+                  float* dPr, int ldP) {
+  for (int b = 0; b < batch; b++)
+    gruBackwardRRow(n, AT(r, b, ldA), AT(u, b, ldA), AT(hPrev, b, ldH), AT(dRH, b, ldS), AT(carryH, b, ldS), carry, AT(dPr, b, ldP));
 }
 
-ROW float softmaxRow(int V, float* __restrict row, int label, float inv) {
+ROW float softmaxRow(int V, float* __restrict row, int label, float scale) {
   float mx = row[0];
   for (int j = 1; j < V; j++) mx = row[j] > mx ? row[j] : mx;
   float sum = 0;
   for (int j = 0; j < V; j++) sum += exp_approx(row[j] - mx);
   const float lse = mx + std::log(sum);
   const float logp = row[label] - lse;
-  for (int j = 0; j < V; j++) row[j] = exp_approx(row[j] - lse) * inv;
-  row[label] -= inv;
+  for (int j = 0; j < V; j++) row[j] = exp_approx(row[j] - lse) * scale;
+  row[label] -= scale;
   return logp;
 }
 
-double softmaxCrossEntropy(int rows, int vocab, float* logits, const int32_t* labels) {
+double softmaxCrossEntropy(int rows, int vocab, float* logits, const int32_t* labels, float scale) {
   double loss = 0;
-  const float inv = 1.0f / float(rows);
-  for (int r = 0; r < rows; r++) loss -= double(softmaxRow(vocab, logits + int64_t(r) * vocab, labels[r], inv));
+  for (int r = 0; r < rows; r++) loss -= double(softmaxRow(vocab, logits + int64_t(r) * vocab, labels[r], scale));
   return loss;
 }
 
@@ -185,7 +172,7 @@ void multiply(float* __restrict x, const float* __restrict mask, int64_t n) {
   for (int64_t i = 0; i < n; i++) x[i] *= mask[i];
 }
 
-ROW void addRow(int n, float* __restrict out, const float* __restrict x) {
+void addRow(int n, float* __restrict out, const float* __restrict x) {
   for (int j = 0; j < n; j++) out[j] += x[j];
 }
 
@@ -232,8 +219,8 @@ void adam(float* __restrict p, const float* __restrict g, float* __restrict m, f
 
 extern const Kernels RNNLAB_KERNELS;
 const Kernels RNNLAB_KERNELS = {
-    RNNLAB_ISA,   rnnForward,   lstmForward,         gruGates, gruOutput,  rnnBackward, lstmBackward, gruBackwardN,
-    gruBackwardR, softmaxCrossEntropy, multiply, columnSums, sumSquares, sgd,        adam,
+    RNNLAB_ISA,   rnnForward,          lstmForward, gruGates,   gruOutput, rnnBackward, lstmBackward, gruBackwardN,
+    gruBackwardR, softmaxCrossEntropy, multiply,    columnSums, addRow,    sumSquares,  sgd,          adam,
 };
 
 }  // namespace rnnlab

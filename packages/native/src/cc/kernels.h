@@ -1,8 +1,14 @@
 // The elementwise parts of a step: gate activations forward, their derivatives backward, softmax
-// cross-entropy, and the optimizer updates. Each is one pass over `[batch, hidden]`-sized rows.
+// cross-entropy, and the optimizer updates. Each is one pass over `[batch, n]` rows, where n is the
+// hidden units one thread owns (see net.cc: threads split a unit's hidden units between them).
 // kernels.cc is compiled once per instruction set (plain x86-64, AVX2+FMA, AVX-512; see
 // scripts/build.mjs) into a table of function pointers, and `kernels()` picks the best table this CPU
 // runs, so one build works on any x86-64 machine and uses what the one it runs on has.
+//
+// Pointer conventions: a gate block row holds the gates one after another, `gs` floats apart (i, f,
+// g, o for the LSTM; r, u for the GRU), rows `ldA` apart; `[batch, hidden]` buffers (c, tanh c, r⊙h,
+// carries) have rows `ldS` apart; h and dh rows are `ldH`/`ldY` apart (a layer's output interleaves
+// the directions).
 #pragma once
 #include <cstdint>
 
@@ -10,33 +16,35 @@ namespace rnnlab {
 
 struct Kernels {
   const char* isa;
-  // Forward. `a` is a unit's gate block for one step `[batch, ldA]` holding the pre-activations; each
-  // kernel overwrites it with the activations that backward reads. `y` is the step's output `[batch, ldY]`.
-  void (*rnnForward)(int batch, int hidden, float* a, int ldA, float* y, int ldY);
-  void (*lstmForward)(int batch, int hidden, float* a, int ldA, const float* cPrev, float* c, float* tanhC, float* y, int ldY);
-  // GRU in two halves around the candidate's recurrent matmul: σ of r and u, then r⊙h ...
-  void (*gruGates)(int batch, int hidden, float* a, int ldA, const float* hPrev, int ldH, float* rh);
-  // ... then n = tanh(·) and h' = n + u⊙(h − n).
-  void (*gruOutput)(int batch, int hidden, float* a, int ldA, const float* hPrev, int ldH, float* y, int ldY);
+  // Forward: the pre-activations in `a` are replaced by the activations backward reads.
+  void (*rnnForward)(int batch, int n, float* a, int ldA, float* y, int ldY);
+  void (*lstmForward)(int batch, int n, float* a, int gs, int ldA, const float* cPrev, float* c, float* tanhC, int ldS, float* y, int ldY);
+  // GRU, in two halves around the candidate's recurrent matmul: r, u = σ(·) and r⊙h ...
+  void (*gruGates)(int batch, int n, float* a, int gs, int ldA, const float* hPrev, int ldH, float* rh, int ldS);
+  // ... then n = tanh(·) in place and h' = n + u⊙(h − n).
+  void (*gruOutput)(int batch, int n, const float* u, float* an, int ldA, const float* hPrev, int ldH, float* y, int ldY);
 
-  // Backward. `dh` is dL/dh' from above `[batch, ldDh]`; `carryH` (and `carryC`) hold the gradient from
-  // the following step on entry (zeros at the last step) and are overwritten as documented.
-  void (*rnnBackward)(int batch, int hidden, const float* h, int ldH, const float* dh, int ldDh, const float* carryH, float* dP, int ldP);
-  // carryC ← dc ⊙ f (the cell-state gradient passed to the previous step).
-  void (*lstmBackward)(int batch, int hidden, const float* a, int ldA, const float* cPrev, const float* tanhC, const float* dh, int ldDh,
-                       const float* carryH, float* carryC, float* dP, int ldP);
-  // First half: dH = dh + carryH is left in carryH; dP_n and dP_u are written.
-  void (*gruBackwardN)(int batch, int hidden, const float* a, int ldA, const float* hPrev, int ldH, const float* dh, int ldDh, float* carryH, float* dP,
-                       int ldP);
-  // Second half, given dRH = dP_n·W_hcᵀ: dP_r; with `carry`, carryH ← dH⊙u + dRH⊙r (the caller adds the matmul part).
-  void (*gruBackwardR)(int batch, int hidden, const float* a, int ldA, const float* hPrev, int ldH, const float* dRH, float* carryH, bool carry, float* dP,
-                       int ldP);
+  // Backward. `dh` is dL/dh' from above; the carries hold the gradient from the following step (zeros
+  // at the last) and are overwritten as documented; dP (the pre-activation gradient) shares a's layout.
+  void (*rnnBackward)(int batch, int n, const float* h, int ldH, const float* dh, int ldY, const float* carryH, int ldS, float* dP, int ldP);
+  // carryC ← dc ⊙ f, the cell-state gradient for the previous step.
+  void (*lstmBackward)(int batch, int n, const float* a, int gs, int ldA, const float* cPrev, const float* tanhC, const float* carryH, float* carryC, int ldS,
+                       const float* dh, int ldY, float* dP, int ldP);
+  // First half: carryH ← dH = dh + carryH; dP_u and dP_n.
+  void (*gruBackwardN)(int batch, int n, const float* u, const float* an, int ldA, const float* hPrev, int ldH, float* carryH, int ldS, const float* dh,
+                       int ldY, float* dPu, float* dPn, int ldP);
+  // Second half, given dRH = dP_n·W_hcᵀ: dP_r; with `carry`, carryH ← dH⊙u + dRH⊙r (the caller adds dP_g·W_hgᵀ).
+  void (*gruBackwardR)(int batch, int n, const float* r, const float* u, int ldA, const float* hPrev, int ldH, const float* dRH, float* carryH, int ldS,
+                       bool carry, float* dPr, int ldP);
 
-  /** Rows `[rows, vocab]` of logits → (softmax − onehot)/rows in place; returns Σ −log p(label). */
-  double (*softmaxCrossEntropy)(int rows, int vocab, float* logits, const int32_t* labels);
+  /** Rows `[rows, vocab]` of logits → (softmax − onehot)·scale in place; returns Σ −log p(label). */
+  double (*softmaxCrossEntropy)(int rows, int vocab, float* logits, const int32_t* labels, float scale);
 
   void (*multiply)(float* x, const float* mask, int64_t n);
+  /** out[j] = Σ_r x[r·ld + j] for j < cols. */
   void (*columnSums)(int rows, int cols, const float* x, int ld, float* out);
+  /** out[j] += x[j]. */
+  void (*addRow)(int n, float* out, const float* x);
   double (*sumSquares)(const float* x, int64_t n);
   void (*sgd)(float* p, const float* g, int64_t n, float rate);
   void (*adam)(float* p, const float* g, float* m, float* v, int64_t n, float scale, float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2,

@@ -1,10 +1,27 @@
 // The training step: forward over all steps, softmax cross-entropy, backprop through time, gradients.
-// GEMMs go to OpenBLAS (cblas_sgemm, row-major); the rest is kernels.cc. Layout conventions:
-//   - rows are time-major, row t·B + b is step t of sequence b (as the core's logits are);
-//   - a layer's output Y is `[T·B, width]` with direction d in columns [d·H, (d+1)·H);
-//   - per unit, A holds the gate block `[T·B, gates]` (pre-activations, then activations in place)
-//     and dP the gradient w.r.t. the pre-activations, both indexed by TIME (not processing order), so
-//     the reverse direction's "previous state" of step t is row block t+1.
+// GEMMs go to OpenBLAS (cblas_sgemm, row-major, single-threaded); the rest is kernels.cc.
+//
+// Layout: rows are time-major (row t·B + b is step t of sequence b, as the core's logits are); a
+// layer's output Y is `[T·B, width]` with direction d in columns [d·H, (d+1)·H); per unit, A holds the
+// gate block `[T·B, gates]` (pre-activations, then activations in place) and dP the gradient w.r.t.
+// the pre-activations, both indexed by TIME, so the reverse direction's "previous state" of step t is
+// row block t+1.
+//
+// Threads (team.h): the whole step is one parallel region. A unit's hidden units are cut into MEMBERS
+// (per unit: the team's capacity divided among the directions, e.g. 2 on a 2-core machine for one
+// direction, 1 per direction for two). Member m owns units [j0, j1) of every gate: their
+// pre-activations (one GEMM of [B, H]·[H, gates·(j1−j0)] per step), activations and gradients. For that
+// GEMM to be one call, W's columns are regrouped per minibatch so that each member's gates are adjacent
+// ("member-blocked": [i f g o of member 0 | i f g o of member 1]); A and dP use the same order, and
+// weight gradients are written back in the core's order. Input projections and input gradients go by
+// BLOCKS of steps (blockSteps), the other phases (output layer, norms) by a fixed number of chunks.
+//
+// Three schedules run those same calls: one thread; all threads, splitting each unit's members between
+// them and meeting at a barrier once per time step (twice for the GRU), with two directions side by
+// side; and, for several layers of one direction, a pipeline of whole layers (forwardPipeline). Since
+// the cuts never depend on the schedule, every GEMM call — and so every bit of the result — is the
+// same whichever runs, which lets the engine pick the schedule by measuring it (Policy, below) as the
+// machine's load changes, without changing the maths.
 #include "net.h"
 
 #include <cblas.h>
@@ -21,13 +38,141 @@ namespace {
 
 const Kernels& K = kernels();
 
-inline void gemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++) c[i * ldc + j] *= beta;
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k), 1.0f, a, lda, b, ldb, beta, c, ldc);
+}
+
+/**
+ * The pipeline's driver: runs this thread's layers (rank, rank + threads, ...) as far as each can go
+ * (`advance` one block while `runnable`), until all are `done`; waits when none can move.
+ */
+template <typename Done, typename Runnable, typename Advance>
+void drive(int L, int rank, int threads, Done&& done, Runnable&& runnable, Advance&& advance) {
+  for (;;) {
+    bool pending = false, advanced = false;
+    for (int l = rank; l < L; l += threads) {
+      if (!done(l)) pending = true;
+      for (; runnable(l); advanced = true) advance(l);
+    }
+    if (!pending) return;
+    if (!advanced) waitUntil([&] {
+        for (int l = rank; l < L; l += threads)
+          if (runnable(l)) return true;
+        return false;
+      });
+  }
+}
+
+/** [begin, end) of `n` items for part k of `parts`. */
+inline void share(int64_t n, int parts, int k, int64_t* begin, int64_t* end) {
+  *begin = n * k / parts;
+  *end = n * (k + 1) / parts;
+}
+
+/** The process's team and its thread setting: a fixed count, or auto. */
+struct Exec {
+  std::unique_ptr<Team> team;
+  bool autoMode = true;
+  int fixed = 1;
+  int last = 1;
+  long generation = 0;  // bumped by setThreads: nets then re-measure
+
+  Team& get() {
+    if (!team) {
+      const unsigned hw = std::thread::hardware_concurrency();
+      team = std::make_unique<Team>(int(std::min(4u, std::max(1u, hw))));
+    }
+    return *team;
+  }
+};
+
+Exec& exec() {
+  static Exec e;
+  return e;
 }
 
 }  // namespace
 
+int setThreads(int threads) {
+  Exec& e = exec();
+  Team& t = e.get();
+  e.autoMode = threads <= 0;
+  e.fixed = std::max(1, std::min(threads, t.capacity()));
+  e.generation++;
+  return t.capacity();
+}
+
+int threadCapacity() { return exec().get().capacity(); }
+int lastThreads() { return exec().last; }
+bool autoThreads() { return exec().autoMode && exec().get().capacity() > 1; }
+
+/**
+ * Which schedule runs the next step. The candidates compute the same bits: 1 thread; all threads
+ * splitting each unit's hidden units (a barrier per time step); and, for several layers of one
+ * direction, all threads pipelining whole layers (no barriers). On a quiet machine the split scales
+ * best; on a loaded or oversubscribed one, threads that must meet every time step can be slower than
+ * one, and the pipeline sits in between. So each candidate is timed — seconds per token, an
+ * exponential average — a few steps in a row, the first after a switch not counted (its caches are
+ * cold); then the fastest runs, and every 50th step another is re-timed for 3 steps, so the choice
+ * follows the machine's load. A fixed thread count leaves only its own candidates.
+ */
+void Net::Policy::reset(const NetDesc& d) {
+  Exec& e = exec();
+  const int cap = e.get().capacity();
+  candidates.clear();
+  const int n = e.autoMode ? cap : e.fixed;
+  if (e.autoMode || n == 1) candidates.push_back({1, false});
+  if (n > 1) {
+    candidates.push_back({n, false});
+    if (d.directions == 1 && d.numLayers > 1) candidates.push_back({n, true});
+  }
+  perToken.assign(candidates.size(), 0.0);
+  samples.assign(candidates.size(), 0);
+  steps = 0;
+  trial = 0;
+  current = previous = -1;
+  generation = e.generation;
+}
+
+int Net::Policy::choose() {
+  if (generation != exec().generation || candidates.empty()) return -1;
+  steps++;
+  const int n = int(candidates.size());
+  if (n == 1) return current = 0;
+  if (trial > 0) {
+    trial--;
+    return current;
+  }
+  for (int i = 0; i < n; i++)
+    if (samples[i] < 2) return current = i;
+  int best = 0;
+  for (int i = 1; i < n; i++)
+    if (perToken[i] < perToken[best]) best = i;
+  if (steps % 50 == 0) {
+    trial = 2;
+    return current = (best + 1 + int(steps / 50) % (n - 1)) % n;
+  }
+  return current = best;
+}
+
+void Net::Policy::record(int i, double secondsPerToken) {
+  const bool warm = i == previous && steps > 1;  // the first step allocates; the first after a switch has cold caches
+  previous = i;
+  if (!warm) return;
+  perToken[i] = samples[i] == 0 ? secondsPerToken : 0.7 * perToken[i] + 0.3 * secondsPerToken;
+  samples[i]++;
+}
+
 Net::Net(NetDesc desc) : d_(std::move(desc)) {
+  const int parts = exec().get().capacity();
+  members_ = std::max(1, parts / d_.directions);
+  chunks_ = parts;
   int64_t off = 0;
   for (const Unit& u : d_.units) {
     stateOffset_.push_back(off);
@@ -39,6 +184,15 @@ int64_t Net::stateFloats(int batch) const {
   int64_t n = 0;
   for (const Unit& u : d_.units) n += int64_t(u.stateSize) * d_.hidden * batch;
   return n;
+}
+
+void Net::slice(int m, int* j0, int* j1) const {
+  // Whole AVX-512 vectors (16 floats) per member when the hidden size allows.
+  const int H = d_.hidden, parts = members_;
+  const int unit = H >= 16 * parts ? 16 : 1;
+  const int blocks = (H + unit - 1) / unit;
+  *j0 = std::min(H, blocks * m / parts * unit);
+  *j1 = std::min(H, blocks * (m + 1) / parts * unit);
 }
 
 void Net::resize(int batch, int steps) {
@@ -54,13 +208,17 @@ void Net::resize(int batch, int steps) {
   C_.assign(U, {});
   TC_.assign(U, {});
   RH_.assign(U, {});
+  Wp_.assign(U, {});
+  bp_.assign(U, {});
   carryH_.assign(U, std::vector<float>(batch * H));
   carryC_.assign(U, std::vector<float>(batch * H));
-  tmp_.assign(U, std::vector<float>(batch * H));
+  dRH_.assign(U, std::vector<float>(batch * H));
   for (size_t u = 0; u < U; u++) {
     const Unit& un = d_.units[u];
     A_[u].resize(N * un.gates);
     dP_[u].resize(N * un.gates);
+    bp_[u].resize(un.gates);
+    if (members_ > 1) Wp_[u].resize(int64_t(un.input + H) * un.gates);
     if (un.cell == kLstm) {
       C_[u].resize(N * H);
       TC_[u].resize(N * H);
@@ -68,9 +226,17 @@ void Net::resize(int batch, int steps) {
     if (un.cell == kGru) RH_[u].resize(N * H);
   }
   logits_.resize(N * d_.vocab);
+  labels_.resize(N);
   dY_.resize(N * W);
   dX_.resize(N * W);
   zeros_.assign(batch * H, 0.0f);
+  dYl_.assign(L > 1 && d_.directions == 1 ? L - 1 : 0, std::vector<float>(N * W));
+  progress_ = std::make_unique<Progress[]>(L);
+}
+
+const float* Net::layerInput(int l, const StepArgs& a) const {
+  if (l == 0) return nullptr;  // one-hot
+  return a.masks ? Xm_[l - 1].data() : Y_[l - 1].data();
 }
 
 const float* Net::h0(int u, const StepArgs& a) const {
@@ -81,89 +247,166 @@ const float* Net::c0(int u, const StepArgs& a) const {
   return a.stateIn ? a.stateIn + (stateOffset_[u] + d_.hidden) * a.batch : zeros_.data();
 }
 
-void Net::forwardUnit(int u, const StepArgs& a, const float* xin) {
+const float* Net::weights(int u, size_t p, const StepArgs& a, int* ld) const {
   const Unit& U = d_.units[u];
-  const int B = B_, T = T_, N = B * T, H = d_.hidden, W = d_.outWidth, G = U.gates, I = U.input;
-  const float* P = a.params;
-  float* A = A_[u].data();
-  float* Y = Y_[U.layer].data();
+  const Projection& pr = U.proj[p];
+  if (Wp_[u].empty()) {
+    *ld = pr.gates * d_.hidden;
+    return a.params + pr.w;
+  }
+  *ld = U.gates;
+  return Wp_[u].data() + pr.col;
+}
 
-  // Input projections of every step at once, biases included: a row gather for the one-hot first
-  // layer (x·W is row x of W), one GEMM over all T·B rows otherwise.
+// Member m's columns of the member-blocked W and of the summed biases b_ih + b_hh.
+void Net::prepareUnit(int u, const StepArgs& a, int m) {
+  const Unit& U = d_.units[u];
+  const int H = d_.hidden, G = U.gates, rowsW = U.input + H;
+  int j0, j1;
+  slice(m, &j0, &j1);
+  const int hb = j1 - j0;
   for (const Projection& p : U.proj) {
-    const float* Wp = P + p.w;
-    const float* bi = P + p.bih;
-    const float* bh = P + p.bhh;
-    for (int r = 0; r < N; r++) {
-      float* row = A + int64_t(r) * G + p.col;
-      if (xin) {
-        for (int j = 0; j < p.width; j++) row[j] = bi[j] + bh[j];
-      } else {
-        const int t = r / B, b = r % B;
-        const float* wr = Wp + int64_t(a.x[b * T + t]) * p.width;
-        for (int j = 0; j < p.width; j++) row[j] = wr[j] + (bi[j] + bh[j]);
+    const int width = p.gates * H;
+    const int pc = p.col + p.gates * j0;  // the member's block
+    for (int q = 0; q < p.gates; q++) {
+      for (int j = 0; j < hb; j++) bp_[u][pc + q * hb + j] = a.params[p.bih + q * H + j0 + j] + a.params[p.bhh + q * H + j0 + j];
+      if (!Wp_[u].empty()) {
+        for (int r = 0; r < rowsW; r++)
+          std::memcpy(Wp_[u].data() + int64_t(r) * G + pc + q * hb, a.params + p.w + int64_t(r) * width + q * H + j0, sizeof(float) * hb);
       }
     }
-    if (xin) gemm(false, false, N, p.width, I, xin, W, Wp, p.width, 1.0f, A + p.col, G);
   }
+}
 
+void Net::forwardUnit(int u, const StepArgs& a, const Crew& c, const float* xin) {
+  // Input projections of every step (each member its columns, a block of steps per GEMM), the
+  // recurrence, the state.
+  c.forEachMember([&](int m) {
+    for (int b = 0; b < blocks(); b++) inputRows(u, a, m, xin, blockStart(b) * B_, blockStart(b + 1) * B_);
+  });
+  forwardSteps(u, a, c, 0, T_);
+  c.forEachMember([&](int m) { finalState(u, a, m); });
+}
+
+// Rows [r0, r1) of member m's input projections, biases included: a row gather for the one-hot first
+// layer (x·W is row x of W), one GEMM otherwise. Every schedule calls it per block of steps, the same
+// calls, so that it computes the same bits (OpenBLAS's edge kernels round differently from its main one).
+void Net::inputRows(int u, const StepArgs& a, int m, const float* xin, int r0, int r1) {
+  const Unit& U = d_.units[u];
+  const int B = B_, T = T_, H = d_.hidden, W = d_.outWidth, G = U.gates, I = U.input;
+  float* A = A_[u].data();
+  int j0, j1;
+  slice(m, &j0, &j1);
+  const int hb = j1 - j0;
+  for (size_t pi = 0; pi < U.proj.size(); pi++) {
+    const Projection& p = U.proj[pi];
+    const int pc = p.col + p.gates * j0, width = p.gates * H;
+    const float* bias = bp_[u].data() + pc;
+    for (int r = r0; r < r1; r++) {
+      float* row = A + int64_t(r) * G + pc;
+      if (xin) {
+        std::memcpy(row, bias, sizeof(float) * p.gates * hb);
+      } else {
+        const float* wr = a.params + p.w + int64_t(a.x[(r % B) * T + r / B]) * width + j0;
+        for (int q = 0; q < p.gates; q++)
+          for (int j = 0; j < hb; j++) row[q * hb + j] = wr[q * H + j] + bias[q * hb + j];
+      }
+    }
+    if (xin) {
+      int ld;
+      const float* Wq = weights(u, pi, a, &ld);
+      gemm(false, false, r1 - r0, p.gates * hb, I, xin + int64_t(r0) * W, W, Wq + p.gates * j0, ld, 1.0f, A + int64_t(r0) * G + pc, G);
+    }
+  }
+}
+
+// Steps k0..k1−1 of the recurrence (in processing order: backwards in time for the reverse direction).
+void Net::forwardSteps(int u, const StepArgs& a, const Crew& c, int k0, int k1) {
+  const Unit& U = d_.units[u];
+  const int B = B_, T = T_, H = d_.hidden, W = d_.outWidth, G = U.gates, I = U.input;
+  float* A = A_[u].data();
+  float* Y = Y_[U.layer].data();
+  int ld0, ld1 = 0;
+  const float* W0 = weights(u, 0, a, &ld0);
+  const float* W1 = U.proj.size() > 1 ? weights(u, 1, a, &ld1) : nullptr;
   const float* hInit = h0(u, a);
   const float* cInit = c0(u, a);
-  for (int k = 0; k < T; k++) {
+  for (int k = k0; k < k1; k++) {
     const int t = U.dir ? T - 1 - k : k;
     const int tp = U.dir ? t + 1 : t - 1;
     const float* hp = k == 0 ? hInit : Y + int64_t(tp) * B * W + U.dir * H;
     const int ldh = k == 0 ? H : W;
     float* At = A + int64_t(t) * B * G;
     float* Yt = Y + int64_t(t) * B * W + U.dir * H;
-    switch (U.cell) {
-      case kRnn:
-        gemm(false, false, B, H, H, hp, ldh, P + U.proj[0].w + int64_t(I) * H, H, 1.0f, At, G);
-        K.rnnForward(B, H, At, G, Yt, W);
-        break;
-      case kLstm: {
-        gemm(false, false, B, 4 * H, H, hp, ldh, P + U.proj[0].w + int64_t(I) * 4 * H, 4 * H, 1.0f, At, G);
-        const float* cp = k == 0 ? cInit : C_[u].data() + int64_t(tp) * B * H;
-        K.lstmForward(B, H, At, G, cp, C_[u].data() + int64_t(t) * B * H, TC_[u].data() + int64_t(t) * B * H, Yt, W);
-        break;
-      }
-      case kGru: {
-        const Projection& pg = U.proj[0];
-        const Projection& pc = U.proj[1];
-        float* rh = RH_[u].data() + int64_t(t) * B * H;
-        gemm(false, false, B, 2 * H, H, hp, ldh, P + pg.w + int64_t(I) * 2 * H, 2 * H, 1.0f, At, G);
-        K.gruGates(B, H, At, G, hp, ldh, rh);
-        gemm(false, false, B, H, H, rh, H, P + pc.w + int64_t(I) * H, H, 1.0f, At + 2 * H, G);
-        K.gruOutput(B, H, At, G, hp, ldh, Yt, W);
-        break;
-      }
-      default:
-        throw std::runtime_error("unknown cell");
+    if (U.cell == kGru) {
+      float* rh = RH_[u].data() + int64_t(t) * B * H;
+      eachSlice(c, [&](int j0, int j1) {
+        float* a2 = At + 2 * j0;  // r, u of the member's units
+        gemm(false, false, B, 2 * (j1 - j0), H, hp, ldh, W0 + int64_t(I) * ld0 + 2 * j0, ld0, 1.0f, a2, G);
+        K.gruGates(B, j1 - j0, a2, j1 - j0, G, hp + j0, ldh, rh + j0, H);
+      });
+      c.wait();  // the candidate's matmul reads all of r⊙h
+      eachSlice(c, [&](int j0, int j1) {
+        float* an = At + 2 * H + j0;
+        gemm(false, false, B, j1 - j0, H, rh, H, W1 + int64_t(I) * ld1 + j0, ld1, 1.0f, an, G);
+        K.gruOutput(B, j1 - j0, At + 2 * j0 + (j1 - j0), an, G, hp + j0, ldh, Yt + j0, W);
+      });
+    } else {
+      eachSlice(c, [&](int j0, int j1) {
+        const int hb = j1 - j0;
+        if (U.cell == kRnn) {
+          gemm(false, false, B, hb, H, hp, ldh, W0 + int64_t(I) * ld0 + j0, ld0, 1.0f, At + j0, G);
+          K.rnnForward(B, hb, At + j0, G, Yt + j0, W);
+        } else {
+          float* a4 = At + 4 * j0;
+          gemm(false, false, B, 4 * hb, H, hp, ldh, W0 + int64_t(I) * ld0 + 4 * j0, ld0, 1.0f, a4, G);
+          const float* cp = k == 0 ? cInit : C_[u].data() + int64_t(tp) * B * H;
+          const int64_t off = int64_t(t) * B * H + j0;
+          K.lstmForward(B, hb, a4, hb, G, cp + j0, C_[u].data() + off, TC_[u].data() + off, H, Yt + j0, W);
+        }
+      });
     }
+    c.wait();  // the next step's matmul reads the whole state
   }
-
-  // The state after the sequence (after step 0 for the reverse direction): carried, detached.
-  const int tLast = U.dir ? 0 : T - 1;
-  float* out = a.stateOut + stateOffset_[u] * B;
-  for (int b = 0; b < B; b++) std::memcpy(out + int64_t(b) * H, Y + (int64_t(tLast) * B + b) * W + U.dir * H, sizeof(float) * H);
-  if (U.cell == kLstm) std::memcpy(out + int64_t(B) * H, C_[u].data() + int64_t(tLast) * B * H, sizeof(float) * B * H);
 }
 
-void Net::backwardUnit(int u, const StepArgs& a, const float* dY) {
+// Member m's part of the state after the sequence (after step 0 for the reverse direction): carried, detached.
+void Net::finalState(int u, const StepArgs& a, int m) {
+  const Unit& U = d_.units[u];
+  const int B = B_, H = d_.hidden, W = d_.outWidth, tLast = U.dir ? 0 : T_ - 1;
+  const float* Y = Y_[U.layer].data();
+  float* out = a.stateOut + stateOffset_[u] * B;
+  int j0, j1;
+  slice(m, &j0, &j1);
+  for (int b = 0; b < B; b++) {
+    std::memcpy(out + int64_t(b) * H + j0, Y + (int64_t(tLast) * B + b) * W + U.dir * H + j0, sizeof(float) * (j1 - j0));
+    if (U.cell == kLstm) std::memcpy(out + int64_t(B + b) * H + j0, C_[u].data() + (int64_t(tLast) * B + b) * H + j0, sizeof(float) * (j1 - j0));
+  }
+}
+
+// Steps k0..k1−1 of backprop through time, in backward order (k = 0 is the forward pass's last step).
+void Net::backwardSteps(int u, const StepArgs& a, const Crew& c, const float* dY, int k0, int k1) {
   const Unit& U = d_.units[u];
   const int B = B_, T = T_, H = d_.hidden, W = d_.outWidth, G = U.gates, I = U.input;
-  const float* P = a.params;
   const float* A = A_[u].data();
   const float* Y = Y_[U.layer].data();
   float* dP = dP_[u].data();
   float* carryH = carryH_[u].data();
   float* carryC = carryC_[u].data();
-  std::fill(carryH_[u].begin(), carryH_[u].end(), 0.0f);
-  std::fill(carryC_[u].begin(), carryC_[u].end(), 0.0f);
+  float* dRH = dRH_[u].data();
+  if (k0 == 0) eachSlice(c, [&](int j0, int j1) {
+    for (int b = 0; b < B; b++) {
+      std::fill_n(carryH + int64_t(b) * H + j0, j1 - j0, 0.0f);
+      std::fill_n(carryC + int64_t(b) * H + j0, j1 - j0, 0.0f);
+    }
+  });
   const float* hInit = h0(u, a);
   const float* cInit = c0(u, a);
+  int ld0, ld1 = 0;
+  const float* W0 = weights(u, 0, a, &ld0);
+  const float* W1 = U.proj.size() > 1 ? weights(u, 1, a, &ld1) : nullptr;
 
-  for (int k = 0; k < T; k++) {
+  for (int k = k0; k < k1; k++) {
     // Backward visits the steps in the opposite order of the forward pass.
     const int t = U.dir ? k : T - 1 - k;
     const bool first = k == T - 1;  // the forward pass's first step: its previous state is detached
@@ -173,145 +416,335 @@ void Net::backwardUnit(int u, const StepArgs& a, const float* dY) {
     const float* dh = dY + int64_t(t) * B * W + U.dir * H;
     const float* At = A + int64_t(t) * B * G;
     float* dPt = dP + int64_t(t) * B * G;
-    switch (U.cell) {
-      case kRnn:
-        K.rnnBackward(B, H, Y + int64_t(t) * B * W + U.dir * H, W, dh, W, carryH, dPt, G);
-        if (!first) gemm(false, true, B, H, H, dPt, G, P + U.proj[0].w + int64_t(I) * H, H, 0.0f, carryH, H);
-        break;
-      case kLstm: {
-        const float* cp = first ? cInit : C_[u].data() + int64_t(tp) * B * H;
-        K.lstmBackward(B, H, At, G, cp, TC_[u].data() + int64_t(t) * B * H, dh, W, carryH, carryC, dPt, G);
-        if (!first) gemm(false, true, B, H, 4 * H, dPt, G, P + U.proj[0].w + int64_t(I) * 4 * H, 4 * H, 0.0f, carryH, H);
-        break;
+    // Each member's pre-activation gradients; then (all of dP(t) written) the carry into the
+    // previous step: dP(t) times the member's rows of W_h.
+    if (U.cell == kGru) {
+      eachSlice(c, [&](int j0, int j1) {
+        const float* a2 = At + 2 * j0;
+        K.gruBackwardN(B, j1 - j0, a2 + (j1 - j0), At + 2 * H + j0, G, hp + j0, ldh, carryH + j0, H, dh + j0, W, dPt + 2 * j0 + (j1 - j0), dPt + 2 * H + j0, G);
+      });
+      c.wait();  // dRH = dP_n·W_hcᵀ reads all of dP_n
+      eachSlice(c, [&](int j0, int j1) {
+        const float* a2 = At + 2 * j0;
+        gemm(false, true, B, j1 - j0, H, dPt + 2 * H, G, W1 + int64_t(I + j0) * ld1, ld1, 0.0f, dRH + j0, H);
+        K.gruBackwardR(B, j1 - j0, a2, a2 + (j1 - j0), G, hp + j0, ldh, dRH + j0, carryH + j0, H, !first, dPt + 2 * j0, G);
+      });
+      c.wait();
+      if (!first) {
+        eachSlice(c, [&](int j0, int j1) {
+          gemm(false, true, B, j1 - j0, 2 * H, dPt, G, W0 + int64_t(I + j0) * ld0, ld0, 1.0f, carryH + j0, H);
+        });
       }
-      case kGru: {
-        const Projection& pg = U.proj[0];
-        const Projection& pc = U.proj[1];
-        float* dRH = tmp_[u].data();
-        K.gruBackwardN(B, H, At, G, hp, ldh, dh, W, carryH, dPt, G);
-        gemm(false, true, B, H, H, dPt + 2 * H, G, P + pc.w + int64_t(I) * H, H, 0.0f, dRH, H);
-        K.gruBackwardR(B, H, At, G, hp, ldh, dRH, carryH, !first, dPt, G);
-        if (!first) gemm(false, true, B, H, 2 * H, dPt, G, P + pg.w + int64_t(I) * 2 * H, 2 * H, 1.0f, carryH, H);
-        break;
+    } else {
+      eachSlice(c, [&](int j0, int j1) {
+        const int hb = j1 - j0;
+        if (U.cell == kRnn) {
+          K.rnnBackward(B, hb, Y + int64_t(t) * B * W + U.dir * H + j0, W, dh + j0, W, carryH + j0, H, dPt + j0, G);
+        } else {
+          const float* cp = first ? cInit : C_[u].data() + int64_t(tp) * B * H;
+          K.lstmBackward(B, hb, At + 4 * j0, hb, G, cp + j0, TC_[u].data() + int64_t(t) * B * H + j0, carryH + j0, carryC + j0, H, dh + j0, W, dPt + 4 * j0,
+                         G);
+        }
+      });
+      c.wait();
+      if (!first) {
+        eachSlice(c, [&](int j0, int j1) {
+          gemm(false, true, B, j1 - j0, G, dPt, G, W0 + int64_t(I + j0) * ld0, ld0, 0.0f, carryH + j0, H);
+        });
       }
-      default:
-        throw std::runtime_error("unknown cell");
     }
   }
 }
 
-void Net::weightGradients(int u, const StepArgs& a, const float* xin) {
+// Member m's columns of each weight gradient, written in the core's column order: Zᵀ·dP over all
+// steps (one GEMM per gate when the unit has several members, one per projection otherwise).
+void Net::weightGradients(int u, const StepArgs& a, int m, const float* xin) {
   const Unit& U = d_.units[u];
   const int B = B_, T = T_, N = B * T, H = d_.hidden, W = d_.outWidth, G = U.gates, I = U.input;
+  int j0, j1;
+  slice(m, &j0, &j1);
+  const int hb = j1 - j0;
   const float* Y = Y_[U.layer].data();
   const float* dP = dP_[u].data();
   const float* hInit = h0(u, a);
-  for (size_t j = 0; j < U.proj.size(); j++) {
-    const Projection& p = U.proj[j];
-    const float* dPp = dP + p.col;
+  const bool blocked = members_ > 1;
+  for (size_t pi = 0; pi < U.proj.size(); pi++) {
+    const Projection& p = U.proj[pi];
+    const int width = p.gates * H, pc = p.col + p.gates * j0;
+    const int pieces = blocked ? p.gates : 1, pw = blocked ? hb : width;  // column pieces in the core's order
     float* gW = a.grads + p.w;
-    // Input rows: one-hot rows scatter-add (xᵀ·dP picks rows), a GEMM over all steps otherwise.
-    if (xin) {
-      gemm(true, false, I, p.width, N, xin, W, dPp, G, 0.0f, gW, p.width);
-    } else {
-      std::memset(gW, 0, sizeof(float) * I * p.width);
-      for (int r = 0; r < N; r++) {
-        const int t = r / B, b = r % B;
-        float* row = gW + int64_t(a.x[b * T + t]) * p.width;
-        const float* src = dPp + int64_t(r) * G;
-        for (int c = 0; c < p.width; c++) row[c] += src[c];
+    for (int q = 0; q < pieces; q++) {
+      const float* dPq = dP + pc + q * pw;
+      float* gWq = gW + q * H + j0;
+      // Input rows: the one-hot layer's rows scatter-add (xᵀ·dP picks rows), a GEMM otherwise.
+      if (xin) {
+        gemm(true, false, I, pw, N, xin, W, dPq, G, 0.0f, gWq, width);
+      } else {
+        for (int r = 0; r < I; r++) std::fill_n(gWq + int64_t(r) * width, pw, 0.0f);
+        for (int r = 0; r < N; r++) K.addRow(pw, gWq + int64_t(a.x[(r % B) * T + r / B]) * width, dPq + int64_t(r) * G);
       }
-    }
-    // Recurrent rows: Σ_t h_prev(t)ᵀ·dP(t) as one GEMM over the steps whose previous state is an
-    // output of this minibatch, plus the carried-in state's term.
-    float* gWh = gW + int64_t(I) * p.width;
-    if (U.cell == kGru && j == 1) {
-      gemm(true, false, H, p.width, N, RH_[u].data(), H, dPp, G, 0.0f, gWh, p.width);  // z = [x, r⊙h]
-    } else {
-      const int tFirst = U.dir ? T - 1 : 0;
-      if (T > 1) {
-        const float* hs = U.dir ? Y + int64_t(B) * W + U.dir * H : Y + U.dir * H;  // h(t∓1) for the other steps
-        const float* ds = U.dir ? dPp : dPp + int64_t(B) * G;
-        gemm(true, false, H, p.width, (T - 1) * B, hs, W, ds, G, 0.0f, gWh, p.width);
+      // Recurrent rows: Σ_t z_h(t)ᵀ·dP(t). For the GRU's candidate z_h = r⊙h (stored); otherwise the
+      // previous state, which is this layer's output one step earlier (later, backwards) — one GEMM
+      // over those T−1 steps — plus the carried-in state's term.
+      float* gWh = gWq + int64_t(I) * width;
+      if (U.cell == kGru && pi == 1) {
+        gemm(true, false, H, pw, N, RH_[u].data(), H, dPq, G, 0.0f, gWh, width);
+      } else {
+        const int tFirst = U.dir ? T - 1 : 0;
+        const float* hs = U.dir ? Y + int64_t(B) * W + U.dir * H : Y + U.dir * H;
+        const float* ds = U.dir ? dPq : dPq + int64_t(B) * G;
+        gemm(true, false, H, pw, int64_t(T - 1) * B, hs, W, ds, G, 0.0f, gWh, width);
+        gemm(true, false, H, pw, B, hInit, H, dPq + int64_t(tFirst) * B * G, G, 1.0f, gWh, width);
       }
-      gemm(true, false, H, p.width, B, hInit, H, dPp + int64_t(tFirst) * B * G, G, T > 1 ? 1.0f : 0.0f, gWh, p.width);
+      // Both biases of PyTorch's cells get the same gradient.
+      float* gb = a.grads + p.bih + q * H + j0;
+      K.columnSums(N, pw, dPq, G, gb);
+      std::memcpy(a.grads + p.bhh + q * H + j0, gb, sizeof(float) * pw);
     }
-    // Both biases of PyTorch's cells get the same gradient.
-    K.columnSums(N, p.width, dPp, G, a.grads + p.bih);
-    std::memcpy(a.grads + p.bhh, a.grads + p.bih, sizeof(float) * p.width);
   }
 }
 
-void Net::inputGradient(int u, const StepArgs& a, float* dX, bool first) {
-  const Unit& U = d_.units[u];
-  const int N = B_ * T_, G = U.gates, I = U.input;
-  for (size_t j = 0; j < U.proj.size(); j++) {
-    const Projection& p = U.proj[j];
-    gemm(false, true, N, I, p.width, dP_[u].data() + p.col, G, a.params + p.w, p.width, first && j == 0 ? 0.0f : 1.0f, dX, I);
+// Rows [r0, r1) of dL/d(layer l's input): Σ over the layer's units and projections of dP·W_xᵀ.
+void Net::inputGradient(int l, const StepArgs& a, int64_t r0, int64_t r1, float* dX) {
+  bool first = true;
+  for (int d = 0; d < d_.directions; d++) {
+    const int u = l * d_.directions + d;
+    const Unit& U = d_.units[u];
+    for (size_t pi = 0; pi < U.proj.size(); pi++) {
+      int ld;
+      const float* Wq = weights(u, pi, a, &ld);
+      const Projection& p = U.proj[pi];
+      gemm(false, true, r1 - r0, U.input, p.gates * d_.hidden, dP_[u].data() + r0 * U.gates + p.col, U.gates, Wq, ld, first ? 0.0f : 1.0f,
+           dX + r0 * U.input, U.input);
+      first = false;
+    }
   }
+}
+
+// The layer pipeline, for several layers of one direction on several threads. Thread r runs layers
+// r, r + threads, ... whole (all their members, in the same GEMM calls as the other schedules, so the
+// result is the same bits). Forward, layer l advances as far as layer l−1 has published steps: it
+// masks and projects those rows of its input (at least a chunk of steps at a time, so the GEMMs stay
+// large), runs them, and publishes. Backward runs the other way: layer l publishes steps of the
+// gradient into its input as its BPTT finishes them, and layer l−1's BPTT follows. A layer waits only
+// for the one it reads, never at a barrier, so a thread delayed for a moment by other work on the
+// machine holds up only what depends on its output.
+void Net::forwardPipeline(const StepArgs& a, int rank, int threads) {
+  const int L = d_.numLayers, T = T_, B = B_, W = d_.outWidth, nb = blocks();
+  const Crew solo{0, 1, members_, &solo_};
+  // Layer l's next block can run once layer l−1 has published its steps.
+  auto runnable = [&](int l) {
+    const int done = progress_[l].fwd.load(std::memory_order_relaxed);
+    return done < T && (l == 0 || progress_[l - 1].fwd.load(std::memory_order_acquire) >= blockStart(blockOf(done) + 1));
+  };
+  drive(L, rank, threads, [&](int l) { return progress_[l].fwd.load(std::memory_order_relaxed) == T; }, runnable, [&](int l) {
+        const int b = blockOf(progress_[l].fwd.load(std::memory_order_relaxed));
+        const int64_t r0 = int64_t(blockStart(b)) * B, r1 = int64_t(blockStart(b + 1)) * B;
+        if (l > 0 && a.masks) {
+          std::memcpy(Xm_[l - 1].data() + r0 * W, Y_[l - 1].data() + r0 * W, sizeof(float) * (r1 - r0) * W);
+          K.multiply(Xm_[l - 1].data() + r0 * W, a.masks + (l - 1) * int64_t(T) * B * W + r0 * W, (r1 - r0) * W);
+        }
+        for (int m = 0; m < members_; m++) inputRows(l, a, m, layerInput(l, a), int(r0), int(r1));
+        forwardSteps(l, a, solo, blockStart(b), blockStart(b + 1));
+        progress_[l].fwd.store(blockStart(b + 1), std::memory_order_release);
+        if (b == nb - 1)
+          for (int m = 0; m < members_; m++) finalState(l, a, m);
+      });
+}
+
+void Net::backwardPipeline(const StepArgs& a, int rank, int threads) {
+  const int L = d_.numLayers, T = T_, B = B_, W = d_.outWidth;
+  const Crew solo{0, 1, members_, &solo_};
+  // The gradient w.r.t. layer l's output: dY_ for the top layer, dYl_[l] below it.
+  auto gradOut = [&](int l) { return l == L - 1 ? dY_.data() : dYl_[l].data(); };
+  // Backward takes the blocks last to first; `done` counts steps from the end (k = T − 1 − t).
+  auto runnable = [&](int l) {
+    const int done = progress_[l].bwd.load(std::memory_order_relaxed);
+    return done < T && (l == L - 1 || progress_[l + 1].bwd.load(std::memory_order_acquire) >= T - blockStart(blockOf(T - 1 - done)));
+  };
+  drive(L, rank, threads, [&](int l) { return progress_[l].bwd.load(std::memory_order_relaxed) == T; }, runnable, [&](int l) {
+        const int b = blockOf(T - 1 - progress_[l].bwd.load(std::memory_order_relaxed));
+        const int s0 = blockStart(b), s1 = blockStart(b + 1);
+        backwardSteps(l, a, solo, gradOut(l), T - s1, T - s0);
+        if (l > 0) {
+          // This block's rows of the gradient into the layer below (its output, masked as forward did).
+          float* below = gradOut(l - 1);
+          inputGradient(l, a, int64_t(s0) * B, int64_t(s1) * B, below);
+          if (a.masks) K.multiply(below + int64_t(s0) * B * W, a.masks + (l - 1) * int64_t(T) * B * W + int64_t(s0) * B * W, int64_t(s1 - s0) * B * W);
+        }
+        progress_[l].bwd.store(T - s0, std::memory_order_release);
+        if (s0 == 0)
+          for (int m = 0; m < members_; m++) weightGradients(l, a, m, layerInput(l, a));
+      });
 }
 
 StepResult Net::step(const StepArgs& a) {
   if (a.batch <= 0 || a.steps <= 0) throw std::invalid_argument("batch and steps must be positive");
+  Exec& ex = exec();
+  Team& tm = ex.get();
+  int pick = policy_.choose();
+  if (pick < 0) {
+    policy_.reset(d_);
+    pick = policy_.choose();
+  }
+  const Schedule sched = policy_.candidates[size_t(pick)];
+  const int threads = sched.threads;
+  ex.last = threads;
+  tm.setActive(threads);
+  const auto started = std::chrono::steady_clock::now();
   resize(a.batch, a.steps);
-  const int B = B_, T = T_, N = B * T, W = d_.outWidth, V = d_.vocab, L = d_.numLayers, D = d_.directions;
-  const float* P = a.params;
-  const int64_t layerMask = int64_t(N) * W;
-
-  // Forward, layer by layer; dropout (inverted, masks drawn by the caller) on every output but the last.
+  const int D = d_.directions, L = d_.numLayers, P = chunks_;
+  // A layer's units: side by side when there are threads for each direction, else one after another.
+  const bool sideBySide = D > 1 && threads >= D;
+  // Several layers of one direction: each thread runs whole layers, a layer step behind the one below.
+  const bool pipeline = sched.pipeline;
   for (int l = 0; l < L; l++) {
-    const float* xin = l == 0 ? nullptr : (a.masks ? Xm_[l - 1].data() : Y_[l - 1].data());
-    for (int d = 0; d < D; d++) forwardUnit(l * D + d, a, xin);
-    if (a.masks && l < L - 1) {
-      std::memcpy(Xm_[l].data(), Y_[l].data(), sizeof(float) * layerMask);
-      K.multiply(Xm_[l].data(), a.masks + l * layerMask, layerMask);
-    }
+    progress_[l].fwd.store(0, std::memory_order_relaxed);
+    progress_[l].bwd.store(0, std::memory_order_relaxed);
   }
-
-  // Output layer over all steps at once, then softmax cross-entropy; logits_ becomes dL/dlogits.
-  const float* top = Y_[L - 1].data();
-  float* lg = logits_.data();
-  for (int r = 0; r < N; r++) std::memcpy(lg + int64_t(r) * V, P + d_.outB, sizeof(float) * V);
-  gemm(false, false, N, V, W, top, W, P + d_.outW, V, 1.0f, lg, V);
-  std::vector<int32_t> labels(N);
+  const int crewThreads = sideBySide ? threads / D : threads;
+  const int crews = sideBySide ? D : 1;
+  if (int(crewBarriers_.size()) != crews || crewBarriers_[0]->size() != crewThreads) {
+    crewBarriers_.clear();
+    for (int i = 0; i < crews; i++) crewBarriers_.push_back(std::make_unique<Barrier>(crewThreads));
+  }
+  partial_.assign(size_t(P) * 2, 0.0);
+  const int B = B_, T = T_, N = B * T, W = d_.outWidth, V = d_.vocab;
   for (int t = 0; t < T; t++)
-    for (int b = 0; b < B; b++) labels[t * B + b] = a.y[b * T + t];
-  const double loss = K.softmaxCrossEntropy(N, V, lg, labels.data()) / N;
+    for (int b = 0; b < B; b++) labels_[t * B + b] = a.y[b * T + t];
+  const int64_t layerMask = int64_t(N) * W;
+  Barrier& all = tm.barrier();
 
-  gemm(true, false, W, V, N, top, W, lg, V, 0.0f, a.grads + d_.outW, V);
-  K.columnSums(N, V, lg, V, a.grads + d_.outB);
-  float* dY = dY_.data();
-  float* dX = dX_.data();
-  gemm(false, true, N, W, V, lg, V, P + d_.outW, V, 0.0f, dY, W);
+  tm.run([&](int rank) {
+    // Runs f(unit, crew) for the units of layer l this thread works on.
+    auto forEachUnit = [&](int l, auto&& f) {
+      if (sideBySide) {
+        const int d = rank / crewThreads;
+        if (d < D) f(l * D + d, Crew{rank % crewThreads, crewThreads, members_, crewBarriers_[d].get()});
+      } else {
+        for (int d = 0; d < D; d++) f(l * D + d, Crew{rank, threads, members_, &all});
+      }
+    };
+    // Runs f(chunk, first row, end row) for this thread's chunks of `n` rows.
+    auto forEachChunk = [&](int64_t n, auto&& f) {
+      for (int ch = rank; ch < P; ch += threads) {
+        int64_t r0, r1;
+        share(n, P, ch, &r0, &r1);
+        f(ch, r0, r1);
+      }
+    };
 
-  for (int l = L - 1; l >= 0; l--) {
-    if (a.masks && l < L - 1) K.multiply(dY, a.masks + l * layerMask, layerMask);
-    const float* xin = l == 0 ? nullptr : (a.masks ? Xm_[l - 1].data() : Y_[l - 1].data());
-    for (int d = 0; d < D; d++) backwardUnit(l * D + d, a, dY);
-    for (int d = 0; d < D; d++) weightGradients(l * D + d, a, xin);
-    if (l > 0) {
-      for (int d = 0; d < D; d++) inputGradient(l * D + d, a, dX, d == 0);
-      std::swap(dY, dX);
+    if (pipeline) {
+      for (int l = rank; l < L; l += threads)
+        for (int m = 0; m < members_; m++) prepareUnit(l, a, m);
+    } else {
+      for (int l = 0; l < L; l++) forEachUnit(l, [&](int u, const Crew& c) { c.forEachMember([&](int m) { prepareUnit(u, a, m); }); });
     }
-  }
+    all.wait();
 
-  return {loss, K.sumSquares(a.grads, d_.paramCount)};
+    // Forward, layer by layer; dropout (inverted, masks drawn by the caller) on every output but the last.
+    if (pipeline) {
+      forwardPipeline(a, rank, threads);
+      all.wait();
+    }
+    for (int l = 0; l < L && !pipeline; l++) {
+      const float* xin = layerInput(l, a);
+      forEachUnit(l, [&](int u, const Crew& c) { forwardUnit(u, a, c, xin); });
+      all.wait();
+      if (a.masks && l < L - 1) {
+        forEachChunk(N, [&](int, int64_t r0, int64_t r1) {
+          std::memcpy(Xm_[l].data() + r0 * W, Y_[l].data() + r0 * W, sizeof(float) * (r1 - r0) * W);
+          K.multiply(Xm_[l].data() + r0 * W, a.masks + l * layerMask + r0 * W, (r1 - r0) * W);
+        });
+        all.wait();
+      }
+    }
+
+    // Output layer over all steps at once, then softmax cross-entropy; logits_ becomes dL/dlogits.
+    const float* P0 = a.params;
+    const float* top = Y_[L - 1].data();
+    float* lg = logits_.data();
+    forEachChunk(N, [&](int ch, int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; r++) std::memcpy(lg + r * V, P0 + d_.outB, sizeof(float) * V);
+      gemm(false, false, r1 - r0, V, W, top + r0 * W, W, P0 + d_.outW, V, 1.0f, lg + r0 * V, V);
+      partial_[ch] = K.softmaxCrossEntropy(int(r1 - r0), V, lg + r0 * V, labels_.data() + r0, 1.0f / float(N));
+    });
+    all.wait();
+
+    float* dY = dY_.data();
+    float* dX = dX_.data();
+    forEachChunk(W, [&](int ch, int64_t w0, int64_t w1) {
+      gemm(true, false, w1 - w0, V, N, top + w0, W, lg, V, 0.0f, a.grads + d_.outW + w0 * V, V);
+      if (ch == 0) K.columnSums(N, V, lg, V, a.grads + d_.outB);
+    });
+    forEachChunk(N, [&](int, int64_t r0, int64_t r1) { gemm(false, true, r1 - r0, W, V, lg + r0 * V, V, P0 + d_.outW, V, 0.0f, dY + r0 * W, W); });
+    all.wait();
+
+    if (pipeline) {
+      backwardPipeline(a, rank, threads);
+      all.wait();
+    }
+    for (int l = L - 1; l >= 0 && !pipeline; l--) {
+      if (a.masks && l < L - 1) {
+        forEachChunk(N, [&](int, int64_t r0, int64_t r1) { K.multiply(dY + r0 * W, a.masks + l * layerMask + r0 * W, (r1 - r0) * W); });
+        all.wait();
+      }
+      const float* xin = layerInput(l, a);
+      forEachUnit(l, [&](int u, const Crew& c) {
+        backwardSteps(u, a, c, dY, 0, T);
+        // A member's weight gradients read only its own columns of dP: no barrier needed first.
+        c.forEachMember([&](int m) { weightGradients(u, a, m, xin); });
+      });
+      all.wait();
+      if (l > 0) {
+        for (int b = rank; b < blocks(); b += threads) inputGradient(l, a, int64_t(blockStart(b)) * B, int64_t(blockStart(b + 1)) * B, dX);
+        all.wait();
+        std::swap(dY, dX);
+      }
+    }
+
+    forEachChunk(d_.paramCount, [&](int ch, int64_t p0, int64_t p1) { partial_[P + ch] = K.sumSquares(a.grads + p0, p1 - p0); });
+  });
+
+  // Chunk by chunk, in order: the same sums whatever the thread count.
+  double loss = 0, normSq = 0;
+  for (int ch = 0; ch < P; ch++) {
+    loss += partial_[ch];
+    normSq += partial_[P + ch];
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  policy_.record(pick, seconds / N);
+  return {loss / N, normSq};
 }
 
-double sgemmSeconds(int m, int n, int k, int repeats) {
-  std::vector<float> a(size_t(m) * k), b(size_t(k) * n), c(size_t(m) * n);
-  for (size_t i = 0; i < a.size(); i++) a[i] = float(i % 13) * 0.01f - 0.06f;
-  for (size_t i = 0; i < b.size(); i++) b[i] = float(i % 7) * 0.02f - 0.06f;
+double sgemmSeconds(int m, int n, int k, int repeats, int threads) {
+  // Every thread multiplies its own matrices at once (as the step's threads do), so with several
+  // threads this is the machine's aggregate rate: seconds per call = wall / (calls · threads).
+  Team& tm = exec().get();
+  const int before = tm.active();
+  tm.setActive(threads);
+  threads = tm.active();
   const double flops = 2.0 * m * n * k;
-  const int calls = std::max(1, int(2e8 / flops));  // ~0.2 GFLOP per timed batch
-  gemm(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, c.data(), n);
+  const int calls = std::max(1, int(2e8 / flops));  // ~0.2 GFLOP per thread per timed batch
   double best = 1e30;
-  for (int r = 0; r < repeats; r++) {
+  std::vector<std::vector<float>> a(threads), b(threads), c(threads);
+  tm.run([&](int rank) {
+    a[rank].resize(size_t(m) * k);
+    b[rank].resize(size_t(k) * n);
+    c[rank].resize(size_t(m) * n);
+    for (size_t i = 0; i < a[rank].size(); i++) a[rank][i] = float(i % 13) * 0.01f - 0.06f;
+    for (size_t i = 0; i < b[rank].size(); i++) b[rank][i] = float(i % 7) * 0.02f - 0.06f;
+  });
+  for (int r = 0; r <= repeats; r++) {
     const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < calls; i++) gemm(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, c.data(), n);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / calls;
-    best = std::min(best, s);
+    tm.run([&](int rank) {
+      tm.barrier().wait();
+      for (int i = 0; i < calls; i++) gemm(false, false, m, n, k, a[rank].data(), k, b[rank].data(), n, 0.0f, c[rank].data(), n);
+    });
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / (double(calls) * threads);
+    if (r > 0) best = std::min(best, s);  // the first round warms up
   }
+  tm.setActive(before);
   return best;
 }
 

@@ -9,8 +9,12 @@
 // The caller (packages/native/src/engine.ts) owns every buffer that outlives a step: parameters,
 // gradients, carried state, dropout masks. The Net owns only scratch space for one (batch, steps).
 #pragma once
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
+
+#include "team.h"
 
 namespace rnnlab {
 
@@ -18,7 +22,7 @@ enum Cell : int { kRnn = 0, kGru = 1, kLstm = 2 };
 
 struct Projection {
   int64_t w = 0, bih = 0, bhh = 0;  // offsets in the parameter buffer
-  int width = 0;                    // columns of W_p
+  int gates = 1;                    // width = gates · hidden
   int col = 0;                      // where its columns start in the unit's gate block
 };
 
@@ -51,33 +55,116 @@ struct StepResult {
   double normSq;  // Σ g² over every gradient (both bias copies counted, as the core does)
 };
 
+/**
+ * How one thread takes part in a unit's recurrence. The unit's hidden units are cut into `parts`
+ * members (a number fixed by the model and the machine, never by the threads running, so that any
+ * thread count computes the same bits); the unit's `threads` threads share the members round-robin
+ * (this one: members rank, rank + threads, ...) and meet at `barrier` once per time step.
+ */
+struct Crew {
+  int rank = 0, threads = 1, parts = 1;
+  Barrier* barrier = nullptr;
+  void wait() const { barrier->wait(); }
+  template <typename F>
+  void forEachMember(F&& f) const {
+    for (int m = rank; m < parts; m += threads) f(m);
+  }
+};
+
 class Net {
  public:
   explicit Net(NetDesc desc);
+  /** Runs on the process's team (see team.h and setThreads). */
   StepResult step(const StepArgs& a);
   const NetDesc& desc() const { return d_; }
   int64_t stateFloats(int batch) const;
 
  private:
   void resize(int batch, int steps);
-  void forwardUnit(int u, const StepArgs& a, const float* xin);
-  void backwardUnit(int u, const StepArgs& a, const float* dY);
-  void inputGradient(int u, const StepArgs& a, float* dX, bool first);
-  void weightGradients(int u, const StepArgs& a, const float* xin);
+  void prepareUnit(int u, const StepArgs& a, int m);
+  void forwardUnit(int u, const StepArgs& a, const Crew& c, const float* xin);
+  void inputRows(int u, const StepArgs& a, int m, const float* xin, int r0, int r1);
+  void forwardSteps(int u, const StepArgs& a, const Crew& c, int k0, int k1);
+  void finalState(int u, const StepArgs& a, int m);
+  void backwardSteps(int u, const StepArgs& a, const Crew& c, const float* dY, int k0, int k1);
+  // The layer pipeline (one direction, several layers, several threads): see net.cc.
+  void forwardPipeline(const StepArgs& a, int rank, int threads);
+  void backwardPipeline(const StepArgs& a, int rank, int threads);
+  const float* layerInput(int l, const StepArgs& a) const;
+  // Blocks of steps: the unit of the input-side GEMMs (input projections, input gradients) in every
+  // schedule, and of the pipeline's hand-offs. Block b is steps [blockStart(b), blockStart(b + 1)).
+  int blockSteps() const { return T_ >= 7 ? T_ / 7 : 1; }
+  int blocks() const { return (T_ + blockSteps() - 1) / blockSteps(); }
+  int blockStart(int b) const { return b * blockSteps() < T_ ? b * blockSteps() : T_; }
+  int blockOf(int t) const { return t / blockSteps(); }
+  void weightGradients(int u, const StepArgs& a, int m, const float* xin);
+  void inputGradient(int l, const StepArgs& a, int64_t r0, int64_t r1, float* dX);
   const float* h0(int u, const StepArgs& a) const;
   const float* c0(int u, const StepArgs& a) const;
+  /** Member m's hidden units [j0, j1) of `members_`. */
+  void slice(int m, int* j0, int* j1) const;
+  /** f(j0, j1) for the slice of each member the crew's thread takes. */
+  template <typename F>
+  void eachSlice(const Crew& c, F&& f) const {
+    c.forEachMember([&](int m) {
+      int j0, j1;
+      slice(m, &j0, &j1);
+      f(j0, j1);
+    });
+  }
+  /** W_p as the step reads it: the member-blocked copy when the unit has several members, else the parameters. */
+  const float* weights(int u, size_t p, const StepArgs& a, int* ld) const;
 
   NetDesc d_;
+  int members_ = 1;  // per unit
+  int chunks_ = 1;   // row and parameter chunks of the other phases
   int B_ = 0, T_ = 0;
   std::vector<int64_t> stateOffset_;  // per unit, in floats per batch row
   // Scratch, sized for (B_, T_): per layer, per unit, and shared.
-  std::vector<std::vector<float>> Y_, Xm_;                // layer outputs [T·B, width] (and masked)
-  std::vector<std::vector<float>> A_, dP_, C_, TC_, RH_;  // per unit
-  std::vector<std::vector<float>> carryH_, carryC_, tmp_; // per unit [B·H]
+  std::vector<std::vector<float>> Y_, Xm_;                    // layer outputs [T·B, width] (and masked)
+  std::vector<std::vector<float>> A_, dP_, C_, TC_, RH_;      // per unit
+  std::vector<std::vector<float>> Wp_, bp_;                   // per unit: member-blocked W, summed biases
+  std::vector<std::vector<float>> carryH_, carryC_, dRH_;     // per unit [B·H]
   std::vector<float> logits_, dY_, dX_, zeros_;
+  std::vector<int32_t> labels_;
+  std::vector<double> partial_;                               // per chunk: loss, then Σ g²
+  std::vector<std::unique_ptr<Barrier>> crewBarriers_;
+  // The pipeline's gradients w.r.t. each lower layer's output, and per layer the steps done forward
+  // and backward (written by the layer's thread, waited on by the next one).
+  std::vector<std::vector<float>> dYl_;
+  struct alignas(64) Progress {
+    std::atomic<int> fwd{0}, bwd{0};
+  };
+  std::unique_ptr<Progress[]> progress_;
+  Barrier solo_{1};
+
+  struct Schedule {
+    int threads;
+    bool pipeline;
+  };
+  struct Policy {
+    std::vector<Schedule> candidates;
+    std::vector<double> perToken;
+    std::vector<int> samples;
+    long steps = 0, generation = -1;
+    int trial = 0, current = -1, previous = -1;
+    void reset(const NetDesc& d);
+    int choose();  // an index into candidates, or −1 when the thread setting changed (reset first)
+    void record(int i, double secondsPerToken);
+  } policy_;
 };
 
-/** Seconds per call of C[m, n] = A[m, k]·B[k, n] (row-major), the best of `repeats` timed batches. */
-double sgemmSeconds(int m, int n, int k, int repeats);
+/**
+ * The process's threads: `threads` fixed, or 0 for auto (up to the team's capacity, measuring which
+ * count trains faster now and using it; see net.cc). Returns the capacity.
+ */
+int setThreads(int threads);
+/** The most threads the engine uses (min(cores, 4)), the count the last step ran with, and whether it is chosen automatically. */
+int threadCapacity();
+int lastThreads();
+bool autoThreads();
+
+/** Seconds per call of C[m, n] = A[m, k]·B[k, n] (row-major) with `threads` threads multiplying at once (aggregate). */
+double sgemmSeconds(int m, int n, int k, int repeats, int threads);
 
 }  // namespace rnnlab

@@ -119,7 +119,13 @@ const tps = (arch: Arch, col: Column) => {
 const pathOf = (arch: Arch, col: Column) => runs.get(`${arch}/${col}`)?.[0]?.path ?? '?';
 
 // 4. The table.
-const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '—');
+// The ratio to PyTorch: per round (the two ran seconds apart, under the same load), then the median.
+const ratio = (arch: Arch, col: Column) => {
+  const mine = runs.get(`${arch}/${col}`) ?? [];
+  const theirs = runs.get(`${arch}/pytorch`) ?? [];
+  if (mine.length === 0 || mine.length !== theirs.length) return '—';
+  return `${median(mine.map((t, i) => t.tokensPerSecond / (theirs[i] as Timed).tokensPerSecond)).toFixed(2)}×`;
+};
 const gflops = (arch: Arch, tokensPerSecond: number) => (flopsPerToken(defaultRunConfig(arch), vocab).total * tokensPerSecond) / 1e9;
 const g = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '—');
 const cell = (n: number) => (Number.isFinite(n) ? fmt(n) : '—');
@@ -133,7 +139,7 @@ const table = [
     const f = flopsPerToken(defaultRunConfig(arch), vocab);
     const best = Math.max(...[1, capacity].map((t) => ceilingTokensPerSecond(f, ceilings.get(`${arch}/${t}`) as Ceiling)));
     return (
-      `| ${arch} | ${cell(pt)} | ${cell(nat)} | **${ratio(nat, pt)}** | ${cell(one)} (${ratio(one, pt)}) | ${cell(all)} (${ratio(all, pt)}) | ${cell(wasm)} | ${ratio(wasm, pt)} | ` +
+      `| ${arch} | ${cell(pt)} | ${cell(nat)} | **${ratio(arch, 'native')}** | ${cell(one)} (${ratio(arch, 'native1')}) | ${cell(all)} (${ratio(arch, 'nativeN')}) | ${cell(wasm)} | ${ratio(arch, 'wasm')} | ` +
       `${g(gflops(arch, pt))} / ${g(gflops(arch, nat))} / ${g(gflops(arch, wasm))} | ${g(gflops(arch, nat))} of ${g(gflops(arch, best))} GFLOP/s (${((100 * nat) / best).toFixed(0)}%) |`
     );
   }),
@@ -155,7 +161,7 @@ const checkTable = [
 const blasInfo = blas.available ? blas.blas : null;
 const section = `## Training throughput
 
-\`npm run bench\` on ${started.toISOString().slice(0, 10)}: ${cpuModel} (\`lscpu\`), ${cores} cores, load average ${loadAtStart} at the start and ${load()} at the end (1, 5, 15 min; other work shared the machine), Node ${process.version}, ${Math.round((Date.now() - started.getTime()) / 1000)} s in all. d2l's configuration for every engine: batch 32 × 35 steps, hidden 256, one-hot input, SGD, global-norm clipping θ = 1, lr 1 (deep: 2), the first ${fmt(corpus.train.length)} tokens of The Time Machine (vocabulary ${vocab}), sequential iterator. Tokens/s as d2l measures it (an epoch's tokens ÷ its wall time): per run the median over ${epochs} epochs (wasm: ${wasmEpochs}) after the first, then the median of ${rounds} rounds; each run is its own process and the engines take turns, architecture by architecture.
+\`npm run bench\` on ${started.toISOString().slice(0, 10)}: ${cpuModel} (\`lscpu\`), ${cores} cores, load average ${loadAtStart} at the start and ${load()} at the end (1, 5, 15 min; other work shared the machine), Node ${process.version}, ${Math.round((Date.now() - started.getTime()) / 1000)} s in all. d2l's configuration for every engine: batch 32 × 35 steps, hidden 256, one-hot input, SGD, global-norm clipping θ = 1, lr 1 (deep: 2), the first ${fmt(corpus.train.length)} tokens of The Time Machine (vocabulary ${vocab}), sequential iterator. Tokens/s as d2l measures it (an epoch's tokens ÷ its wall time): per run the median over ${epochs} epochs (wasm: ${wasmEpochs}) after the first, then the median of ${rounds} rounds; each run is its own process and the engines take turns, architecture by architecture, so a ratio to PyTorch is taken per round (runs seconds apart, under the same load) and its median reported.
 
 - **PyTorch**: \`bench/torch_reference.py\`, d2l's concise \`train_ch8\` step (\`nn.RNN/GRU/LSTM\` with \`num_layers\`/\`bidirectional\`, \`nn.Linear\`, one-hot, \`CrossEntropyLoss\`, \`grad_clipping\`, \`torch.optim.SGD\`) on Debian's PyTorch ${torch?.version ?? '(not found)'} over OpenBLAS: intra-op threads 1, OpenBLAS ${cores} threads (\`OPENBLAS_NUM_THREADS\`).
 - **rnnlab default**: \`npm run train\` as it comes (\`TRAIN_ENGINE=auto\`, path: ${pathOf(archs[0] as Arch, 'native')}): the native engine (\`packages/native\`, C++ over OpenBLAS ${blasInfo?.core ?? ''} kernels, its own elementwise kernels ${blasInfo?.kernels ?? ''}) with its thread count on auto: per minibatch 1 thread or ${capacity}, whichever measures faster on the machine's load (OpenBLAS single-threaded inside; every count computes the same bits). **native, 1 thread** and **native, ${capacity} threads**: \`--threads 1\` and \`--threads ${capacity}\`.

@@ -119,8 +119,8 @@ bool autoThreads() { return exec().autoMode && exec().get().capacity() > 1; }
  * best; on a loaded or oversubscribed one, threads that must meet every time step can be slower than
  * one, and the pipeline sits in between. So each candidate is timed — seconds per token, an
  * exponential average — a few steps in a row, the first after a switch not counted (its caches are
- * cold); then the fastest runs, and every 50th step another is re-timed for 3 steps, so the choice
- * follows the machine's load. A fixed thread count leaves only its own candidates.
+ * cold); then the fastest runs, and every 12th step (50th after the first 200) another is re-timed for
+ * 3 steps, so the choice follows the machine's load. A fixed thread count leaves only its own candidates.
  */
 void Net::Policy::reset(const NetDesc& d) {
   Exec& e = exec();
@@ -154,9 +154,12 @@ int Net::Policy::choose() {
   int best = 0;
   for (int i = 1; i < n; i++)
     if (perToken[i] < perToken[best]) best = i;
-  if (steps % 50 == 0) {
+  // Re-time another candidate now and then: often at first (a load spike may have misled the first
+  // timings), then every 50 steps.
+  const int every = steps < 200 ? 12 : 50;
+  if (steps % every == 0) {
     trial = 2;
-    return current = (best + 1 + int(steps / 50) % (n - 1)) % n;
+    return current = (best + 1 + int(steps / every) % (n - 1)) % n;
   }
   return current = best;
 }

@@ -118,25 +118,29 @@ bool autoThreads() { return exec().autoMode && exec().get().capacity() > 1; }
  * direction, all threads pipelining whole layers (no barriers). On a quiet machine the split scales
  * best; on a loaded or oversubscribed one, threads that must meet every time step can be slower than
  * one, and the pipeline sits in between. So each candidate is timed — seconds per token, an
- * exponential average — a few steps in a row, the first after a switch not counted (its caches are
- * cold); then the fastest runs, and every 12th step (50th after the first 200) another is re-timed for
- * 3 steps, so the choice follows the machine's load. A fixed thread count leaves only its own candidates.
+ * exponential average — for a few steps in a row, of which the first two do not count (after a
+ * switch the caches are cold, and a worker thread that slept may take a while to get a core back).
+ * Then the fastest runs, one thread only when it is clearly faster (by 15%: the first steps on more
+ * threads are the ones that pay for waking them), and now and then another candidate is re-timed
+ * (choose, below), so the choice follows the machine's load. A fixed thread count leaves only its own
+ * candidates.
  */
 void Net::Policy::reset(const NetDesc& d) {
   Exec& e = exec();
   const int cap = e.get().capacity();
   candidates.clear();
   const int n = e.autoMode ? cap : e.fixed;
-  if (e.autoMode || n == 1) candidates.push_back({1, false});
   if (n > 1) {
     candidates.push_back({n, false});
     if (d.directions == 1 && d.numLayers > 1) candidates.push_back({n, true});
   }
+  if (e.autoMode || n == 1) candidates.push_back({1, false});
   perToken.assign(candidates.size(), 0.0);
   samples.assign(candidates.size(), 0);
   steps = 0;
   trial = 0;
-  current = previous = -1;
+  current = previous = lastBest = -1;
+  interval = nextCheck = checks = 0;
   generation = e.generation;
 }
 
@@ -149,25 +153,37 @@ int Net::Policy::choose() {
     trial--;
     return current;
   }
-  for (int i = 0; i < n; i++)
-    if (samples[i] < 2) return current = i;
+  for (int i = 0; i < n; i++) {
+    if (samples[i] < 2) {
+      if (i != current) trial = kTrial - 1;
+      return current = i;
+    }
+  }
+  auto cost = [&](int i) { return perToken[i] * (candidates[i].threads == 1 ? 1.15 : 1.0); };
   int best = 0;
   for (int i = 1; i < n; i++)
-    if (perToken[i] < perToken[best]) best = i;
-  // Re-time another candidate now and then: often at first (a load spike may have misled the first
-  // timings), then every 50 steps.
-  const int every = steps < 200 ? 12 : 50;
-  if (steps % every == 0) {
-    trial = 2;
-    return current = (best + 1 + int(steps / every) % (n - 1)) % n;
+    if (cost(i) < cost(best)) best = i;
+  if (best != lastBest) {
+    // A new choice is checked again soon if it is the single thread (the one a spell of load can
+    // wrongly favour), else after 50 steps; each check that confirms it doubles the wait (up to 400).
+    lastBest = best;
+    interval = candidates[best].threads == 1 ? 12 : 50;
+    nextCheck = steps + interval;
+  }
+  if (steps >= nextCheck) {
+    interval = std::min(interval * 2, 400L);
+    nextCheck = steps + interval;
+    trial = kTrial - 1;
+    return current = (best + 1 + int(checks++ % (n - 1))) % n;
   }
   return current = best;
 }
 
 void Net::Policy::record(int i, double secondsPerToken) {
-  const bool warm = i == previous && steps > 1;  // the first step allocates; the first after a switch has cold caches
+  // The first step allocates; the first two after a switch run on cold caches or a waking thread.
+  run = i == previous ? run + 1 : 1;
   previous = i;
-  if (!warm) return;
+  if (steps <= 1 || run <= 2) return;
   perToken[i] = samples[i] == 0 ? secondsPerToken : 0.7 * perToken[i] + 0.3 * secondsPerToken;
   samples[i]++;
 }

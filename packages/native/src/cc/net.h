@@ -147,7 +147,9 @@ class Net {
     std::vector<double> perToken;
     std::vector<int> samples;
     long steps = 0, generation = -1;
-    int trial = 0, current = -1, previous = -1;
+    int trial = 0, current = -1, previous = -1, run = 0, lastBest = -1;
+    long interval = 0, nextCheck = 0, checks = 0;
+    static constexpr int kTrial = 4;  // steps a candidate runs when it is timed (two of them count)
     void reset(const NetDesc& d);
     int choose();  // an index into candidates, or −1 when the thread setting changed (reset first)
     void record(int i, double secondsPerToken);

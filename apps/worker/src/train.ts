@@ -69,8 +69,6 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
     if (now && !isFinished(now.status) && now.cancelRequested) return cancelled(now.epoch);
     return { status: now?.status ?? 'deleted', epoch: now?.epoch ?? 0 };
   }
-  // markRunning stamps startedAt on every attempt; the API promises the first start.
-  if (row.startedAt) await retry('keep startedAt', () => ctx.resources.db.job.update({ where: { id: jobId }, data: { startedAt: row.startedAt } }));
   const attempt = claimed.attempts;
 
   try {
@@ -90,7 +88,7 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
       // not the copy core's decoder (codec.ts, as of c84333c) takes it for.
       // backend.engine: the native OpenBLAS engine when this child set it up (TRAIN_ENGINE), else tfjs.
       const { engine } = backend;
-      run = latest ? TrainingRun.resume(new Uint8Array(latest.bytes), text, { config, engine }) : TrainingRun.create(config, text, { engine });
+      run = latest ? TrainingRun.resume(latest.bytes, text, { config, engine }) : TrainingRun.create(config, text, { engine });
     } catch (error) {
       // Both are pure functions of the config, the corpus and the bytes: another try fails the same way.
       const what = latest ? `cannot resume from the checkpoint of epoch ${latest.epoch}` : 'cannot start training';

@@ -135,7 +135,7 @@ export function jobsRepository(db: Db) {
 
     /**
      * A worker takes the job: queued (or running, when a stalled job is picked up again) becomes
-     * running, `startedAt` is this attempt's start and `attempts` counts it. Returns null when the
+     * running, `startedAt` is the first attempt's start and `attempts` counts it. Returns null when the
      * job is gone, finished or cancelled, so the worker drops it.
      */
     async markRunning(id: string, worker: { workerId: string; backend: string; device: string | null }): Promise<JobRecord | null> {
@@ -146,9 +146,12 @@ export function jobsRepository(db: Db) {
       });
       const { count } = await db.job.updateMany({
         where: { id, status: { in: [...ACTIVE_STATUSES] } },
-        data: { status: 'running', ...worker, startedAt: new Date(), attempts: { increment: 1 } },
+        data: { status: 'running', ...worker, attempts: { increment: 1 } },
       });
-      return count ? get(id) : null;
+      if (!count) return null;
+      // The API reports when the job first started; a resumed attempt keeps that time.
+      await db.job.updateMany({ where: { id, startedAt: null }, data: { startedAt: new Date() } });
+      return get(id);
     },
 
     /** Records the end of an epoch: progress, latest metrics and the best training perplexity so far. */

@@ -6,19 +6,19 @@
 //   npm run bench:core -- --archs lstm --epochs 5 --backend cpu --json
 //
 // A benchmark, not a test: numbers depend on the machine and on what else runs on it.
-import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { setupBackend, type BackendChoice } from '@rnnlab/backends';
 import { ARCHS, defaultRunConfig, TrainingRun, type Arch } from '@rnnlab/core';
+import { TIMEMACHINE_PATH } from '@rnnlab/datasets';
 
 const { values } = parseArgs({
   options: {
     archs: { type: 'string', default: ARCHS.join(',') },
     epochs: { type: 'string', default: '3' },
     backend: { type: 'string', default: 'wasm' },
-    data: { type: 'string', default: fileURLToPath(new URL('../../shared/data/timemachine.txt', import.meta.url)) },
+    data: { type: 'string', default: TIMEMACHINE_PATH },
     json: { type: 'boolean', default: false },
   },
 });

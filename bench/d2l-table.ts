@@ -1,22 +1,22 @@
-// Reproduces d2l v0.17's table (REFERENCE.md): each architecture trained 500 epochs with d2l's defaults
+// Reproduces d2l v0.17's table (docs/d2l.md): each architecture trained 500 epochs with d2l's defaults
 // on The Time Machine, next to the published numbers. Writes docs/results.md, keeping every finished
 // row in bench/d2l-table.results.json so an interrupted run loses nothing and `--archs` can redo one.
 //
 //   nohup npx tsx bench/d2l-table.ts > /tmp/d2l-table.log 2>&1 &      # all five, one after another
 //   npx tsx bench/d2l-table.ts --archs gru --backend wasm               # just one (merged into the table)
 //   npx tsx bench/d2l-table.ts --render                                 # rewrite docs/results.md only
-import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setupBackend, type BackendChoice } from '@rnnlab/backends';
 import { ARCHS, defaultRunConfig, TrainingRun, type Arch } from '@rnnlab/core';
+import { TIMEMACHINE_PATH } from '@rnnlab/datasets';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const STORE = path.join(ROOT, 'bench/d2l-table.results.json');
 const DOC = path.join(ROOT, 'docs/results.md');
-const BAND = 1.5; // REFERENCE.md: reruns land in 1.0–1.5
+const BAND = 1.5; // docs/d2l.md: reruns land in 1.0–1.5
 
 // d2l-zh v2.0.0 executed notebooks (d2l 0.17.6, PyTorch 1.12, one CUDA GPU): the concise models.
 const PUBLISHED: Record<Arch, { model: string; lr: number; perplexity: number; tokensPerSecond: number }> = {
@@ -44,7 +44,7 @@ const { values } = parseArgs({
     archs: { type: 'string', default: ARCHS.join(',') },
     epochs: { type: 'string', default: '500' },
     backend: { type: 'string', default: 'wasm' },
-    data: { type: 'string', default: fileURLToPath(new URL('../../shared/data/timemachine.txt', import.meta.url)) },
+    data: { type: 'string', default: TIMEMACHINE_PATH },
     render: { type: 'boolean', default: false },
   },
 });

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setupBackend } from '@rnnlab/backends';
 import { ARCHS, buildCorpus, defaultRunConfig, type Arch } from '@rnnlab/core';
+import { TIMEMACHINE_PATH } from '@rnnlab/datasets';
 import { nativeStatus } from '@rnnlab/native';
 import { CHECK_STEPS, CHECK_TOLERANCE, checkEqualMaths, type CheckResult } from './training/equal-maths.ts';
 import { ceilingTokensPerSecond, flopsPerToken, measureCeiling, type Ceiling } from './training/flops.ts';
@@ -40,7 +41,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     epochs: { type: 'string', default: '8' },
     'wasm-epochs': { type: 'string', default: '3' },
-    data: { type: 'string', default: path.resolve(ROOT, '../shared/data/timemachine.txt') },
+    data: { type: 'string', default: TIMEMACHINE_PATH },
     'no-doc': { type: 'boolean', default: false },
   },
 });

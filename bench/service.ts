@@ -23,7 +23,7 @@ import { DEFAULT_DATASET, resolveJobConfig, type Arch } from '@rnnlab/contracts'
 import { ARCHS, LanguageModel, TrainingRun, corpusStats, estimateMemoryBytes } from '@rnnlab/core';
 import { createPrisma, createRepositories, type Db, type Repositories } from '@rnnlab/db';
 import {
-  REDIS_URL, REPO_ROOT, SHARED_DATA, createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQueuePrefix, waitFor,
+  REDIS_URL, REPO_ROOT, TIMEMACHINE_FILE, createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQueuePrefix, waitFor,
   type ApiProcess, type ServiceEnv,
 } from '@rnnlab/testkit';
 import { Queue, Worker } from 'bullmq';
@@ -357,7 +357,7 @@ async function main(): Promise<void> {
     })));
   }
 
-  const text = readFileSync(join(SHARED_DATA, 'timemachine.txt'), 'utf8');
+  const text = readFileSync(TIMEMACHINE_FILE, 'utf8');
   const { backend } = await setupBackend('auto');
   const tables: Table[] = [];
   const section = async (name: string, fn: () => Promise<Table>) => {

@@ -62,7 +62,7 @@ class RNNModel(nn.Module):
 
 
 class ScratchGRU(nn.Module):
-    """The GRU of REFERENCE.md and d2l 9.1: the reset gate multiplies h BEFORE the recurrent matmul
+    """The GRU of docs/d2l.md and d2l 9.1: the reset gate multiplies h BEFORE the recurrent matmul
     (nn.GRU applies it after). Used for the equal-maths check only, with autograd doing the backward."""
 
     def __init__(self, input_size, hidden_size, num_layers, bidirectional):

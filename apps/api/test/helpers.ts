@@ -1,7 +1,7 @@
 // Builds the real app over a throwaway Postgres database and a private BullMQ prefix in the real
 // Redis, so test files never see each other's rows or queue entries; `close()` removes both.
 import { loadConfig } from '@rnnlab/config';
-import { REDIS_URL, SHARED_DATA, createTestDatabase, deleteKeys, testQueuePrefix, waitFor } from '@rnnlab/testkit';
+import { CORPUS_DIR, REDIS_URL, createTestDatabase, deleteKeys, testQueuePrefix, waitFor } from '@rnnlab/testkit';
 import pino from 'pino';
 import { buildApp } from '../src/app.ts';
 import { createServices, type ServiceHandles } from '../src/services/index.ts';
@@ -19,7 +19,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const database = await createTestDatabase('api');
   const prefix = testQueuePrefix('api');
   const config = loadConfig({
-    DATABASE_URL: database.url, REDIS_URL, DATA_DIR: SHARED_DATA, LOG_LEVEL: 'silent', TFJS_BACKEND: 'cpu', QUEUE_PREFIX: prefix, ...env,
+    DATABASE_URL: database.url, REDIS_URL, DATA_DIR: CORPUS_DIR, LOG_LEVEL: 'silent', TFJS_BACKEND: 'cpu', QUEUE_PREFIX: prefix, ...env,
   });
   const log = pino({ level: 'silent' });
   const services = createServices(config, log);

@@ -1,4 +1,4 @@
-// Every validation rule in API.md, each sent as a bad value: a 400 whose message names the field,
+// Every validation rule in docs/api.md, each sent as a bad value: a 400 whose message names the field,
 // and no row written. The good edge of each range is accepted, so the bound sits exactly where
 // the contract puts it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

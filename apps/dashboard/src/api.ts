@@ -1,4 +1,4 @@
-// The typed client for API.md. The one place that adds the API key and turns a failed response into
+// The typed client for docs/api.md. The one place that adds the API key and turns a failed response into
 // an ApiError; every GET passes the RequestGate, so no kind of request outruns the poll interval.
 import { API_KEY_STORAGE } from './config.ts';
 import type { RequestGate } from './poller.ts';

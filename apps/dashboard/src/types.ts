@@ -1,4 +1,4 @@
-// The shapes of API.md (version 1), as the page uses them. Kept here rather than imported from
+// The shapes of docs/api.md (version 1), as the page uses them. Kept here rather than imported from
 // @rnnlab/contracts so the page depends on the published HTTP contract only.
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;

@@ -31,7 +31,7 @@ const REPO = join(DASHBOARD, '..', '..');
 const RESULTS = join(DASHBOARD, 'test-results');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const API_KEY = 'e2e-secret-key';
-/** Built in, read from DATA_DIR (the shared corpora beside the repo): nothing is downloaded. */
+/** Built in, shipped in the repository (packages/datasets/data): nothing is downloaded. */
 const DATASET = 'timemachine';
 const POLL_MS = 500;
 const TINY_EPOCHS = 12;

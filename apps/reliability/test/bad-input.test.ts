@@ -7,7 +7,7 @@ import { TRAIN_QUEUE, resolveJobConfig, type JobRequest } from '@rnnlab/contract
 import { corpusStats, estimateMemoryBytes } from '@rnnlab/core';
 import { createPrisma, type Db } from '@rnnlab/db';
 import {
-  REDIS_URL, createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQueuePrefix,
+  REDIS_URL, TIMEMACHINE_FILE, createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQueuePrefix,
   type ApiProcess, type TestDatabase, type WorkerProcess,
 } from '@rnnlab/testkit';
 import { Queue } from 'bullmq';
@@ -24,7 +24,6 @@ import { WORKER_ENV, client, isAlive, tinyJob, waitForStatus } from './support/r
 const DATASET_LIMIT = 64 * 1024; // MAX_DATASET_BYTES for this file's API
 const JSON_LIMIT = 1024 * 1024; // the app's bodyLimit for every other route
 const MEMORY_BUDGET_MB = 64;
-const TIMEMACHINE = new URL('../../../../shared/data/timemachine.txt', import.meta.url);
 
 let database: TestDatabase;
 let db: Db;
@@ -271,7 +270,7 @@ describe('bad input', () => {
     const res = await http.post('/v1/jobs', body);
     expect(res.status).toBe(400);
     const config = resolveJobConfig(body);
-    const stats = corpusStats(readFileSync(TIMEMACHINE, 'utf8'), config.tokenizer, config.training.maxTokens);
+    const stats = corpusStats(readFileSync(TIMEMACHINE_FILE, 'utf8'), config.tokenizer, config.training.maxTokens);
     const estimateMiB = Math.ceil(estimateMemoryBytes(config, stats.distinct + 1) / 2 ** 20);
     expect(estimateMiB).toBeGreaterThan(MEMORY_BUDGET_MB);
     expect(res.body.message).toBe(`body/model: estimated training memory ${estimateMiB} MiB exceeds the worker budget of ${MEMORY_BUDGET_MB} MiB; lower hiddenSize, numLayers, batchSize or numSteps`);

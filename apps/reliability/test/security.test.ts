@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@rnnlab/config';
 import { createPrisma, migrate, withDatabase, type Db } from '@rnnlab/db';
 import {
-  MIGRATIONS_DIR, REDIS_URL, REPO_ROOT, SHARED_DATA, createTestDatabase, deleteKeys, spawnApi, testQueuePrefix, waitFor,
+  CORPUS_DIR, MIGRATIONS_DIR, REDIS_URL, REPO_ROOT, createTestDatabase, deleteKeys, spawnApi, testQueuePrefix, waitFor,
   type ApiProcess, type TestDatabase,
 } from '@rnnlab/testkit';
 import pino from 'pino';
@@ -33,7 +33,7 @@ const apps: Array<{ app: App; close(): Promise<void> }> = [];
 /** The real app over this file's database and queue prefix, with `env` on top (keys, CORS, limits…). */
 async function appWith(env: Record<string, string> = {}, dashboardDir?: string): Promise<App> {
   const config = loadConfig({
-    DATABASE_URL: database.url, REDIS_URL, DATA_DIR: SHARED_DATA, LOG_LEVEL: 'silent', TFJS_BACKEND: 'cpu', QUEUE_PREFIX: prefix, ...env,
+    DATABASE_URL: database.url, REDIS_URL, DATA_DIR: CORPUS_DIR, LOG_LEVEL: 'silent', TFJS_BACKEND: 'cpu', QUEUE_PREFIX: prefix, ...env,
   });
   const log = pino({ level: 'silent' });
   const services = createServices(config, log);
@@ -63,7 +63,7 @@ describe('API keys', () => {
   it('every /v1 route in the route table refuses a missing or wrong key, and takes a configured one', async () => {
     const app = await appWith({ API_KEYS: KEYS.join(',') });
     const routes = app.routeTable.filter((r) => r.url.startsWith('/v1'));
-    // The walk covers at least every route API.md promises (a route table that lost them would pass vacuously).
+    // The walk covers at least every route docs/api.md promises (a route table that lost them would pass vacuously).
     const seen = new Set(routes.map((r) => `${r.method} ${r.url}`));
     for (const r of ['POST /v1/jobs', 'GET /v1/jobs', 'GET /v1/jobs/:id', 'GET /v1/jobs/:id/metrics', 'GET /v1/jobs/:id/samples',
       'GET /v1/jobs/:id/checkpoints', 'POST /v1/jobs/:id/cancel', 'DELETE /v1/jobs/:id', 'POST /v1/jobs/:id/generate',

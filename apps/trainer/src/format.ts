@@ -1,4 +1,4 @@
-// What the trainer prints: d2l-style lines, or JSON lines for scripts (API.md).
+// What the trainer prints: d2l-style lines, or JSON lines for scripts (docs/api.md).
 import type { EpochReport } from '@rnnlab/core';
 
 const grouped = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });

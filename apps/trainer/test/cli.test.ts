@@ -3,12 +3,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TIMEMACHINE_PATH } from '@rnnlab/datasets';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyOverrides, baseConfig, parseTrainArgs } from '../src/args.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
-// ../shared/data beside the repository.
-const DATA = path.resolve(import.meta.dirname, '../../../../shared/data/timemachine.txt');
+// d2l's corpus as shipped in the repository.
+const DATA = TIMEMACHINE_PATH;
 const SIZES = ['--hidden-size', '8', '--batch-size', '4', '--num-steps', '5', '--max-tokens', '300'];
 // The tfjs engine on the cpu backend; the native engine has its own test below.
 const TINY = ['--data', DATA, '--engine', 'tfjs', '--backend', 'cpu', ...SIZES];

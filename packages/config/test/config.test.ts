@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, EnvSchema, loadConfig } from '../src/index.ts';
 
 describe('loadConfig', () => {
-  it('fills every default from API.md', () => {
+  it('fills every default from docs/api.md', () => {
     const c = loadConfig({});
     expect(c.env.DATABASE_URL).toBe('postgresql://postgres@127.0.0.1:5432/rnnlab');
     expect(c.env.REDIS_URL).toBe('redis://127.0.0.1:6379');

@@ -1,6 +1,6 @@
 import { Type, type TSchema } from 'typebox';
 
-/** Objects in requests reject unknown fields (API.md: never silently dropped). */
+/** Objects in requests reject unknown fields (docs/api.md: never silently dropped). */
 export const Strict = <T extends Record<string, TSchema>>(props: T, opts: Record<string, unknown> = {}) =>
   Type.Object(props, { additionalProperties: false, ...opts });
 

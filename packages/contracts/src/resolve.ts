@@ -4,7 +4,7 @@ import type { RunConfig } from './run-config.ts';
 export const DEFAULT_DATASET = 'timemachine';
 export const DEFAULT_PRIORITY = 5;
 
-/** d2l v0.17's setup (REFERENCE.md) for one architecture. */
+/** d2l v0.17's setup (docs/d2l.md) for one architecture. */
 export function d2lDefaults(arch: Arch): RunConfig {
   const stacked = arch === 'deep' || arch === 'bidirectional';
   const cell: CellType = arch === 'deep' || arch === 'bidirectional' ? 'lstm' : arch;

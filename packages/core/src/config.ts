@@ -37,7 +37,7 @@ export interface RunConfig {
   training: TrainingConfig;
 }
 
-/** d2l v0.17's setup for one architecture (REFERENCE.md). */
+/** d2l v0.17's setup for one architecture (docs/d2l.md). */
 export function defaultRunConfig(arch: Arch): RunConfig {
   const d = archDefaults(arch);
   return {

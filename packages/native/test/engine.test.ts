@@ -18,10 +18,11 @@ import {
   type CellType,
   type RunConfig,
 } from '@rnnlab/core';
+import { TIMEMACHINE_PATH } from '@rnnlab/datasets';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon, NATIVE_ENGINE_NAME, nativeEngine, nativeLayout, nativeStatus, setNativeThreads } from '../src/index.ts';
 
-const TEXT = fs.readFileSync(new URL('../../../../shared/data/timemachine.txt', import.meta.url), 'utf8');
+const TEXT = fs.readFileSync(TIMEMACHINE_PATH, 'utf8');
 const STEPS = 20;
 // Float32 throughout, different summation orders (BLAS vs tfjs kernels): losses agree to ~1e-6.
 const TOLERANCE = 1e-4;

@@ -1,7 +1,7 @@
 // @rnnlab/testkit: what the apps' tests share below the level of any one app — where the repo and
-// the shared corpora are, a throwaway migrated database, a private queue prefix and its cleanup,
+// the corpora it ships are, a throwaway migrated database, a private queue prefix and its cleanup,
 // the real API and worker processes, and polling with a deadline.
-export { MIGRATIONS_DIR, REPO_ROOT, SHARED_DATA } from './paths.ts';
+export { CORPUS_DIR, MIGRATIONS_DIR, REPO_ROOT, TIMEMACHINE_FILE } from './paths.ts';
 export { TEST_SERVER_URL, createTestDatabase, type TestDatabase } from './database.ts';
 export { REDIS_URL, deleteKeys, testQueuePrefix } from './redis.ts';
 export { freePort, spawnApi, spawnWorker, type ApiProcess, type Exit, type LogLine, type ServiceEnv, type ServiceProcess, type WorkerProcess } from './processes.ts';

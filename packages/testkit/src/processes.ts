@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO_ROOT, SHARED_DATA } from './paths.ts';
+import { CORPUS_DIR, REPO_ROOT } from './paths.ts';
 import { REDIS_URL } from './redis.ts';
 import { waitFor } from './wait.ts';
 
@@ -61,7 +61,7 @@ export interface ApiProcess extends ServiceProcess {
   url: string;
 }
 
-const COMMON_ENV = { REDIS_URL, DATA_DIR: SHARED_DATA, TFJS_BACKEND: 'cpu', LOG_LEVEL: 'info' };
+const COMMON_ENV = { REDIS_URL, DATA_DIR: CORPUS_DIR, TFJS_BACKEND: 'cpu', LOG_LEVEL: 'info' };
 
 /** A worker with short heartbeat and stall intervals; resolves once it logs `worker started`. */
 export async function spawnWorker(env: ServiceEnv): Promise<WorkerProcess> {

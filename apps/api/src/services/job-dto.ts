@@ -3,7 +3,7 @@ import type { JobRecord } from '@rnnlab/db';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/** A job row as the API returns it (API.md's job object). */
+/** A job row as the API returns it (docs/api.md's job object). */
 export function toJob(row: JobRecord): Job {
   const config = row.config as unknown as RunConfig;
   return {

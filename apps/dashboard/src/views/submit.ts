@@ -1,4 +1,4 @@
-// The submit form: architecture, dataset and hyperparameters prefilled with d2l's defaults (API.md).
+// The submit form: architecture, dataset and hyperparameters prefilled with d2l's defaults (docs/api.md).
 // The server validates; its message names the field (`body/training/epochs must be <= 100000`) and
 // the message is shown next to that field.
 import type { View } from '../context.ts';
@@ -14,7 +14,7 @@ interface Spec {
   path: string;
   label: string;
   kind: Kind;
-  /** d2l's default, which may depend on the architecture (API.md). */
+  /** d2l's default, which may depend on the architecture (docs/api.md). */
   value: Value | ((arch: Arch) => Value);
   choices?: readonly string[];
   /** An empty box sends null (e.g. no gradient clipping) instead of leaving the field out. */

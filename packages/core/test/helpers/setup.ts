@@ -1,13 +1,11 @@
 // Shared test fixtures: the CPU backend, the d2l corpus, and small configs that train in milliseconds.
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { TIMEMACHINE_PATH } from '@rnnlab/datasets';
 import * as tf from '@tensorflow/tfjs';
 import { defaultRunConfig, type Arch, type RunConfig } from '../../src/index.ts';
 
-// The corpora sit in ../shared/data beside the repository (CI puts a copy there too).
-const SHARED_DATA = new URL('../../../../../shared/data/', import.meta.url);
-export const TIMEMACHINE = fileURLToPath(new URL('timemachine.txt', SHARED_DATA));
-export const SHAKESPEARE = fileURLToPath(new URL('input.txt', SHARED_DATA));
+// d2l's corpus as shipped in the repository (packages/datasets/data).
+export const TIMEMACHINE = TIMEMACHINE_PATH;
 
 let text: string | null = null;
 export function timeMachine(): string {

@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
     const sample = run.sample(cfg.training.samplePrefix, SAMPLE_LENGTH);
     if (args.json) out(doneJson(sample, backend));
     else {
-      const last = run.history().at(-1);
+      const last = run.lastReport;
       if (last) out(`perplexity ${last.trainPerplexity.toFixed(1)}, ${Math.round(last.tokensPerSecond)} tokens/s on ${backend}`);
       out(sample);
       if (args.save) out(`checkpoint saved to ${args.save}`);

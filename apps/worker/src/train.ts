@@ -193,7 +193,7 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
     if (reason === StopReason.lockLost) {
       throw new SupersededError(`job ${jobId}: the lock was lost; stopping without writing, another worker resumes the job`);
     }
-    const last = run?.history().at(-1);
+    const last = run?.lastReport;
     if (run && last) {
       const checkpoint = checkpointOf(run, last);
       await asOwner(`store checkpoint of epoch ${run.epoch}`, attempt, (r) => r.checkpoints.save(jobId, checkpoint));

@@ -19,6 +19,9 @@ export const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   // Uploaded datasets larger than this are refused with 413 before they are buffered whole.
   MAX_DATASET_BYTES: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
+  // Per-key upload quota (per client address when the API has no keys): datasets and MiB of text in all.
+  DATASET_QUOTA_COUNT: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100 }),
+  DATASET_QUOTA_MB: Type.Integer({ minimum: 1, maximum: 1_048_576, default: 256 }),
   // A job whose estimated training memory exceeds this is refused at submission.
   WORKER_MEMORY_BUDGET_MB: Type.Integer({ minimum: 16, default: 4096 }),
   // Loaded models kept for generation; the least recently used is disposed beyond this.

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { IsoDate, Nullable, Strict } from './common.ts';
+import { IsoDate, Nullable, PAGE_SIZES, Strict, listOf, pageQuery } from './common.ts';
 
 export const DatasetUploadJson = Strict({
   name: Type.String({ minLength: 1, maxLength: 100 }),
@@ -16,4 +16,6 @@ export const DatasetSchema = Type.Object({
   createdAt: Nullable(IsoDate),
 });
 export type Dataset = Static<typeof DatasetSchema>;
-export const DatasetList = Type.Object({ items: Type.Array(DatasetSchema), nextCursor: Nullable(Type.String()) });
+/** Built-ins first, then uploads newest first. */
+export const DatasetListQuery = Strict(pageQuery(PAGE_SIZES.datasets));
+export const DatasetList = listOf(DatasetSchema);

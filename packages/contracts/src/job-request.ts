@@ -38,6 +38,8 @@ export const TrainingRequest = Strict({
   validationFraction: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5 })),
   seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
   checkpointEvery: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  checkpointKeepLast: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'newest checkpoints kept besides the best; default 3' })),
+  checkpointKeepEvery: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'also keep checkpoints whose epoch is a multiple of this; default 0 (none)' })),
   samplePrefix: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   sampleEvery: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
 });

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Id, IsoDate, Nullable, Strict, listOf } from './common.ts';
+import { Id, IsoDate, Nullable, PAGE_SIZES, Strict, listOf, pageQuery } from './common.ts';
 import { ArchSchema, JobStatusSchema } from './job-request.ts';
 import { RunConfigSchema } from './run-config.ts';
 
@@ -51,11 +51,17 @@ export const EpochMetricSchema = Type.Object({
   createdAt: IsoDate,
 });
 export type EpochMetric = Static<typeof EpochMetricSchema>;
-export const MetricsQuery = Strict({ after: Type.Optional(Type.Integer({ minimum: 0 })) });
-export const MetricsList = Type.Object({ items: Type.Array(EpochMetricSchema) });
+export const MetricsQuery = Strict({
+  after: Type.Optional(Type.Integer({ minimum: 0, description: 'only epochs after this one' })),
+  ...pageQuery(PAGE_SIZES.perEpoch),
+});
+export const MetricsList = listOf(EpochMetricSchema);
+
+/** Samples and checkpoints: ascending by epoch, a page at a time. */
+export const PerEpochListQuery = Strict(pageQuery(PAGE_SIZES.perEpoch));
 
 export const SampleSchema = Type.Object({ epoch: Type.Integer(), prefix: Type.String(), text: Type.String() });
-export const SampleList = Type.Object({ items: Type.Array(SampleSchema) });
+export const SampleList = listOf(SampleSchema);
 
 export const CheckpointInfoSchema = Type.Object({
   epoch: Type.Integer(),
@@ -65,4 +71,4 @@ export const CheckpointInfoSchema = Type.Object({
   validationPerplexity: Nullable(Type.Number()),
   createdAt: IsoDate,
 });
-export const CheckpointList = Type.Object({ items: Type.Array(CheckpointInfoSchema) });
+export const CheckpointList = listOf(CheckpointInfoSchema);

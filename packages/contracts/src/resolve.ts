@@ -15,7 +15,7 @@ export function d2lDefaults(arch: Arch): RunConfig {
     training: {
       epochs: 500, batchSize: 32, numSteps: 35, learningRate: arch === 'deep' ? 2 : 1, optimizer: 'sgd',
       gradClipNorm: 1, sampling: 'sequential', maxTokens: 10_000, validationFraction: 0, seed: 0,
-      checkpointEvery: 10, samplePrefix: 'time traveller', sampleEvery: 10,
+      checkpointEvery: 10, checkpointKeepLast: 3, checkpointKeepEvery: 0, samplePrefix: 'time traveller', sampleEvery: 10,
     },
   };
 }

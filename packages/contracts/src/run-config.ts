@@ -22,6 +22,8 @@ export const ResolvedTraining = Type.Object({
   validationFraction: Type.Number(),
   seed: Type.Integer(),
   checkpointEvery: Type.Integer(),
+  checkpointKeepLast: Type.Integer(),
+  checkpointKeepEvery: Type.Integer(),
   samplePrefix: Type.String(),
   sampleEvery: Type.Integer(),
 });

@@ -26,6 +26,10 @@ export interface TrainingConfig {
   validationFraction: number; // tail of the (capped) corpus held out, in [0, 1)
   seed: number;
   checkpointEvery: number; // epochs (used by the service; the core checkpoints on request)
+  // Retention (used by the service): besides the best checkpoint (lowest training perplexity), keep the
+  // latest `checkpointKeepLast` and those whose epoch is a multiple of `checkpointKeepEvery` (0 = none).
+  checkpointKeepLast: number;
+  checkpointKeepEvery: number;
   samplePrefix: string;
   sampleEvery: number; // epochs between samples; 0 = never
 }
@@ -36,6 +40,12 @@ export interface RunConfig {
   model: ModelConfig;
   training: TrainingConfig;
 }
+
+/**
+ * Checkpoint retention when a config does not say: the latest 3 and the best, whatever the epochs, so
+ * a job's stored checkpoints stay bounded; every N-th is kept only on request.
+ */
+export const DEFAULT_RETENTION = { checkpointKeepLast: 3, checkpointKeepEvery: 0 } as const satisfies Partial<TrainingConfig>;
 
 /** d2l v0.17's setup for one architecture (docs/d2l.md). */
 export function defaultRunConfig(arch: Arch): RunConfig {
@@ -56,6 +66,7 @@ export function defaultRunConfig(arch: Arch): RunConfig {
       validationFraction: 0,
       seed: 0,
       checkpointEvery: 10,
+      ...DEFAULT_RETENTION,
       samplePrefix: 'time traveller',
       sampleEvery: 10,
     },
@@ -91,6 +102,8 @@ const TRAINING_FIELDS: Record<keyof TrainingConfig, Check> = {
   validationFraction: num((v) => v >= 0 && v < 1, 'in [0, 1)'),
   seed: int(Number.MIN_SAFE_INTEGER),
   checkpointEvery: int(1),
+  checkpointKeepLast: int(1),
+  checkpointKeepEvery: int(0),
   samplePrefix: str,
   sampleEvery: int(0),
 };

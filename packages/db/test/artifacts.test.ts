@@ -4,8 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/client.ts';
 import { toBuffer } from '../src/bytes.ts';
 import { checkpointsRepository } from '../src/repositories/checkpoints.ts';
-import { countChars, datasetsRepository } from '../src/repositories/datasets.ts';
+import { countChars, datasetsRepository, QuotaExceededError } from '../src/repositories/datasets.ts';
 import { jobsRepository } from '../src/repositories/jobs.ts';
+import { InvalidCursorError } from '../src/pagination.ts';
 import { metricsRepository } from '../src/repositories/metrics.ts';
 import { samplesRepository } from '../src/repositories/samples.ts';
 import { createMigratedDatabase, createRecordingPrisma, type TestDatabase } from './helpers.ts';
@@ -43,7 +44,7 @@ describe('metrics', () => {
     await metrics.upsert(jobId, metric(1, 20));
     await metrics.upsert(jobId, metric(2, 12));
     await metrics.upsert(jobId, { ...metric(2, 11), validationPerplexity: 13 });
-    const rows = await metrics.listAfter(jobId);
+    const rows = (await metrics.list(jobId)).items;
     expect(rows.map((r) => [r.epoch, r.trainPerplexity, r.validationPerplexity])).toEqual([[1, 20, null], [2, 11, 13]]);
     expect(await db.epochMetric.count()).toBe(2);
   });
@@ -51,23 +52,69 @@ describe('metrics', () => {
   it('lists only the epochs after `after`, ascending', async () => {
     const metrics = metricsRepository(db);
     for (const epoch of [3, 1, 2, 4]) await metrics.upsert(jobId, metric(epoch, 10 - epoch));
-    expect((await metrics.listAfter(jobId, 2)).map((r) => r.epoch)).toEqual([3, 4]);
-    expect((await metrics.listAfter(jobId, 4)).map((r) => r.epoch)).toEqual([]);
-    expect((await metrics.listAfter(jobId, 0)).map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
+    const epochs = async (q: Parameters<typeof metrics.list>[1]) => (await metrics.list(jobId, q)).items.map((r) => r.epoch);
+    expect(await epochs({ after: 2 })).toEqual([3, 4]);
+    expect(await epochs({ after: 4 })).toEqual([]);
+    expect(await epochs({ after: 0 })).toEqual([1, 2, 3, 4]);
+  });
+
+  it('pages by limit and cursor; `after` and a cursor together start past the later of the two', async () => {
+    const metrics = metricsRepository(db);
+    for (let epoch = 1; epoch <= 7; epoch++) await metrics.upsert(jobId, metric(epoch, 10));
+    const first = await metrics.list(jobId, { limit: 3 });
+    expect(first.items.map((r) => r.epoch)).toEqual([1, 2, 3]);
+    const second = await metrics.list(jobId, { limit: 3, cursor: first.nextCursor });
+    expect(second.items.map((r) => r.epoch)).toEqual([4, 5, 6]);
+    const last = await metrics.list(jobId, { limit: 3, cursor: second.nextCursor });
+    expect(last).toEqual({ items: [expect.objectContaining({ epoch: 7 })], nextCursor: null });
+    expect((await metrics.list(jobId, { after: 5, cursor: first.nextCursor })).items.map((r) => r.epoch)).toEqual([6, 7]);
+    expect((await metrics.list(jobId, { after: 1, cursor: second.nextCursor })).items.map((r) => r.epoch)).toEqual([7]);
+    await expect(metrics.list(jobId, { cursor: 'bm9wZQ' })).rejects.toThrow(InvalidCursorError);
+    await expect(metrics.list(jobId, { limit: 1001 })).rejects.toThrow(RangeError);
   });
 });
 
-describe('checkpoints', () => {
-  const bytesOf = (epoch: number) => Buffer.from(`checkpoint ${epoch} `.repeat(1000));
+describe('checkpoint retention', () => {
+  // Perplexities fall, except that epoch 3 is the best of all.
+  const ppl = (epoch: number) => (epoch === 3 ? 0.5 : 100 - epoch);
 
-  async function saveThree() {
+  async function trainWithPolicy(keepLast: number, keepEvery: number, epochs: number) {
+    await db.job.update({ where: { id: jobId }, data: { config: { training: { checkpointKeepLast: keepLast, checkpointKeepEvery: keepEvery } } } });
     const checkpoints = checkpointsRepository(db);
-    await checkpoints.save(jobId, { epoch: 10, bytes: bytesOf(10), trainPerplexity: 3.2 });
-    await checkpoints.save(jobId, { epoch: 20, bytes: bytesOf(20), trainPerplexity: 1.4, validationPerplexity: 2 });
-    await checkpoints.save(jobId, { epoch: 30, bytes: bytesOf(30), trainPerplexity: 1.9 });
-    return checkpoints;
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      // As the worker writes: inside one transaction with the epoch's other rows.
+      await db.$transaction((tx) => checkpointsRepository(tx as PrismaClient).save(jobId, { epoch, bytes: Buffer.from(`e${epoch}`), trainPerplexity: ppl(epoch) }));
+    }
+    return (await checkpoints.list(jobId)).items.map((c) => c.epoch);
   }
 
+  it('keeps the latest K, the best and every N-th epoch, and deletes the rest as it saves', async () => {
+    expect(await trainWithPolicy(2, 4, 13)).toEqual([3, 4, 8, 12, 13]);
+    expect((await checkpointsRepository(db).best(jobId))?.epoch).toBe(3);
+  });
+
+  it('with checkpointKeepEvery 0 keeps only the latest K and the best, however long the job', async () => {
+    expect(await trainWithPolicy(3, 0, 40)).toEqual([3, 38, 39, 40]);
+  });
+
+  it('prunes nothing for a job whose config has no policy', async () => {
+    const checkpoints = await saveThree();
+    await checkpoints.save(jobId, { epoch: 40, bytes: bytesOf(40), trainPerplexity: 9 });
+    expect((await checkpoints.list(jobId)).items).toHaveLength(4);
+  });
+});
+
+const bytesOf = (epoch: number) => Buffer.from(`checkpoint ${epoch} `.repeat(1000));
+
+async function saveThree() {
+  const checkpoints = checkpointsRepository(db);
+  await checkpoints.save(jobId, { epoch: 10, bytes: bytesOf(10), trainPerplexity: 3.2 });
+  await checkpoints.save(jobId, { epoch: 20, bytes: bytesOf(20), trainPerplexity: 1.4, validationPerplexity: 2 });
+  await checkpoints.save(jobId, { epoch: 30, bytes: bytesOf(30), trainPerplexity: 1.9 });
+  return checkpoints;
+}
+
+describe('checkpoints', () => {
   it('finds the latest, the best (lowest training perplexity) and one by epoch, bytes intact', async () => {
     const checkpoints = await saveThree();
     const latest = await checkpoints.latest(jobId);
@@ -109,11 +156,13 @@ describe('checkpoints', () => {
     expect((await checkpoints.best(jobId))?.bytes.toString()).toBe('resumed');
   });
 
-  it('sends the bytes of a new epoch once, in one statement', async () => {
+  it('sends the bytes of a new epoch once, in one statement (then one more, without them, prunes)', async () => {
     await checkpointsRepository(db).save(jobId, { epoch: 1, bytes: bytesOf(1), trainPerplexity: 3 });
-    expect(queries).toHaveLength(1);
+    expect(queries).toHaveLength(2);
     // An upsert would bind them twice: INSERT (…, "bytes", …) … DO UPDATE SET "bytes" = $n.
     expect(queries[0]!.match(/"bytes"/g)).toHaveLength(1);
+    expect(queries[1]).toMatch(/^\s*WITH policy/);
+    expect(queries[1]).not.toContain('"bytes"');
   });
 
   it('replaces an epoch saved again inside a transaction, as a worker writes its epochs', async () => {
@@ -123,14 +172,15 @@ describe('checkpoints', () => {
     expect((await checkpoints.latest(jobId))?.bytes.toString()).toBe('stopped');
   });
 
-  it('lists checkpoints newest first without reading their bytes', async () => {
+  it('lists checkpoints by epoch, a page at a time, without reading their bytes', async () => {
     const checkpoints = await saveThree();
     queries.length = 0;
-    const list = await checkpoints.list(jobId);
-    expect(list.map((c) => c.epoch)).toEqual([30, 20, 10]);
+    const { items: list, nextCursor } = await checkpoints.list(jobId, { limit: 2 });
+    expect(list.map((c) => c.epoch)).toEqual([10, 20]);
     expect(list[0]).not.toHaveProperty('bytes');
     expect(queries).toHaveLength(1);
     expect(queries[0]).not.toContain('"bytes"');
+    expect(await checkpoints.list(jobId, { cursor: nextCursor })).toMatchObject({ items: [{ epoch: 30 }], nextCursor: null });
   });
 });
 
@@ -141,12 +191,17 @@ describe('samples', () => {
     await samples.upsert(jobId, { epoch: 10, prefix: 'time traveller', text: 'time travellerererer' });
     await samples.upsert(jobId, { epoch: 20, prefix: 'time traveller', text: 'time traveller for so' });
     await samples.upsert(jobId, { epoch: 20, prefix: 'the', text: 'the time' });
-    const rows = await samples.list(jobId);
+    const rows = (await samples.list(jobId)).items;
     expect(rows.map((s) => [s.epoch, s.prefix, s.text])).toEqual([
       [10, 'time traveller', 'time travellerererer'],
       [20, 'the', 'the time'],
       [20, 'time traveller', 'time traveller for so'],
     ]);
+    // A page can end between two prefixes of one epoch.
+    const first = await samples.list(jobId, { limit: 2 });
+    expect(first.items.map((s) => s.prefix)).toEqual(['time traveller', 'the']);
+    const rest = await samples.list(jobId, { cursor: first.nextCursor });
+    expect(rest).toMatchObject({ items: [{ epoch: 20, prefix: 'time traveller' }], nextCursor: null });
   });
 });
 
@@ -195,5 +250,21 @@ describe('datasets', () => {
     expect(new Set(listed)).toEqual(new Set(ids));
     expect(second.nextCursor).toBeNull();
     for (const q of queries) expect(q).not.toContain('"text"');
+  });
+
+  it('holds each owner to its quota of datasets and bytes, also when uploads race; other owners are not affected', async () => {
+    const datasets = datasetsRepository(db);
+    const quota = { owner: 'key:a', maxCount: 3, maxBytes: 20 };
+    // Eight at once, 5 bytes each: exactly three fit the count.
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => datasets.create({ name: `r${i}`, text: `abcd${i}` }, quota)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+    expect(refused.every((e) => e instanceof QuotaExceededError && /this key has 3 of its 3 datasets/.test(e.message))).toBe(true);
+    // Bytes: 15 stored; 6 more (é is two bytes) would pass 20.
+    const bytes = { ...quota, maxCount: 10 };
+    await expect(datasets.create({ name: 'big', text: 'éabcd' }, bytes)).rejects.toThrow(/stores 0\.0 MiB of its 0\.0 MiB, and this text is/);
+    await expect(datasets.create({ name: 'fits', text: 'abcde' }, bytes)).resolves.toMatchObject({ name: 'fits' });
+    await expect(datasets.create({ name: 'other', text: 'abcde' }, { ...quota, owner: 'key:b' })).resolves.toMatchObject({ name: 'other' });
+    expect(await db.dataset.count({ where: { owner: 'key:a' } })).toBe(4);
   });
 });

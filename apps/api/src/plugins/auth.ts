@@ -23,6 +23,19 @@ export function bearerToken(request: FastifyRequest): string | null {
   return match?.[1] ?? null;
 }
 
+/**
+ * Who a request comes from, for per-client limits and quotas: a configured key (by its digest; the key
+ * itself is never stored), otherwise the address. A token that is not a configured key must not count:
+ * in an open API anyone could send a fresh made-up one per request and never be limited.
+ */
+export function clientIdentity(keys: readonly string[]): (request: FastifyRequest) => string {
+  const isApiKey = makeKeyCheck(keys);
+  return (request) => {
+    const token = bearerToken(request);
+    return token !== null && isApiKey(token) ? `key:${createHash('sha256').update(token).digest('hex')}` : `ip:${request.ip}`;
+  };
+}
+
 /** Adds the key check to every route registered in this scope (all of /v1). Open when no keys. */
 export function requireApiKey(scope: FastifyInstance, keys: readonly string[]): void {
   if (keys.length === 0) return;

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import {
-  CheckpointList, ErrorEnvelope, JobIdParams, JobList, JobListQuery, JobRequest, JobSchema, MetricsList, MetricsQuery, SampleList,
+  CheckpointList, ErrorEnvelope, JobIdParams, JobList, JobListQuery, JobRequest, JobSchema, MetricsList, MetricsQuery, PerEpochListQuery,
+  SampleList,
 } from '@rnnlab/contracts';
 import type { App, Services } from '../types.ts';
 
@@ -28,13 +29,13 @@ export function jobRoutes(app: App, s: Services, submitLimit: object): void {
     async (req) => s.jobs.get(req.params.id));
 
   app.get('/jobs/:id/metrics', { schema: { tags: ['jobs'], params: JobIdParams, querystring: MetricsQuery, response: { 200: MetricsList, ...errors } } },
-    async (req) => s.jobData.metrics(req.params.id, req.query.after ?? 0));
+    async (req) => s.jobData.metrics(req.params.id, req.query));
 
-  app.get('/jobs/:id/samples', { schema: { tags: ['jobs'], params: JobIdParams, response: { 200: SampleList, ...errors } } },
-    async (req) => s.jobData.samples(req.params.id));
+  app.get('/jobs/:id/samples', { schema: { tags: ['jobs'], params: JobIdParams, querystring: PerEpochListQuery, response: { 200: SampleList, ...errors } } },
+    async (req) => s.jobData.samples(req.params.id, req.query));
 
-  app.get('/jobs/:id/checkpoints', { schema: { tags: ['jobs'], params: JobIdParams, response: { 200: CheckpointList, ...errors } } },
-    async (req) => s.jobData.checkpoints(req.params.id));
+  app.get('/jobs/:id/checkpoints', { schema: { tags: ['jobs'], params: JobIdParams, querystring: PerEpochListQuery, response: { 200: CheckpointList, ...errors } } },
+    async (req) => s.jobData.checkpoints(req.params.id, req.query));
 
   app.post('/jobs/:id/cancel', { schema: { tags: ['jobs'], params: JobIdParams, response: { 202: JobSchema, ...errors } } },
     async (req, reply) => reply.status(202).send(await s.jobs.cancel(req.params.id)));

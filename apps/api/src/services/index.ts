@@ -22,7 +22,7 @@ export function createServices(config: AppConfig, log: FastifyBaseLogger): Servi
   const db = createPrisma(env.DATABASE_URL);
   const repos = createRepositories(db);
   const queue = new TrainQueue(env.REDIS_URL, env.QUEUE_PREFIX);
-  const datasets = new DatasetService(repos, env.DATA_DIR);
+  const datasets = new DatasetService(repos, env.DATA_DIR, { maxCount: env.DATASET_QUOTA_COUNT, maxBytes: env.DATASET_QUOTA_MB * 2 ** 20 });
   const checks = new SubmissionChecks(datasets.catalog, env.WORKER_MEMORY_BUDGET_MB * 2 ** 20);
   const generation = new GenerationPool(env.GENERATE_THREADS, { backend: env.TFJS_BACKEND, cacheSize: env.GENERATE_CACHE_SIZE });
   return {

@@ -1,7 +1,18 @@
-import type { Repositories } from '@rnnlab/db';
-import { notFound } from '../errors.ts';
+import { InvalidCursorError, type Page, type PageRequest, type Repositories } from '@rnnlab/db';
+import { badRequest, notFound } from '../errors.ts';
 
 const iso = <T extends { createdAt: Date }>(r: T) => ({ ...r, createdAt: r.createdAt.toISOString() });
+
+/** A page with its items mapped; a cursor the repository did not make is the client's 400. */
+async function mapPage<T, U>(read: () => Promise<Page<T>>, map: (row: T) => U): Promise<{ items: U[]; nextCursor: string | null }> {
+  try {
+    const page = await read();
+    return { items: page.items.map(map), nextCursor: page.nextCursor };
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw badRequest(`querystring/cursor: ${err.message}`);
+    throw err;
+  }
+}
 
 /** Per-epoch metrics, samples and checkpoint listings of one job (never the checkpoint bytes). */
 export class JobDataService {
@@ -11,20 +22,21 @@ export class JobDataService {
     if (!(await this.repos.jobs.get(id))) throw notFound(`job ${id}`);
   }
 
-  async metrics(id: string, after: number) {
+  /** Ascending by epoch, after `after` and the cursor. */
+  async metrics(id: string, q: PageRequest & { after?: number }) {
     await this.exists(id);
-    return { items: (await this.repos.metrics.listAfter(id, after)).map(iso) };
+    return mapPage(() => this.repos.metrics.list(id, q), iso);
   }
 
-  async samples(id: string) {
+  async samples(id: string, q: PageRequest) {
     await this.exists(id);
-    return { items: (await this.repos.samples.list(id)).map(({ epoch, prefix, text }) => ({ epoch, prefix, text })) };
+    return mapPage(() => this.repos.samples.list(id, q), ({ epoch, prefix, text }) => ({ epoch, prefix, text }));
   }
 
-  async checkpoints(id: string) {
+  /** The checkpoints the job's retention policy kept, ascending by epoch. */
+  async checkpoints(id: string, q: PageRequest) {
     await this.exists(id);
-    const rows = await this.repos.checkpoints.list(id);
-    return { items: rows.reverse().map(({ id: _id, ...r }) => iso(r)) };
+    return mapPage(() => this.repos.checkpoints.list(id, q), ({ id: _id, ...r }) => iso(r));
   }
 
   /** The checkpoint a generate request names (latest, best, or an epoch), without its bytes. */

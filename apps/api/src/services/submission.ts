@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { corpusStats, estimateMemoryBytes, minTokensForOneBatch } from '@rnnlab/core';
+import { corpusStats, estimateCheckpointBytes, estimateMemoryBytes, MAX_CHECKPOINT_BYTES, minTokensForOneBatch } from '@rnnlab/core';
 import { DatasetError, type DatasetCatalog } from '@rnnlab/datasets';
 import type { RunConfig } from '@rnnlab/contracts';
 import { HttpError, badRequest, unavailable } from '../errors.ts';
@@ -60,10 +60,15 @@ export class SubmissionChecks {
     if (trainTokens < needed) {
       throw badRequest(`body/dataset: ${datasetId} gives ${trainTokens} training tokens; one minibatch of batchSize ${batchSize} × numSteps ${numSteps} needs ${needed}`);
     }
+    const mb = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
     const estimate = estimateMemoryBytes(config, s.distinct + 1);
     if (estimate > this.memoryBudgetBytes) {
-      const mb = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
       throw new HttpError(400, `body/model: estimated training memory ${mb(estimate)} exceeds the worker budget of ${mb(this.memoryBudgetBytes)}; lower hiddenSize, numLayers, batchSize or numSteps`);
+    }
+    // The same bound the core checks when the run starts, known here from the config and the vocabulary.
+    const checkpoint = estimateCheckpointBytes(config, s.distinct + 1);
+    if (checkpoint > MAX_CHECKPOINT_BYTES) {
+      throw badRequest(`body/model/hiddenSize: checkpoints of this model would take up to ${mb(checkpoint)}, above the ${mb(MAX_CHECKPOINT_BYTES)} cap; lower hiddenSize or numLayers, or train with sgd (Adam stores two more copies)`);
     }
   }
 }

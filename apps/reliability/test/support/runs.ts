@@ -109,7 +109,7 @@ export async function expectWholeRun(db: Db, jobId: string, reference: number[],
     expect(header.epoch).toBe(c.epoch);
     expect(header.midEpoch).toBe(false);
     expect(header.config).toEqual(row.config);
-    expect(header.metrics.at(-1)?.trainPerplexity).toBe(metrics[c.epoch - 1]!.trainPerplexity);
+    expect(header.last?.trainPerplexity).toBe(metrics[c.epoch - 1]!.trainPerplexity);
   }
   backendReady ??= setupBackend('cpu');
   await backendReady;

@@ -2,7 +2,10 @@
 // truncated or of an unknown version with a CheckpointError that says which.
 import { CheckpointError } from '../errors.ts';
 import { crc32 } from '../hash.ts';
-import { CHECKPOINT_VERSION, MAGIC, type CheckpointHeader, type TensorEntry } from './format.ts';
+import { DEFAULT_RETENTION } from '../config.ts';
+import type { EpochReport } from '../train/metrics.ts';
+import { MAX_CHECKPOINT_BYTES, mib } from './size.ts';
+import { CHECKPOINT_VERSION, MAGIC, READABLE_VERSIONS, type CheckpointHeader, type TensorEntry } from './format.ts';
 
 const PREFIX = 16; // magic + version + header length
 // Float32 data is little-endian; on a little-endian host (all current ones) bytes are copied as they are.
@@ -26,6 +29,9 @@ export function encodeCheckpoint(header: Omit<CheckpointHeader, 'tensors' | 'for
   const json = new TextEncoder().encode(JSON.stringify(full));
   const dataStart = align4(PREFIX + json.length);
   const total = dataStart + offset + 4;
+  if (total > MAX_CHECKPOINT_BYTES) {
+    throw new CheckpointError(`checkpoint of ${mib(total)} exceeds the ${mib(MAX_CHECKPOINT_BYTES)} cap on checkpoints; lower model.hiddenSize or model.numLayers`);
+  }
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
@@ -56,8 +62,8 @@ export function decodeCheckpoint(blob: Uint8Array): DecodedCheckpoint {
   const magic = String.fromCharCode(...blob.subarray(0, MAGIC.length));
   if (magic !== MAGIC) throw new CheckpointError('not an rnnlab checkpoint (bad magic bytes)');
   const version = view.getUint32(8, true);
-  if (version !== CHECKPOINT_VERSION) {
-    throw new CheckpointError(`unsupported checkpoint format version ${version}: this build reads version ${CHECKPOINT_VERSION}`);
+  if (!READABLE_VERSIONS.includes(version)) {
+    throw new CheckpointError(`unsupported checkpoint format version ${version}: this build reads versions ${READABLE_VERSIONS.join(' and ')}`);
   }
   const stored = view.getUint32(blob.length - 4, true);
   if (crc32(blob, 0, blob.length - 4) !== stored) {
@@ -72,6 +78,7 @@ export function decodeCheckpoint(blob: Uint8Array): DecodedCheckpoint {
     throw new CheckpointError(`checkpoint header is not valid JSON: ${(err as Error).message}`);
   }
   if (header.format !== 'rnnlab-checkpoint' || !Array.isArray(header.tensors)) throw new CheckpointError('checkpoint header is malformed');
+  if (version === 1) header = upgradeVersion1(header);
   const dataStart = align4(PREFIX + headerLength);
   const dataEnd = blob.length - 4;
   const entries = new Map(header.tensors.map((e) => [e.name, e]));
@@ -99,6 +106,17 @@ export function decodeCheckpoint(blob: Uint8Array): DecodedCheckpoint {
       return out;
     },
   };
+}
+
+/**
+ * Version 1 differs only in its header: the whole history as `metrics` instead of the last report, and
+ * a config from before checkpoint retention existed (which the service's migration gives the defaults).
+ */
+function upgradeVersion1(v1: CheckpointHeader & { metrics?: EpochReport[] }): CheckpointHeader {
+  const { metrics, ...rest } = v1;
+  const training = rest.config?.training;
+  const config = training && typeof training === 'object' ? { ...rest.config, training: { ...DEFAULT_RETENTION, ...training } } : rest.config;
+  return { ...rest, config, last: Array.isArray(metrics) ? (metrics.at(-1) ?? null) : null };
 }
 
 function align4(n: number): number {

@@ -9,14 +9,20 @@
 //     end − 4  u32 LE    CRC-32 of every byte before it
 //
 // The header holds everything needed to resume exactly or to generate without the corpus: the resolved
-// config, the vocabulary, the epoch and the position inside it, RNG states, optimizer step, metrics, and
-// a manifest of the tensors (parameters, optimizer moments, carried hidden state).
+// config, the vocabulary, the epoch and the position inside it, RNG states, optimizer step, the last
+// epoch's report, and a manifest of the tensors (parameters, optimizer moments, carried hidden state).
+// Its size does not grow with the epochs: the per-epoch history is the service's (epoch_metrics), and
+// resuming needs none of it.
+//
+// Version 1 headers carried that whole history as `metrics`; they are still read (see codec.ts).
 import type { RunConfig } from '../config.ts';
 import type { RngState } from '../data/rng.ts';
 import type { EpochReport, EpochTotals } from '../train/metrics.ts';
 
 export const MAGIC = 'RNNLABCK';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
+/** Older versions this build still reads. */
+export const READABLE_VERSIONS: readonly number[] = [1, CHECKPOINT_VERSION];
 
 export interface TensorEntry {
   name: string;
@@ -48,7 +54,8 @@ export interface CheckpointHeader {
   position: EpochPosition | null;
   rng: { data: RngState; dropout: RngState };
   optimizer: { kind: 'sgd' | 'adam'; step: number };
-  metrics: EpochReport[];
+  /** The report of epoch `epoch` (null before the first): what a stop that trained no full epoch reports. */
+  last: EpochReport | null;
   /** The backend that wrote it (informational: a checkpoint loads on any backend). */
   backend: string;
   tensors: TensorEntry[];

@@ -38,7 +38,8 @@ export interface CheckpointSummary {
   version: number;
   epoch: number;
   config: RunConfig;
-  metrics: EpochReport[];
+  /** The report of its last completed epoch; the per-epoch history is not in checkpoints. */
+  last: EpochReport | null;
   vocab: string[];
   /** True when taken inside an epoch (after an abort); `minibatch` is the next one to train. */
   midEpoch: boolean;
@@ -55,7 +56,7 @@ export function readCheckpointHeader(blob: Uint8Array): CheckpointSummary {
     version: h.version,
     epoch: h.epoch,
     config: checkpointConfig(decoded),
-    metrics: h.metrics,
+    last: h.last,
     vocab: h.vocab,
     midEpoch: h.position !== null,
     minibatch: h.position?.minibatch ?? null,

@@ -11,6 +11,7 @@ import {
   PARAM_PREFIX,
   STATE_PREFIX,
 } from '../checkpoint/model.ts';
+import { estimateCheckpointBytes, MAX_CHECKPOINT_BYTES, mib } from '../checkpoint/size.ts';
 import { configDifferences, validateRunConfig, type RunConfig } from '../config.ts';
 import { buildCorpus, type Corpus } from '../data/corpus.ts';
 import { EpochBatches, evaluationBatches, minTokensForOneBatch } from '../data/iterators.ts';
@@ -69,7 +70,7 @@ const yieldToEventLoop = (): Promise<void> =>
 
 export class TrainingRun {
   private completed: number;
-  private readonly reports: EpochReport[];
+  private last: EpochReport | null;
   private progress: EpochProgress | null;
   private running = false;
   private disposed = false;
@@ -83,11 +84,11 @@ export class TrainingRun {
     private readonly optimizer: Optimizer,
     private readonly dataRng: Rng,
     private readonly dropoutRng: Rng,
-    init: { epoch: number; reports: EpochReport[]; progress: EpochProgress | null; state?: Float32Array[][] },
+    init: { epoch: number; last: EpochReport | null; progress: EpochProgress | null; state?: Float32Array[][] },
     options: RunOptions,
   ) {
     this.completed = init.epoch;
-    this.reports = init.reports;
+    this.last = init.last;
     this.engine = options.engine?.(engineContext(config, network, optimizer)) ?? (new TfjsEngine(config, network, optimizer) as StepEngine);
     this.onMinibatch = options.onMinibatch;
     this.progress = init.progress;
@@ -98,6 +99,13 @@ export class TrainingRun {
   static create(config: RunConfig, corpusText: string, options: RunOptions = {}): TrainingRun {
     const cfg = validateRunConfig(config);
     const corpus = loadCorpus(cfg, corpusText);
+    const checkpointBytes = estimateCheckpointBytes(cfg, corpus.vocab.size);
+    if (checkpointBytes > MAX_CHECKPOINT_BYTES) {
+      throw new ConfigError(
+        'model.hiddenSize',
+        `gives checkpoints of up to ${mib(checkpointBytes)}, above the ${mib(MAX_CHECKPOINT_BYTES)} cap; lower hiddenSize or numLayers, or train with sgd`,
+      );
+    }
     const seed = cfg.training.seed;
     const network = Network.init(buildNetworkSpec(cfg, corpus.vocab.size), Rng.fromSeed(seed, RngStream.init));
     const optimizer = createOptimizer(cfg.training.optimizer, cfg.training.learningRate, network.params);
@@ -108,7 +116,7 @@ export class TrainingRun {
       optimizer,
       Rng.fromSeed(seed, RngStream.data),
       Rng.fromSeed(seed, RngStream.dropout),
-      { epoch: 0, reports: [], progress: null },
+      { epoch: 0, last: null, progress: null },
       options,
     );
   }
@@ -171,7 +179,7 @@ export class TrainingRun {
       optimizer,
       Rng.fromState(h.rng.data),
       Rng.fromState(h.rng.dropout),
-      { epoch: h.epoch, reports: h.metrics.map((r) => ({ ...r })), progress, ...(state ? { state } : {}) },
+      { epoch: h.epoch, last: h.last && { ...h.last }, progress, ...(state ? { state } : {}) },
       options,
     );
   }
@@ -199,8 +207,12 @@ export class TrainingRun {
     return this.progress !== null;
   }
 
-  history(): EpochReport[] {
-    return this.reports.map((r) => ({ ...r }));
+  /**
+   * The report of the last completed epoch (also after a resume; null before the first). The run keeps
+   * no history: every report is returned by runEpoch once, for the caller to store.
+   */
+  get lastReport(): EpochReport | null {
+    return this.last && { ...this.last };
   }
 
   /**
@@ -246,7 +258,7 @@ export class TrainingRun {
       };
       if (progress.state !== null) this.engine.disposeState(progress.state);
       this.progress = null;
-      this.reports.push(report);
+      this.last = report;
       this.completed++;
       return report;
     } finally {
@@ -353,7 +365,7 @@ export class TrainingRun {
       position: p ? { minibatch: p.next, rngAtEpochStart: p.rngAtStart, totals: { ...p.totals }, hasState: p.state !== null } : null,
       rng: { data: this.dataRng.state(), dropout: this.dropoutRng.state() },
       optimizer: { kind: this.optimizer.kind, step: this.optimizer.step },
-      metrics: this.history(),
+      last: this.lastReport,
       // Informational: which engine (or tfjs backend) wrote it; a checkpoint loads on any of them.
       backend: this.engine.name === 'tfjs' ? tf.getBackend() : this.engine.name,
     };

@@ -25,9 +25,10 @@ describe('checkpoints', () => {
     expect(model.generate({ prefix: 'time traveller', length: 30 }).text).toBe(run.sample('time traveller', 30));
     expect(model.epoch).toBe(2);
     const header = readCheckpointHeader(blob);
-    expect(header).toMatchObject({ version: 1, epoch: 2, midEpoch: false, minibatch: null, backend: 'cpu', sizeBytes: blob.length });
+    expect(header).toMatchObject({ version: 2, epoch: 2, midEpoch: false, minibatch: null, backend: 'cpu', sizeBytes: blob.length });
     expect(header.config).toEqual(run.config);
-    expect(header.metrics.map((m) => m.epoch)).toEqual([1, 2]);
+    expect(header.last).toEqual(run.lastReport);
+    expect(header.last?.epoch).toBe(2);
     expect(header.vocab.slice(0, 3)).toEqual(['<unk>', ' ', 'e']);
     // A resumed run writes back the same weights and optimizer state.
     const resumed = TrainingRun.resume(blob, timeMachine());

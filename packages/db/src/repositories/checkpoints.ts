@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { toBuffer } from '../bytes.ts';
 import type { Db } from '../client.ts';
 import type { Prisma } from '../generated/client.ts';
+import { decodeEpochCursor, encodeEpochCursor, PAGE_SIZES, pageOf, pageSize, type Page, type PageRequest } from '../pagination.ts';
 
 export interface CheckpointInput {
   epoch: number;
@@ -36,31 +37,75 @@ export function checkpointsRepository(db: Db) {
     return row && { ...row, bytes: toBuffer(row.bytes) };
   }
 
+  async function store(jobId: string, input: CheckpointInput): Promise<CheckpointSummary> {
+    const values = {
+      bytes: input.bytes as Uint8Array<ArrayBuffer>,
+      sizeBytes: input.bytes.byteLength,
+      sha256: createHash('sha256').update(input.bytes).digest('hex'),
+      trainPerplexity: input.trainPerplexity,
+      validationPerplexity: input.validationPerplexity ?? null,
+    };
+    // Not upsert(): Prisma's INSERT … ON CONFLICT DO UPDATE binds every value twice, so the bytes
+    // would cross the wire twice on every save. A new epoch (the usual case) is one INSERT … ON
+    // CONFLICT DO NOTHING, which also cannot fail a surrounding transaction (asAttempt); only an
+    // epoch stored before (a mid-epoch stop) pays for a second statement.
+    const [created] = await db.checkpoint.createManyAndReturn({
+      data: [{ jobId, epoch: input.epoch, ...values }],
+      skipDuplicates: true,
+      select: checkpointSummarySelect,
+    });
+    return created ?? db.checkpoint.update({ where: { jobId_epoch: { jobId, epoch: input.epoch } }, data: values, select: checkpointSummarySelect });
+  }
+
+  /**
+   * Deletes the job's checkpoints that its config's retention policy (training.checkpointKeepLast and
+   * checkpointKeepEvery) does not keep. Kept: the newest checkpointKeepLast, the best (lowest training
+   * perplexity, the later epoch on a tie: what `best` picks), and every epoch that is a multiple of
+   * checkpointKeepEvery when that is above 0. A config without the fields prunes nothing. Returns how
+   * many it deleted.
+   */
+  function prune(jobId: string): Promise<number> {
+    return db.$executeRaw`
+      WITH policy AS (
+        SELECT ("config"->'training'->>'checkpointKeepLast')::int AS keep_last,
+               ("config"->'training'->>'checkpointKeepEvery')::int AS keep_every
+        FROM "jobs" WHERE "id" = ${jobId}
+      ), ranked AS (
+        SELECT "id", "epoch",
+               row_number() OVER (ORDER BY "epoch" DESC) AS newest,
+               row_number() OVER (ORDER BY "train_perplexity" ASC, "epoch" DESC) AS best
+        FROM "checkpoints" WHERE "job_id" = ${jobId}
+      )
+      DELETE FROM "checkpoints" AS c USING ranked AS r, policy AS p
+      WHERE c."id" = r."id" AND r.newest > p.keep_last AND r.best > 1
+        AND NOT (p.keep_every > 0 AND r."epoch" % p.keep_every = 0)`;
+  }
+
   return {
-    /** Keyed by (job, epoch): a re-run that reaches the same epoch overwrites its checkpoint. */
+    /**
+     * Keyed by (job, epoch): a re-run that reaches the same epoch overwrites its checkpoint. Then
+     * prunes the job's checkpoints to its retention policy, in the caller's transaction when there is
+     * one (the worker's per-epoch write), so a job's stored checkpoints stay bounded.
+     */
     async save(jobId: string, input: CheckpointInput): Promise<CheckpointSummary> {
-      const values = {
-        bytes: input.bytes as Uint8Array<ArrayBuffer>,
-        sizeBytes: input.bytes.byteLength,
-        sha256: createHash('sha256').update(input.bytes).digest('hex'),
-        trainPerplexity: input.trainPerplexity,
-        validationPerplexity: input.validationPerplexity ?? null,
-      };
-      // Not upsert(): Prisma's INSERT … ON CONFLICT DO UPDATE binds every value twice, so the bytes
-      // would cross the wire twice on every save. A new epoch (the usual case) is one INSERT … ON
-      // CONFLICT DO NOTHING, which also cannot fail a surrounding transaction (asAttempt); only an
-      // epoch stored before (a mid-epoch stop) pays for a second statement.
-      const [created] = await db.checkpoint.createManyAndReturn({
-        data: [{ jobId, epoch: input.epoch, ...values }],
-        skipDuplicates: true,
-        select: checkpointSummarySelect,
-      });
-      return created ?? db.checkpoint.update({ where: { jobId_epoch: { jobId, epoch: input.epoch } }, data: values, select: checkpointSummarySelect });
+      const saved = await store(jobId, input);
+      await prune(jobId);
+      return saved;
     },
 
-    /** Newest epoch first, without the bytes. */
-    list(jobId: string): Promise<CheckpointSummary[]> {
-      return db.checkpoint.findMany({ where: { jobId }, orderBy: { epoch: 'desc' }, select: checkpointSummarySelect });
+    prune,
+
+    /** Ascending by epoch, without the bytes, a page at a time. */
+    async list(jobId: string, request: PageRequest = {}): Promise<Page<CheckpointSummary>> {
+      const size = pageSize(request.limit, PAGE_SIZES.perEpoch);
+      const from = request.cursor ? decodeEpochCursor(request.cursor).epoch : -1;
+      const rows = await db.checkpoint.findMany({
+        where: { jobId, epoch: { gt: from } },
+        orderBy: { epoch: 'asc' },
+        take: size + 1,
+        select: checkpointSummarySelect,
+      });
+      return pageOf(rows, size, (last) => encodeEpochCursor({ epoch: last.epoch }));
     },
 
     /** The highest epoch: where a resumed job continues. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../client.ts';
 import type { Prisma } from '../generated/client.ts';
-import { keyset, pageSize, toPage, type Page, type PageRequest } from '../pagination.ts';
+import { keyset, PAGE_SIZES, pageSize, toPage, type Page, type PageRequest } from '../pagination.ts';
 
 /**
  * An uploaded text (chars and sha256 are computed from it), or a reference to text kept elsewhere
@@ -36,14 +36,51 @@ export function countChars(text: string): number {
   return count;
 }
 
+/** What one uploader may store in all: datasets and bytes of text (UTF-8). */
+export interface UploadQuota {
+  owner: string;
+  maxCount: number;
+  maxBytes: number;
+}
+
+/** An upload that would take its owner past their quota; nothing was stored. */
+export class QuotaExceededError extends Error {
+  override name = 'QuotaExceededError';
+  constructor(readonly used: { count: number; bytes: number }, readonly quota: UploadQuota, readonly uploadBytes: number) {
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    super(
+      used.count + 1 > quota.maxCount
+        ? `upload quota reached: this key has ${used.count} of its ${quota.maxCount} datasets`
+        : `upload quota exceeded: this key stores ${mib(used.bytes)} of its ${mib(quota.maxBytes)}, and this text is ${mib(uploadBytes)}`,
+    );
+  }
+}
+
 export function datasetsRepository(db: Db) {
   return {
-    create(input: NewDataset): Promise<DatasetRecord> {
+    /**
+     * Stores a dataset; with a quota, only when its owner stays within it. The check and the insert
+     * hold a lock on the owner, so concurrent uploads of one key cannot both slip under the quota.
+     */
+    async create(input: NewDataset, quota?: UploadQuota): Promise<DatasetRecord> {
       const data =
         'text' in input
           ? { name: input.name, text: input.text, chars: countChars(input.text), sha256: textSha256(input.text) }
           : input;
-      return db.dataset.create({ data, select: datasetSelect });
+      if (!quota) return db.dataset.create({ data, select: datasetSelect });
+      const uploadBytes = 'text' in input ? Buffer.byteLength(input.text, 'utf8') : 0;
+      return db.$transaction(async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`dataset-owner:${quota.owner}`}, 0))`;
+        // octet_length of a TOASTed text reads its stored size, not the text.
+        const [used] = await tx.$queryRaw<{ count: bigint; bytes: bigint }[]>`
+          SELECT count(*) AS count, coalesce(sum(octet_length("text")), 0)::bigint AS bytes FROM "datasets" WHERE "owner" = ${quota.owner}`;
+        const count = Number(used?.count ?? 0);
+        const bytes = Number(used?.bytes ?? 0);
+        if (count + 1 > quota.maxCount || bytes + uploadBytes > quota.maxBytes) {
+          throw new QuotaExceededError({ count, bytes }, quota, uploadBytes);
+        }
+        return tx.dataset.create({ data: { ...data, owner: quota.owner }, select: datasetSelect });
+      });
     },
 
     get(id: string): Promise<DatasetRecord | null> {
@@ -62,7 +99,7 @@ export function datasetsRepository(db: Db) {
 
     /** Newest first, without the text. */
     async list(request: PageRequest = {}): Promise<Page<DatasetRecord>> {
-      const size = pageSize(request.limit);
+      const size = pageSize(request.limit, PAGE_SIZES.datasets);
       const { where, orderBy } = keyset(request.cursor);
       const rows = await db.dataset.findMany({ where, orderBy, take: size + 1, select: datasetSelect });
       return toPage(rows, size);

@@ -1,5 +1,6 @@
 import type { Db } from '../client.ts';
 import type { Prisma } from '../generated/client.ts';
+import { decodeEpochCursor, encodeEpochCursor, PAGE_SIZES, pageOf, pageSize, type Page, type PageRequest } from '../pagination.ts';
 
 export interface EpochMetricInput {
   epoch: number;
@@ -37,13 +38,20 @@ export function metricsRepository(db: Db) {
       });
     },
 
-    /** Ascending by epoch; `after` lets a poller fetch only the epochs it has not seen. */
-    listAfter(jobId: string, after?: number | null): Promise<EpochMetricRecord[]> {
-      return db.epochMetric.findMany({
-        where: { jobId, ...(after == null ? {} : { epoch: { gt: after } }) },
+    /**
+     * Ascending by epoch, a page at a time. `after` lets a poller fetch only the epochs it has not
+     * seen; with a cursor too, the page starts past whichever is later.
+     */
+    async list(jobId: string, request: PageRequest & { after?: number | null } = {}): Promise<Page<EpochMetricRecord>> {
+      const size = pageSize(request.limit, PAGE_SIZES.perEpoch);
+      const from = Math.max(request.after ?? -1, request.cursor ? decodeEpochCursor(request.cursor).epoch : -1);
+      const rows = await db.epochMetric.findMany({
+        where: { jobId, epoch: { gt: from } },
         orderBy: { epoch: 'asc' },
+        take: size + 1,
         select: metricSelect,
       });
+      return pageOf(rows, size, (last) => encodeEpochCursor({ epoch: last.epoch }));
     },
   };
 }

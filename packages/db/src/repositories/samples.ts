@@ -1,5 +1,6 @@
 import type { Db } from '../client.ts';
 import type { Prisma } from '../generated/client.ts';
+import { decodeEpochCursor, encodeEpochCursor, PAGE_SIZES, pageOf, pageSize, type Page, type PageRequest } from '../pagination.ts';
 
 export interface SampleInput {
   epoch: number;
@@ -23,13 +24,18 @@ export function samplesRepository(db: Db) {
       });
     },
 
-    /** Ascending by epoch, like the metrics. */
-    list(jobId: string): Promise<SampleRecord[]> {
-      return db.trainingSample.findMany({
-        where: { jobId },
+    /** Ascending by (epoch, prefix), like the metrics, a page at a time. */
+    async list(jobId: string, request: PageRequest = {}): Promise<Page<SampleRecord>> {
+      const size = pageSize(request.limit, PAGE_SIZES.perEpoch);
+      const at = request.cursor ? decodeEpochCursor(request.cursor) : null;
+      const after = at && { OR: [{ epoch: { gt: at.epoch } }, { epoch: at.epoch, prefix: { gt: at.prefix ?? '' } }] };
+      const rows = await db.trainingSample.findMany({
+        where: { jobId, ...after },
         orderBy: [{ epoch: 'asc' }, { prefix: 'asc' }],
+        take: size + 1,
         select: sampleSelect,
       });
+      return pageOf(rows, size, (last) => encodeEpochCursor({ epoch: last.epoch, prefix: last.prefix }));
     },
   };
 }

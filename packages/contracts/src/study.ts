@@ -86,7 +86,8 @@ export const TrialSchema = Type.Object({
   trainPerplexity: Nullable(Type.Number()),
   validationPerplexity: Nullable(Type.Number()),
   tokensPerSecond: Nullable(Type.Number()),
-  wallSeconds: Nullable(Type.Number()),
+  /** Seconds its epochs took (the sum of their durations: training, not time in the queue). */
+  trainSeconds: Nullable(Type.Number()),
   parameters: Nullable(Type.Integer()),
   sample: Nullable(Type.String()),
   config: Nullable(RunConfigSchema),

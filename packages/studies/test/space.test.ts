@@ -1,4 +1,4 @@
-import { ARCHS, JobRequest, MAX_STUDY_TRIALS, SPACE_FIELDS } from '@rnnlab/contracts';
+import { ARCHS, JobRequest, MAX_STUDY_TRIALS, SPACE_FIELDS, type SearchSpace } from '@rnnlab/contracts';
 import Value from 'typebox/value';
 import { describe, expect, it } from 'vitest';
 import { SpaceError, expandSpace, planStudy } from '../src/index.ts';
@@ -50,7 +50,7 @@ describe('grid search', () => {
 });
 
 describe('random search', () => {
-  const space = { arch: ['rnn', 'gru', 'lstm'], learningRate: { 'log-uniform': [0.05, 5] }, hiddenSize: { int: [16, 128], step: 16 } } as const;
+  const space: SearchSpace = { arch: ['rnn', 'gru', 'lstm'], learningRate: { 'log-uniform': [0.05, 5] }, hiddenSize: { int: [16, 128], step: 16 } };
 
   it('draws the same points for the same seed, other points for another seed', () => {
     const a = expandSpace(space, { random: { trials: 16, seed: 7 } });

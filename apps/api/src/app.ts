@@ -17,6 +17,7 @@ import { generateRoutes } from './routes/generate.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { studyRoutes } from './routes/studies.ts';
 import type { App, Services } from './types.ts';
 import { installValidators } from './validation.ts';
 
@@ -61,6 +62,7 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
   app.addHook('preHandler', async (req) => {
     const id = (req.params as { id?: string } | undefined)?.id;
     if (id && req.url.startsWith('/v1/jobs/')) req.log = req.log.child({ jobId: id });
+    if (id && req.url.startsWith('/v1/studies/')) req.log = req.log.child({ studyId: id });
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -110,6 +112,7 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
     const scope = v1 as unknown as App;
     requireApiKey(scope, s.config.apiKeys);
     jobRoutes(scope, s, submitLimit);
+    studyRoutes(scope, s, submitLimit);
     generateRoutes(scope, s, generateLimit);
     datasetRoutes(scope, s);
     opsRoutes(scope, s);

@@ -19,8 +19,10 @@ if (config.apiKeys.length === 0) {
 const services = createServices(config, log);
 const app = await buildApp(services, { logger: log });
 const stopReconciler = startReconciler(services.repos, services.queue, config.env.RECONCILE_INTERVAL_MS, log);
+const stopScheduler = services.studies.scheduler.start(config.env.STUDY_INTERVAL_MS);
 app.addHook('onClose', async () => {
   stopReconciler();
+  stopScheduler();
   await services.close();
 });
 

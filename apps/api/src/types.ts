@@ -6,6 +6,7 @@ import type { DatasetService } from './services/datasets.ts';
 import type { JobDataService } from './services/job-data.ts';
 import type { JobService } from './services/jobs.ts';
 import type { OpsService } from './services/ops.ts';
+import type { StudyService } from './services/studies.ts';
 import type { TrainQueue } from './services/queue.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -15,6 +16,7 @@ export interface Services {
   config: AppConfig;
   jobs: JobService;
   jobData: JobDataService;
+  studies: StudyService;
   datasets: DatasetService;
   ops: OpsService;
   queue: TrainQueue;

@@ -38,6 +38,8 @@ export const EnvSchema = Type.Object({
   QUEUE_PREFIX: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.:-]+$', default: 'bull' }),
   // How often the API re-enqueues jobs Postgres says are queued but the queue lost (Redis data loss).
   RECONCILE_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
+  // How often the API's study scheduler looks at running studies: submits trials, stops pruned ones.
+  STUDY_INTERVAL_MS: Type.Integer({ minimum: 100, default: 1_000 }),
   HEARTBEAT_INTERVAL_MS: Type.Integer({ minimum: 200, default: 5_000 }),
   // SIGTERM: the running job is checkpointed at its next minibatch boundary; past this the worker exits anyway.
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 30_000 }),

@@ -7,3 +7,5 @@ export * from './generate.ts';
 export * from './datasets.ts';
 export * from './ops.ts';
 export * from './queue.ts';
+export * from './search-space.ts';
+export * from './study.ts';

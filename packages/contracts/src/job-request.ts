@@ -1,18 +1,19 @@
 import { Type, type Static } from 'typebox';
 import { Nullable, Strict } from './common.ts';
+import { literalUnion } from './literals.ts';
 
 export const ARCHS = ['rnn', 'gru', 'lstm', 'deep', 'bidirectional'] as const;
 export const CELLS = ['rnn', 'gru', 'lstm'] as const;
-export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
-export const FINISHED_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
+// `pruned`: a study's early stopping ended the trial; like `cancelled` it keeps its metrics and checkpoints.
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'pruned'] as const;
+export const FINISHED_STATUSES = ['succeeded', 'failed', 'cancelled', 'pruned'] as const;
+export const ACTIVE_STATUSES = ['queued', 'running'] as const;
 
 export const ArchSchema = Type.Union([
   Type.Literal('rnn'), Type.Literal('gru'), Type.Literal('lstm'), Type.Literal('deep'), Type.Literal('bidirectional'),
 ]);
 export const CellSchema = Type.Union([Type.Literal('rnn'), Type.Literal('gru'), Type.Literal('lstm')]);
-export const JobStatusSchema = Type.Union([
-  Type.Literal('queued'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled'),
-]);
+export const JobStatusSchema = literalUnion(JOB_STATUSES);
 export type Arch = Static<typeof ArchSchema>;
 export type CellType = Static<typeof CellSchema>;
 export type JobStatus = Static<typeof JobStatusSchema>;

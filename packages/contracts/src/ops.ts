@@ -1,5 +1,8 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TInteger } from 'typebox';
 import { IsoDate, Nullable } from './common.ts';
+import { JOB_STATUSES, type JobStatus } from './job-request.ts';
+
+const countPerStatus = Object.fromEntries(JOB_STATUSES.map((status) => [status, Type.Integer()])) as Record<JobStatus, TInteger>;
 
 export const WorkerInfoSchema = Type.Object({
   id: Type.String(),
@@ -16,9 +19,7 @@ export const OpsSummary = Type.Object({
   queue: Type.Object({
     waiting: Type.Integer(), active: Type.Integer(), delayed: Type.Integer(), failed: Type.Integer(), completed: Type.Integer(),
   }),
-  jobs: Type.Object({
-    queued: Type.Integer(), running: Type.Integer(), succeeded: Type.Integer(), failed: Type.Integer(), cancelled: Type.Integer(),
-  }),
+  jobs: Type.Object(countPerStatus),
   workers: Type.Array(WorkerInfoSchema),
 });
 export type OpsSummary = Static<typeof OpsSummary>;

@@ -9,9 +9,14 @@ const FLOAT = 4;
  * state (Adam: 2 copies), and the activations BPTT keeps for one minibatch (each cell's step records,
  * per-step outputs and inputs, the logits and their gradient), plus 25% for allocator slack.
  */
+/** How many trainable numbers the model of `config` has over a vocabulary of `vocabSize`. */
+export function parameterCount(config: RunConfig, vocabSize: number): number {
+  return networkParamSpecs(buildNetworkSpec(config, vocabSize)).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+}
+
 export function estimateMemoryBytes(config: RunConfig, vocabSize: number): number {
   const spec = buildNetworkSpec(config, vocabSize);
-  const params = networkParamSpecs(spec).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  const params = parameterCount(config, vocabSize);
   const copies = 3 + (config.training.optimizer === 'adam' ? 2 : 0);
   const { batchSize: b, numSteps: t } = config.training;
   let perRow = 0; // floats per (step, sequence)

@@ -5,9 +5,10 @@ import { datasetsRepository } from './repositories/datasets.ts';
 import { jobsRepository } from './repositories/jobs.ts';
 import { metricsRepository } from './repositories/metrics.ts';
 import { samplesRepository } from './repositories/samples.ts';
+import { studiesRepository } from './repositories/studies.ts';
 
 export { createPrisma, type Db, type PrismaOptions } from './client.ts';
-export { PrismaClient, Prisma, JobStatus } from './generated/client.ts';
+export { PrismaClient, Prisma, JobStatus, StudyState } from './generated/client.ts';
 export { toBuffer } from './bytes.ts';
 export * from './pagination.ts';
 export * from './repositories/jobs.ts';
@@ -15,6 +16,7 @@ export * from './repositories/metrics.ts';
 export * from './repositories/checkpoints.ts';
 export * from './repositories/samples.ts';
 export * from './repositories/datasets.ts';
+export * from './repositories/studies.ts';
 export { migrate, readMigrations, MigrationError, type MigrateResult, type MigrationFile } from './migrate/migrate.ts';
 export { ensureDatabase, dropDatabase, databaseName, withDatabase, redact } from './migrate/database.ts';
 
@@ -26,6 +28,7 @@ export function createRepositories(db: Db) {
     checkpoints: checkpointsRepository(db),
     samples: samplesRepository(db),
     datasets: datasetsRepository(db),
+    studies: studiesRepository(db),
   };
 }
 

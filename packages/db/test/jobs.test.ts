@@ -195,6 +195,27 @@ describe('job lifecycle', () => {
     expect(await jobs.get(job.id)).toMatchObject({ status: 'cancelled', attempts: 1 });
   });
 
+  it('ends a pruned job as pruned, not cancelled, through the worker’s usual cancellation, keeping its progress', async () => {
+    const { job } = await jobs.create(newJob());
+    expect(await jobs.requestPrune(job.id)).toBe(false); // only a running job is pruned
+    await jobs.markRunning(job.id, { workerId: 'w1', backend: 'cpu', device: null });
+    await jobs.recordProgress(job.id, { epoch: 2, trainPerplexity: 7, tokensPerSecond: 100 });
+    expect(await jobs.requestPrune(job.id)).toBe(true);
+    expect(await jobs.get(job.id)).toMatchObject({ status: 'running', cancelRequested: true, pruneRequested: true });
+    expect(await jobs.markCancelled(job.id)).toBe(true);
+    expect(await jobs.get(job.id)).toMatchObject({ status: 'pruned', epoch: 2, trainPerplexity: 7, workerId: null });
+    expect(await jobs.markCancelled(job.id)).toBe(false);
+    expect(await jobs.delete(job.id)).toBe('deleted'); // pruned is a finished status
+  });
+
+  it('finishes a prune instead of training when a pruned job is picked up again', async () => {
+    const { job } = await jobs.create(newJob());
+    await jobs.markRunning(job.id, { workerId: 'w1', backend: 'cpu', device: null });
+    await jobs.requestPrune(job.id);
+    expect(await jobs.markRunning(job.id, { workerId: 'w2', backend: 'cpu', device: null })).toBeNull();
+    expect(await jobs.get(job.id)).toMatchObject({ status: 'pruned', attempts: 1 });
+  });
+
   it('deletes only finished jobs', async () => {
     const { job } = await jobs.create(newJob());
     expect(await jobs.delete(job.id)).toBe('not_finished');
@@ -207,6 +228,6 @@ describe('job lifecycle', () => {
     const a = (await jobs.create(newJob())).job;
     await jobs.create(newJob());
     await jobs.markFailed(a.id, 'x');
-    expect(await jobs.countByStatus()).toEqual({ queued: 1, running: 0, succeeded: 0, failed: 1, cancelled: 0 });
+    expect(await jobs.countByStatus()).toEqual({ queued: 1, running: 0, succeeded: 0, failed: 1, cancelled: 0, pruned: 0 });
   });
 });

@@ -8,6 +8,8 @@ import { JobDataService } from './job-data.ts';
 import { JobService } from './jobs.ts';
 import { OpsService } from './ops.ts';
 import { TrainQueue } from './queue.ts';
+import { StudyService } from './studies.ts';
+import { StudyScheduler } from './study-scheduler.ts';
 import { SubmissionChecks } from './submission.ts';
 
 export interface ServiceHandles extends Services {
@@ -25,9 +27,11 @@ export function createServices(config: AppConfig, log: FastifyBaseLogger): Servi
   const datasets = new DatasetService(repos, env.DATA_DIR, { maxCount: env.DATASET_QUOTA_COUNT, maxBytes: env.DATASET_QUOTA_MB * 2 ** 20 });
   const checks = new SubmissionChecks(datasets.catalog, env.WORKER_MEMORY_BUDGET_MB * 2 ** 20);
   const generation = new GenerationPool(env.GENERATE_THREADS, { backend: env.TFJS_BACKEND, cacheSize: env.GENERATE_CACHE_SIZE });
+  const jobs = new JobService(repos, queue, checks, log);
+  const scheduler = new StudyScheduler(repos, jobs, queue, log);
   return {
-    config, db, repos, queue, generation, datasets,
-    jobs: new JobService(repos, queue, checks, log),
+    config, db, repos, queue, generation, datasets, jobs,
+    studies: new StudyService(repos, jobs, checks, scheduler, log),
     jobData: new JobDataService(repos),
     ops: new OpsService(db, repos, queue),
     dbReady: async () => {

@@ -1,6 +1,6 @@
 import { cancelChannel, resolveJobConfig, ConfigConflictError, DEFAULT_DATASET, DEFAULT_PRIORITY,
   type Job, type JobListQuery, type JobRequest } from '@rnnlab/contracts';
-import { InvalidCursorError, type Repositories } from '@rnnlab/db';
+import { InvalidCursorError, type NewJob, type Repositories } from '@rnnlab/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { toJob } from './job-dto.ts';
@@ -15,8 +15,11 @@ export class JobService {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  /** Creates the job and enqueues it; with an Idempotency-Key a repeat returns the first job. */
-  async submit(body: JobRequest, idempotencyKey?: string): Promise<{ job: Job; created: boolean }> {
+  /**
+   * Creates the job and enqueues it; with an Idempotency-Key a repeat returns the first job. A study's
+   * scheduler passes `trial` to link the job to its study and point.
+   */
+  async submit(body: JobRequest, idempotencyKey?: string, trial?: NewJob['trial']): Promise<{ job: Job; created: boolean }> {
     let config;
     try {
       config = resolveJobConfig(body);
@@ -28,7 +31,7 @@ export class JobService {
     await this.checks.check(dataset, config);
     const result = await this.repos.jobs.create({
       name: body.name ?? null, arch: body.arch, dataset, config, epochs: config.training.epochs,
-      priority: body.priority ?? DEFAULT_PRIORITY, idempotencyKey: idempotencyKey ?? null, requestHash: requestHash(body),
+      priority: body.priority ?? DEFAULT_PRIORITY, idempotencyKey: idempotencyKey ?? null, requestHash: requestHash(body), trial: trial ?? null,
     });
     if (result.outcome !== 'created') return this.replayed(idempotencyKey ?? '', result);
     const row = result.job;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { corpusStats, estimateCheckpointBytes, estimateMemoryBytes, MAX_CHECKPOINT_BYTES, minTokensForOneBatch } from '@rnnlab/core';
+import { corpusStats, estimateCheckpointBytes, estimateMemoryBytes, MAX_CHECKPOINT_BYTES, minTokensForOneBatch, parameterCount } from '@rnnlab/core';
 import { DatasetError, type DatasetCatalog } from '@rnnlab/datasets';
 import type { RunConfig } from '@rnnlab/contracts';
 import { HttpError, badRequest, unavailable } from '../errors.ts';
@@ -41,6 +41,11 @@ export class SubmissionChecks {
     if (this.stats.size > 1024) this.stats.clear();
     this.stats.set(key, counted);
     return counted;
+  }
+
+  /** The model's parameter count on this dataset (its vocabulary: the distinct tokens and <unk>). */
+  async parameters(datasetId: string, config: RunConfig): Promise<number> {
+    return parameterCount(config, (await this.countTokens(datasetId, config)).distinct + 1);
   }
 
   async check(datasetId: string, config: RunConfig): Promise<void> {

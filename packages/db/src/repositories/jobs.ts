@@ -1,3 +1,4 @@
+import { ACTIVE_STATUSES, FINISHED_STATUSES, JOB_STATUSES } from '@rnnlab/contracts';
 import type { Db } from '../client.ts';
 import { Prisma, type JobStatus } from '../generated/client.ts';
 import { keyset, pageSize, toPage, type Page, type PageRequest } from '../pagination.ts';
@@ -23,9 +24,13 @@ export const jobSelect = {
   device: true,
   attempts: true,
   cancelRequested: true,
+  pruneRequested: true,
   error: true,
   priority: true,
   workerId: true,
+  studyId: true,
+  trialIndex: true,
+  trialParams: true,
   createdAt: true,
   startedAt: true,
   finishedAt: true,
@@ -34,8 +39,6 @@ export const jobSelect = {
 
 export type JobRecord = Prisma.JobGetPayload<{ select: typeof jobSelect }>;
 
-export const FINISHED_STATUSES = ['succeeded', 'failed', 'cancelled'] as const satisfies JobStatus[];
-const ACTIVE_STATUSES = ['queued', 'running'] as const satisfies JobStatus[];
 
 export interface NewJob {
   name?: string | null;
@@ -48,6 +51,8 @@ export interface NewJob {
   idempotencyKey?: string | null;
   /** Hash of the request body; compared when the idempotency key repeats. */
   requestHash?: string | null;
+  /** Set when the job is a study's trial. */
+  trial?: { studyId: string; index: number; params: Prisma.InputJsonValue } | null;
 }
 
 /**
@@ -94,9 +99,11 @@ export function jobsRepository(db: Db) {
         const earlier = await replay(key, hash);
         if (earlier) return earlier;
       }
+      const { trial, ...fields } = input;
+      const link = trial ? { studyId: trial.studyId, trialIndex: trial.index, trialParams: trial.params } : {};
       try {
         const job = await db.job.create({
-          data: { ...input, idempotencyKey: key, requestHash: hash },
+          data: { ...fields, ...link, idempotencyKey: key, requestHash: hash },
           select: jobSelect,
         });
         return { outcome: 'created', job };
@@ -128,7 +135,7 @@ export function jobsRepository(db: Db) {
     /** Job counts for every status, zeros included. */
     async countByStatus(): Promise<Record<JobStatus, number>> {
       const groups = await db.job.groupBy({ by: ['status'], _count: { _all: true } });
-      const counts: Record<JobStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+      const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
       for (const group of groups) counts[group.status] = group._count._all;
       return counts;
     },
@@ -139,11 +146,13 @@ export function jobsRepository(db: Db) {
      * job is gone, finished or cancelled, so the worker drops it.
      */
     async markRunning(id: string, worker: { workerId: string; backend: string; device: string | null }): Promise<JobRecord | null> {
-      // Cancelled while its previous worker was dying: finish the cancellation instead of training.
-      await db.job.updateMany({
-        where: { id, status: 'running', cancelRequested: true },
-        data: { status: 'cancelled', finishedAt: new Date(), workerId: null },
-      });
+      // Cancelled (or pruned) while its previous worker was dying: finish that instead of training.
+      for (const pruned of [true, false]) {
+        await db.job.updateMany({
+          where: { id, status: 'running', cancelRequested: true, pruneRequested: pruned },
+          data: { status: pruned ? 'pruned' : 'cancelled', finishedAt: new Date(), workerId: null },
+        });
+      }
       const { count } = await db.job.updateMany({
         where: { id, status: { in: [...ACTIVE_STATUSES] } },
         data: { status: 'running', ...worker, attempts: { increment: 1 } },
@@ -186,8 +195,25 @@ export function jobsRepository(db: Db) {
       return finish(db, id, { status: 'failed', error: message });
     },
 
-    markCancelled(id: string): Promise<boolean> {
-      return finish(db, id, { status: 'cancelled' });
+    /** The worker stopped the job on request; a study's prune request makes that `pruned`, not `cancelled`. */
+    async markCancelled(id: string): Promise<boolean> {
+      const { count } = await db.job.updateMany({
+        where: { id, status: { in: [...ACTIVE_STATUSES] }, pruneRequested: true },
+        data: { status: 'pruned', finishedAt: new Date(), workerId: null },
+      });
+      return count === 1 || finish(db, id, { status: 'cancelled' });
+    },
+
+    /**
+     * A study's early stopping: a running job is asked to stop like a cancel, and ends as `pruned`
+     * with its metrics and checkpoints. `false` when it was no longer running.
+     */
+    async requestPrune(id: string): Promise<boolean> {
+      const { count } = await db.job.updateMany({
+        where: { id, status: 'running' },
+        data: { cancelRequested: true, pruneRequested: true },
+      });
+      return count === 1;
     },
 
     /**

@@ -1,0 +1,148 @@
+import { Type, type Static } from 'typebox';
+import { Id, IsoDate, Nullable, Strict, listOf } from './common.ts';
+import { EpochMetricSchema } from './job.ts';
+import { JobRequest, JobStatusSchema } from './job-request.ts';
+import { literalUnion } from './literals.ts';
+import { RunConfigSchema } from './run-config.ts';
+import { SearchSpace } from './search-space.ts';
+
+export const STUDY_STATES = ['running', 'completed', 'cancelled', 'failed'] as const;
+export const StudyStateSchema = literalUnion(STUDY_STATES);
+export type StudyState = Static<typeof StudyStateSchema>;
+
+export const OBJECTIVES = ['validationPerplexity', 'trainPerplexity'] as const;
+export const ObjectiveSchema = literalUnion(OBJECTIVES);
+export type Objective = Static<typeof ObjectiveSchema>;
+
+export const EARLY_STOPPING_RULES = ['none', 'median', 'asha'] as const;
+export const STUDY_PRESETS = ['d2l-chapter'] as const;
+/** Most trials one study may hold (a grid's product or a random search's count). */
+export const MAX_STUDY_TRIALS = 1000;
+
+export const EarlyStopping = Strict({
+  rule: literalUnion(EARLY_STOPPING_RULES),
+  gracePeriod: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'epochs before any trial may be stopped; default 1' })),
+  reductionFactor: Type.Optional(Type.Integer({ minimum: 2, maximum: 16, description: 'asha: keep the best 1/η at each rung; default 3' })),
+});
+export type EarlyStoppingRequest = Static<typeof EarlyStopping>;
+export interface EarlyStoppingConfig { rule: (typeof EARLY_STOPPING_RULES)[number]; gracePeriod: number; reductionFactor: number }
+
+export const SearchSchema = Type.Union([
+  Type.Literal('grid'),
+  Strict({ random: Strict({ trials: Type.Integer({ minimum: 1, maximum: MAX_STUDY_TRIALS }), seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })) }) }),
+], { errorMessage: 'must be "grid" or {"random": {"trials": n, "seed": s}}' });
+export type Search = Static<typeof SearchSchema>;
+
+/** The config every trial starts from; the search space overrides its fields. The job request's own fields. */
+export const StudyBase = Strict({
+  arch: Type.Optional(JobRequest.properties.arch),
+  tokenizer: JobRequest.properties.tokenizer,
+  model: JobRequest.properties.model,
+  training: JobRequest.properties.training,
+  priority: JobRequest.properties.priority,
+});
+export type StudyBase = Static<typeof StudyBase>;
+
+// One object rather than a union of "preset" and "custom" bodies, so a wrong field is named in the
+// error; which fields go with a preset is checked by the study service.
+export const StudyRequest = Strict({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  preset: Type.Optional(literalUnion(STUDY_PRESETS, { description: 'd2l-chapter: the five architectures at d2l’s configs' })),
+  dataset: JobRequest.properties.dataset,
+  base: Type.Optional(StudyBase),
+  space: Type.Optional(SearchSpace),
+  search: Type.Optional(SearchSchema),
+  objective: Type.Optional(ObjectiveSchema),
+  maxParallel: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'trials queued or running at once; default 4' })),
+  earlyStopping: Type.Optional(EarlyStopping),
+});
+export type StudyRequest = Static<typeof StudyRequest>;
+
+/** What a study stores and the scheduler follows: the request with every default applied. */
+export const StudySpecSchema = Type.Object({
+  preset: Nullable(Type.String()),
+  base: StudyBase,
+  space: SearchSpace,
+  search: SearchSchema,
+  objective: ObjectiveSchema,
+  maxParallel: Type.Integer(),
+  earlyStopping: Type.Object({ rule: Type.String(), gracePeriod: Type.Integer(), reductionFactor: Type.Integer() }),
+});
+export type StudySpec = Omit<Static<typeof StudySpecSchema>, 'earlyStopping'> & { earlyStopping: EarlyStoppingConfig };
+
+const TrialParamsSchema = Type.Record(Type.String(), Type.Unknown());
+
+export const TrialSchema = Type.Object({
+  index: Type.Integer(),
+  params: TrialParamsSchema,
+  /** null until the scheduler has submitted it. */
+  jobId: Nullable(Type.String()),
+  status: Type.Union([JobStatusSchema, Type.Literal('pending')]),
+  epoch: Type.Integer(),
+  epochs: Type.Integer(),
+  /** The best objective value over its epochs (lower is better); null before its first epoch. */
+  objective: Nullable(Type.Number()),
+  objectiveEpoch: Nullable(Type.Integer()),
+  trainPerplexity: Nullable(Type.Number()),
+  validationPerplexity: Nullable(Type.Number()),
+  tokensPerSecond: Nullable(Type.Number()),
+  /** Seconds its epochs took (the sum of their durations: training, not time in the queue). */
+  trainSeconds: Nullable(Type.Number()),
+  parameters: Nullable(Type.Integer()),
+  sample: Nullable(Type.String()),
+  config: Nullable(RunConfigSchema),
+});
+export type Trial = Static<typeof TrialSchema>;
+
+export const LeaderboardEntry = Type.Object({
+  rank: Type.Integer(), index: Type.Integer(), jobId: Type.String(), params: TrialParamsSchema,
+  objective: Type.Number(), status: JobStatusSchema, epoch: Type.Integer(),
+});
+
+const StudyCommon = {
+  id: Type.String(),
+  name: Nullable(Type.String()),
+  dataset: Type.String(),
+  state: StudyStateSchema,
+  objective: ObjectiveSchema,
+  error: Nullable(Type.Object({ message: Type.String() })),
+  trialCount: Type.Integer(),
+  counts: Type.Record(Type.String(), Type.Integer()),
+  bestObjective: Nullable(Type.Number()),
+  createdAt: IsoDate,
+  updatedAt: IsoDate,
+  finishedAt: Nullable(IsoDate),
+};
+
+export const StudySummarySchema = Type.Object(StudyCommon);
+export type StudySummary = Static<typeof StudySummarySchema>;
+
+export const StudySchema = Type.Object({
+  ...StudyCommon,
+  spec: StudySpecSchema,
+  /** Epochs trained by all trials together (what early stopping saves). */
+  epochsTrained: Type.Integer(),
+  trials: Type.Array(TrialSchema),
+  best: Nullable(TrialSchema),
+  leaderboard: Type.Array(LeaderboardEntry),
+});
+export type Study = Static<typeof StudySchema>;
+
+export const StudyList = listOf(StudySummarySchema);
+export const StudyListQuery = Strict({
+  state: Type.Optional(StudyStateSchema),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+});
+export type StudyListQuery = Static<typeof StudyListQuery>;
+export const StudyIdParams = Strict({ id: Id });
+
+/** Every trial's per-epoch metrics in one reply. */
+export const StudyMetrics = Type.Object({
+  objective: ObjectiveSchema,
+  items: Type.Array(Type.Object({
+    index: Type.Integer(), jobId: Type.String(), params: TrialParamsSchema, status: JobStatusSchema,
+    metrics: Type.Array(EpochMetricSchema),
+  })),
+});
+export type StudyMetrics = Static<typeof StudyMetrics>;

@@ -1,0 +1,100 @@
+// Early stopping as a pure function of the trials' curves. Lower is better (perplexities).
+//
+// Each decision is made as of the moment the trial reported the epoch in question: the competitors
+// are the values other trials had reported by then (`at`, the time their epoch was stored). So the
+// answer does not depend on when the scheduler happens to look, a restarted scheduler reaches the
+// same decisions, and a trial promoted at a rung is not demoted later by trials that came after it.
+//
+// - median (Optuna's MedianPruner): from the grace period on, a trial whose best value so far is
+//   worse than the median of the other trials' best values at the same epoch is stopped. It needs at
+//   least MEDIAN_MIN_OTHERS other trials at that epoch, so the first trials always run.
+// - asha (asynchronous successive halving, Li et al. 2018, as Optuna's SuccessiveHalvingPruner):
+//   rungs at gracePeriod·η^k epochs; at a rung a trial goes on only if it is within the best 1/η of
+//   every trial that had reached that rung (itself included), or the best of them while fewer than η
+//   have.
+import type { EarlyStoppingConfig } from '@rnnlab/contracts';
+
+export interface CurvePoint {
+  epoch: number;
+  value: number;
+  /** When the epoch was reported (ms since the epoch); orders the competitors. */
+  at: number;
+}
+
+export interface TrialCurve {
+  id: string;
+  /** Ascending by epoch; gaps allowed. */
+  points: CurvePoint[];
+  /** The trial's planned epochs: no decision is made at or after its last one. */
+  epochs: number;
+}
+
+export type PruneDecision = { prune: false } | { prune: true; epoch: number; reason: string };
+
+export const MEDIAN_MIN_OTHERS = 2;
+
+interface Reached { value: number; at: number; id: string }
+
+/** The best value up to `epoch` and when `epoch` itself was reported; null if it was not. */
+function reached(curve: TrialCurve, epoch: number): Reached | null {
+  let best = Infinity;
+  let at: number | null = null;
+  for (const p of curve.points) {
+    if (p.epoch > epoch) break;
+    best = Math.min(best, p.value);
+    if (p.epoch === epoch) at = p.at;
+  }
+  return at === null ? null : { value: best, at, id: curve.id };
+}
+
+const before = (a: Reached, b: Reached) => a.at < b.at || (a.at === b.at && a.id <= b.id);
+
+function competitors(epoch: number, self: Reached, all: readonly TrialCurve[]): number[] {
+  const out: number[] = [];
+  for (const c of all) {
+    if (c.id === self.id) continue;
+    const r = reached(c, epoch);
+    if (r && before(r, self)) out.push(r.value);
+  }
+  return out;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** The epochs at which ASHA decides: gracePeriod·η^k. */
+export function ashaRungs(config: EarlyStoppingConfig, maxEpoch: number): number[] {
+  const rungs: number[] = [];
+  for (let r = config.gracePeriod; r < maxEpoch; r *= config.reductionFactor) rungs.push(r);
+  return rungs;
+}
+
+/** Whether `trial` should have been stopped, given every trial of the study (it may be among them). */
+export function pruneDecision(config: EarlyStoppingConfig, trial: TrialCurve, all: readonly TrialCurve[]): PruneDecision {
+  if (config.rule === 'none') return { prune: false };
+  const last = trial.points.at(-1)?.epoch ?? 0;
+  const epochs = config.rule === 'asha'
+    ? ashaRungs(config, trial.epochs).filter((r) => r <= last)
+    : trial.points.map((p) => p.epoch).filter((e) => e >= config.gracePeriod && e < trial.epochs);
+  for (const epoch of epochs) {
+    const self = reached(trial, epoch);
+    if (!self) continue;
+    const others = competitors(epoch, self, all);
+    if (config.rule === 'median') {
+      if (others.length < MEDIAN_MIN_OTHERS) continue;
+      const m = median(others);
+      if (self.value > m) return { prune: true, epoch, reason: `${fmt(self.value)} at epoch ${epoch} is worse than the median ${fmt(m)} of ${others.length} other trials` };
+    } else {
+      const values = [...others, self.value].sort((a, b) => a - b);
+      const k = Math.max(1, Math.floor(values.length / config.reductionFactor));
+      const cutoff = values[k - 1]!;
+      if (self.value > cutoff) return { prune: true, epoch, reason: `${fmt(self.value)} at rung ${epoch} is not in the best ${k} of ${values.length} (cut-off ${fmt(cutoff)})` };
+    }
+  }
+  return { prune: false };
+}
+
+const fmt = (x: number) => Number(x.toPrecision(4)).toString();

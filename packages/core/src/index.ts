@@ -35,5 +35,5 @@ export { generateText, nextTokenLogits, type GenerateOptions, type GenerateResul
 export { argmax, filteredProbabilities, sampleIndex, type SamplingOptions } from './generate/sampling.ts';
 
 export { CHECKPOINT_VERSION, type CheckpointHeader } from './checkpoint/format.ts';
-export { readCheckpointHeader, type CheckpointSummary } from './checkpoint/model.ts';
+export { checkpointWeights, readCheckpointHeader, type CheckpointSummary, type CheckpointWeights } from './checkpoint/model.ts';
 export { estimateMemoryBytes } from './memory.ts';

@@ -32,7 +32,7 @@ describe('POST /v1/jobs', () => {
     });
     expect(job.config).toEqual({
       arch: 'deep', tokenizer: 'd2l',
-      model: { hiddenSize: 256, numLayers: 2, cell: 'lstm', dropout: 0 },
+      model: { hiddenSize: 256, numLayers: 2, cell: 'lstm', dropout: 0, gruResetGate: 'before' },
       training: {
         epochs: 500, batchSize: 32, numSteps: 35, learningRate: 2, optimizer: 'sgd', gradClipNorm: 1, sampling: 'sequential',
         maxTokens: 10000, validationFraction: 0, seed: 0, checkpointEvery: 10, samplePrefix: 'time traveller', sampleEvery: 10,

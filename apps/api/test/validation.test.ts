@@ -25,6 +25,7 @@ const rejected: Array<[string, object, string]> = [
   ['numLayers low', withModel({ numLayers: 0 }), 'body/model/numLayers must be >= 1'],
   ['numLayers high', withModel({ numLayers: 9 }), 'body/model/numLayers must be <= 8'],
   ['cell', tinyJob({ arch: 'deep', model: { hiddenSize: 8, cell: 'transformer' } }), 'body/model/cell must be one of rnn, gru, lstm'],
+  ['gru reset gate', tinyJob({ arch: 'gru', model: { hiddenSize: 8, gruResetGate: 'middle' } }), 'body/model/gruResetGate must be one of before, after'],
   ['dropout low', withModel({ dropout: -0.1 }), 'body/model/dropout must be >= 0'],
   ['dropout high', withModel({ dropout: 0.91 }), 'body/model/dropout must be <= 0.9'],
   ['model unknown', withModel({ embedding: 16 }), 'body/model/embedding is not allowed'],

@@ -7,6 +7,8 @@ export const ARCHS = ['rnn', 'gru', 'lstm', 'deep', 'bidirectional'] as const;
 export type Arch = (typeof ARCHS)[number];
 export const CELLS = ['rnn', 'gru', 'lstm'] as const;
 export type Cell = (typeof CELLS)[number];
+export const GRU_RESET_GATES = ['before', 'after'] as const;
+export type GruResetGate = (typeof GRU_RESET_GATES)[number];
 
 export function isFinished(status: JobStatus): boolean {
   return status === 'succeeded' || status === 'failed' || status === 'cancelled';
@@ -17,6 +19,7 @@ export interface ModelConfig {
   numLayers: number;
   cell: Cell;
   dropout: number;
+  gruResetGate: GruResetGate;
 }
 
 export interface TrainingConfig {

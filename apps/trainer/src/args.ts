@@ -1,7 +1,7 @@
 // Command-line flags → a run configuration. Every hyperparameter has a flag; values are checked here
 // for their type and by the core for their range, and every error names the flag.
 import { parseArgs } from 'node:util';
-import { ARCHS, CELLS, defaultRunConfig, type Arch, type RunConfig } from '@rnnlab/core';
+import { ARCHS, CELLS, defaultRunConfig, GRU_RESET_GATES, type Arch, type RunConfig } from '@rnnlab/core';
 import { BACKEND_CHOICES, ENGINE_CHOICES, type BackendChoice, type EngineChoice } from '@rnnlab/backends';
 
 export class UsageError extends Error {
@@ -30,6 +30,7 @@ const FIELDS: Record<string, [string, Kind]> = {
   'num-layers': ['model.numLayers', 'int'],
   cell: ['model.cell', CELLS],
   dropout: ['model.dropout', 'number'],
+  'gru-reset-gate': ['model.gruResetGate', GRU_RESET_GATES],
   epochs: ['training.epochs', 'int'],
   'batch-size': ['training.batchSize', 'int'],
   'num-steps': ['training.numSteps', 'int'],
@@ -57,6 +58,7 @@ export const USAGE = `usage: npm run train -- --arch ${ARCHS.join('|')} --data F
   --data FILE               training text (e.g. timemachine.txt)
   --arch ARCH               ${ARCHS.join(', ')} (defaults follow d2l; optional with --resume)
   --hidden-size N --num-layers N --cell ${CELLS.join('|')} --dropout P
+  --gru-reset-gate ${GRU_RESET_GATES.join('|')}  GRU: reset gate before the recurrent matmul (d2l) or after it (nn.GRU)
   --epochs N --batch-size N --num-steps N --lr X --optimizer sgd|adam
   --clip X|none             global-norm gradient clipping θ
   --sampling sequential|random  --max-tokens N|none  --validation-fraction F  --seed N

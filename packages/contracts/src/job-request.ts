@@ -14,6 +14,11 @@ export const ArchSchema = Type.Union([
 ]);
 export const CellSchema = Type.Union([Type.Literal('rnn'), Type.Literal('gru'), Type.Literal('lstm')]);
 export const JobStatusSchema = literalUnion(JOB_STATUSES);
+// Where the GRU's reset gate acts: on h before the recurrent matmul (d2l's scratch GRU, Keras
+// reset_after=False, ONNX's default) or on the matmul's result (nn.GRU, cuDNN).
+export const GRU_RESET_GATES = ['before', 'after'] as const;
+export const GruResetGateSchema = Type.Union([Type.Literal('before'), Type.Literal('after')]);
+export type GruResetGate = Static<typeof GruResetGateSchema>;
 export type Arch = Static<typeof ArchSchema>;
 export type CellType = Static<typeof CellSchema>;
 export type JobStatus = Static<typeof JobStatusSchema>;
@@ -25,6 +30,9 @@ export const ModelRequest = Strict({
   numLayers: Type.Optional(Type.Integer({ minimum: 1, maximum: 8, description: '1; deep and bidirectional default to 2' })),
   cell: Type.Optional(Type.Union([Type.Literal('rnn'), Type.Literal('gru'), Type.Literal('lstm')], { description: 'cell of deep / bidirectional; default lstm' })),
   dropout: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9, description: 'between stacked layers; default 0' })),
+  gruResetGate: Type.Optional(Type.Union([Type.Literal('before'), Type.Literal('after')], {
+    description: "GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN)",
+  })),
 });
 
 export const TrainingRequest = Strict({

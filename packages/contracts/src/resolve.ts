@@ -11,7 +11,7 @@ export function d2lDefaults(arch: Arch): RunConfig {
   return {
     arch,
     tokenizer: 'd2l',
-    model: { hiddenSize: 256, numLayers: stacked ? 2 : 1, cell, dropout: 0 },
+    model: { hiddenSize: 256, numLayers: stacked ? 2 : 1, cell, dropout: 0, gruResetGate: 'before' },
     training: {
       epochs: 500, batchSize: 32, numSteps: 35, learningRate: arch === 'deep' ? 2 : 1, optimizer: 'sgd',
       gradClipNorm: 1, sampling: 'sequential', maxTokens: 10_000, validationFraction: 0, seed: 0,

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { ArchSchema, CellSchema } from './job-request.ts';
+import { ArchSchema, CellSchema, GruResetGateSchema } from './job-request.ts';
 import { Nullable } from './common.ts';
 
 // The fully resolved configuration: what is stored with a job, carried by the queue and handed
@@ -9,6 +9,7 @@ export const ResolvedModel = Type.Object({
   numLayers: Type.Integer(),
   cell: CellSchema,
   dropout: Type.Number(),
+  gruResetGate: GruResetGateSchema,
 });
 export const ResolvedTraining = Type.Object({
   epochs: Type.Integer(),

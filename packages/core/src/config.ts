@@ -6,12 +6,16 @@ import { ARCHS, archDefaults, CELLS } from './model/build.ts';
 
 export type Arch = 'rnn' | 'gru' | 'lstm' | 'deep' | 'bidirectional';
 export type CellType = 'rnn' | 'gru' | 'lstm';
+/** Where the GRU's reset gate acts: on h before the recurrent matmul (d2l) or on its result (nn.GRU). */
+export type GruResetGate = 'before' | 'after';
+export const GRU_RESET_GATES: readonly GruResetGate[] = ['before', 'after'];
 
 export interface ModelConfig {
   hiddenSize: number; // units per direction per layer
   numLayers: number; // stacked recurrent layers
   cell: CellType; // the cell of deep / bidirectional; equals arch for rnn, gru, lstm
   dropout: number; // between stacked layers, in [0, 1)
+  gruResetGate: GruResetGate; // GRU cells only: d2l's 'before' (default) or nn.GRU's 'after'
 }
 
 export interface TrainingConfig {
@@ -53,7 +57,7 @@ export function defaultRunConfig(arch: Arch): RunConfig {
   return {
     arch,
     tokenizer: 'd2l',
-    model: { hiddenSize: 256, numLayers: d.numLayers, cell: d.cell, dropout: 0 },
+    model: { hiddenSize: 256, numLayers: d.numLayers, cell: d.cell, dropout: 0, gruResetGate: 'before' },
     training: {
       epochs: 500,
       batchSize: 32,
@@ -89,6 +93,7 @@ const MODEL_FIELDS: Record<keyof ModelConfig, Check> = {
   numLayers: int(1, 64),
   cell: oneOf(CELLS),
   dropout: num((v) => v >= 0 && v < 1, 'in [0, 1)'),
+  gruResetGate: oneOf(GRU_RESET_GATES),
 };
 const TRAINING_FIELDS: Record<keyof TrainingConfig, Check> = {
   epochs: int(1),
@@ -124,7 +129,9 @@ function checkObject(value: unknown, field: string, checks: Record<string, Check
 /** Checks a fully resolved config; throws a ConfigError naming the first bad field. Returns a deep copy. */
 export function validateRunConfig(config: unknown): RunConfig {
   checkObject(config, 'config', { arch: oneOf(ARCHS), tokenizer: oneOf(['d2l', 'raw']), model: () => null, training: () => null });
-  const c = config as RunConfig;
+  const c = { ...(config as RunConfig) };
+  // Configs written before the GRU had two variants (stored jobs, checkpoints) mean d2l's.
+  if (typeof c.model === 'object' && c.model !== null && !('gruResetGate' in c.model)) c.model = { ...(c.model as ModelConfig), gruResetGate: 'before' };
   checkObject(c.model, 'model', MODEL_FIELDS);
   checkObject(c.training, 'training', TRAINING_FIELDS);
   const fixedCell = archDefaults(c.arch).fixedCell;

@@ -1,7 +1,7 @@
 // @rnnlab/core: character-level recurrent language models (d2l v0.17 ch. 8–9) on TensorFlow.js.
 // Imports only @tensorflow/tfjs and runs on whichever backend the process has set up.
-export type { Arch, CellType, ModelConfig, RunConfig, TrainingConfig } from './config.ts';
-export { configDifferences, DEFAULT_RETENTION, defaultRunConfig, validateRunConfig } from './config.ts';
+export type { Arch, CellType, GruResetGate, ModelConfig, RunConfig, TrainingConfig } from './config.ts';
+export { configDifferences, DEFAULT_RETENTION, defaultRunConfig, GRU_RESET_GATES, validateRunConfig } from './config.ts';
 export { CheckpointError, ConfigError, DivergedError } from './errors.ts';
 
 export { preprocess, tokenize, type Tokenizer } from './data/preprocess.ts';
@@ -36,5 +36,5 @@ export { argmax, filteredProbabilities, sampleIndex, type SamplingOptions } from
 
 export { CHECKPOINT_VERSION, type CheckpointHeader } from './checkpoint/format.ts';
 export { estimateCheckpointBytes, MAX_CHECKPOINT_BYTES } from './checkpoint/size.ts';
-export { readCheckpointHeader, type CheckpointSummary } from './checkpoint/model.ts';
+export { checkpointWeights, readCheckpointHeader, type CheckpointSummary, type CheckpointWeights } from './checkpoint/model.ts';
 export { estimateMemoryBytes, parameterCount } from './memory.ts';

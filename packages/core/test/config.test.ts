@@ -6,7 +6,7 @@ describe('run configuration', () => {
     expect(defaultRunConfig('lstm')).toEqual({
       arch: 'lstm',
       tokenizer: 'd2l',
-      model: { hiddenSize: 256, numLayers: 1, cell: 'lstm', dropout: 0 },
+      model: { hiddenSize: 256, numLayers: 1, cell: 'lstm', dropout: 0, gruResetGate: 'before' },
       training: {
         epochs: 500, batchSize: 32, numSteps: 35, learningRate: 1, optimizer: 'sgd', gradClipNorm: 1, sampling: 'sequential',
         maxTokens: 10_000, validationFraction: 0, seed: 0, checkpointEvery: 10, samplePrefix: 'time traveller', sampleEvery: 10,
@@ -36,7 +36,15 @@ describe('run configuration', () => {
     expect(bad((x) => ((x.model as unknown as Record<string, unknown>).units = 3))).toThrow(/model.units is not a known field/);
     expect(bad((x) => ((x.training as unknown as Record<string, unknown>).epochs = '5'))).toThrow(ConfigError);
     expect(bad((x) => (x.model.cell = 'lstm'))).toThrow(/model.cell must be gru when arch is gru/);
+    expect(bad((x) => ((x.model as unknown as Record<string, unknown>).gruResetGate = 'middle'))).toThrow(/model.gruResetGate must be one of before, after/);
     expect(validateRunConfig(c)).toEqual(c);
+  });
+
+  it("reads a config stored before the GRU's reset-gate variant as d2l's ('before'), without changing the stored object", () => {
+    const stored = structuredClone(defaultRunConfig('gru')) as unknown as { model: Record<string, unknown> };
+    delete stored.model.gruResetGate;
+    expect(validateRunConfig(stored).model.gruResetGate).toBe('before');
+    expect('gruResetGate' in stored.model).toBe(false);
   });
 
   it('estimates more memory for bigger models and for Adam', () => {

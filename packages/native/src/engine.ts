@@ -19,7 +19,8 @@ import type { NativeAddon, NativeNet } from './addon.ts';
 
 export const NATIVE_ENGINE_NAME = 'native-openblas';
 
-const CELL_CODES: Record<string, number> = { rnn: 0, gru: 1, lstm: 2 };
+// Keyed by the cell's kind (its maths), not its type: the GRU has two.
+const CELL_CODES: Record<string, number> = { rnn: 0, gru: 1, lstm: 2, 'gru-reset-after': 3 };
 
 interface Layout {
   /** The addon's description of the model (see createNet in src/cc/addon.cc). */
@@ -46,8 +47,8 @@ export function nativeLayout(ctx: Pick<EngineContext, 'spec' | 'paramSpecs'>): L
   const { spec } = ctx;
   const d: number[] = [spec.vocabSize, spec.numLayers, spec.directions, spec.hidden, spec.outputWidth, offset('output.W'), offset('output.b'), count, spec.units.length];
   for (const u of spec.units) {
-    const code = CELL_CODES[u.cell.type];
-    if (code === undefined) throw new Error(`native engine: no kernel for cell ${u.cell.type}`);
+    const code = CELL_CODES[u.cell.kind];
+    if (code === undefined) throw new Error(`native engine: no kernel for cell ${u.cell.kind}`);
     d.push(code, u.layer, u.direction, u.input, u.cell.projections.length);
     let col = 0;
     for (const proj of u.cell.projections) {

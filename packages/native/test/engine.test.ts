@@ -112,6 +112,9 @@ const VARIANTS: [string, RunConfig][] = [
   ['bidirectional rnn, no clipping', config('bidirectional', { cell: 'rnn', training: { gradClipNorm: null, learningRate: 0.5 } })],
   ['lstm, random sampling', config('lstm', { training: { sampling: 'random' } })],
   ['deep lstm, adam', config('deep', { training: { optimizer: 'adam', learningRate: 0.01 } })],
+  ['gru, reset after', config('gru', { model: { gruResetGate: 'after' } })],
+  ['bidirectional gru, reset after, dropout 0.2', config('bidirectional', { cell: 'gru', model: { gruResetGate: 'after', dropout: 0.2 } })],
+  ['deep 3-layer gru, reset after, adam', config('deep', { cell: 'gru', model: { numLayers: 3, gruResetGate: 'after' }, training: { optimizer: 'adam', learningRate: 0.01 } })],
 ];
 
 describe(`${STEPS} minibatches from the same seed: native and tfjs losses agree`, () => {
@@ -146,7 +149,7 @@ describe(`${STEPS} minibatches from the same seed: native and tfjs losses agree`
 });
 
 describe('threads', () => {
-  it.each([VARIANTS[1], VARIANTS[2], VARIANTS[3], VARIANTS[4], VARIANTS[5], VARIANTS[9]] as [string, RunConfig][])(
+  it.each([VARIANTS[1], VARIANTS[2], VARIANTS[3], VARIANTS[4], VARIANTS[5], VARIANTS[9], VARIANTS[10], VARIANTS[12]] as [string, RunConfig][])(
     '%s: 1 thread, every thread and auto compute the same bits',
     async (_name, cfg) => {
       const capacity = setNativeThreads(1);

@@ -5,7 +5,7 @@ import type { View } from '../context.ts';
 import { fill, h, setText } from '../dom.ts';
 import { clearErrors, field, input, numberValue, select, showRequestError } from '../form.ts';
 import { rate } from '../format.ts';
-import { ARCHS, CELLS, type Arch, type JobRequest } from '../types.ts';
+import { ARCHS, CELLS, GRU_RESET_GATES, type Arch, type JobRequest } from '../types.ts';
 
 type Kind = 'int' | 'float' | 'text' | 'choice';
 type Value = string | number | null;
@@ -34,6 +34,7 @@ const MODEL: Spec[] = [
   { path: 'model.numLayers', label: 'Layers', kind: 'int', value: (a) => (stacked(a) ? 2 : 1) },
   { path: 'model.cell', label: 'Cell', kind: 'choice', value: 'lstm', choices: CELLS, hint: 'For deep and bidirectional' },
   { path: 'model.dropout', label: 'Dropout', kind: 'float', value: 0 },
+  { path: 'model.gruResetGate', label: 'GRU reset gate', kind: 'choice', value: 'before', choices: GRU_RESET_GATES, hint: 'before: d2l; after: nn.GRU' },
 ];
 const TRAINING: Spec[] = [
   { path: 'training.epochs', label: 'Epochs', kind: 'int', value: 500 },

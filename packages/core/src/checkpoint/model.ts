@@ -2,7 +2,7 @@
 import { validateRunConfig, type RunConfig } from '../config.ts';
 import { Vocab } from '../data/vocab.ts';
 import { CheckpointError, ConfigError } from '../errors.ts';
-import { buildNetworkSpec, networkParamSpecs } from '../model/build.ts';
+import { buildNetworkSpec, networkParamSpecs, type NetworkSpec } from '../model/build.ts';
 import { Network } from '../model/network.ts';
 import { ParamStore } from '../model/params.ts';
 import type { EpochReport } from '../train/metrics.ts';
@@ -32,6 +32,26 @@ export function checkpointVocab(decoded: DecodedCheckpoint): Vocab {
 export function networkFromCheckpoint(decoded: DecodedCheckpoint, config: RunConfig, vocab: Vocab): Network {
   const spec = buildNetworkSpec(config, vocab.size);
   return new Network(spec, ParamStore.fromValues(networkParamSpecs(spec), (name, shape) => decoded.tensor(PARAM_PREFIX + name, shape)));
+}
+
+/** A model's weights as plain arrays, for writing it in other formats (no tensors, nothing to dispose). */
+export interface CheckpointWeights {
+  config: RunConfig;
+  vocab: string[];
+  epoch: number;
+  spec: NetworkSpec;
+  /** Every parameter in the network's order, in rnnlab's layout (see model/build.ts and model/cells). */
+  params: { name: string; shape: readonly number[]; values: Float32Array }[];
+}
+
+/** Reads a checkpoint's config, vocabulary and parameters (validates magic, version, checksum). */
+export function checkpointWeights(blob: Uint8Array): CheckpointWeights {
+  const decoded = decodeCheckpoint(blob);
+  const config = checkpointConfig(decoded);
+  const vocab = checkpointVocab(decoded);
+  const spec = buildNetworkSpec(config, vocab.size);
+  const params = networkParamSpecs(spec).map((p) => ({ name: p.name, shape: p.shape, values: decoded.tensor(PARAM_PREFIX + p.name, p.shape) }));
+  return { config, vocab: vocab.toJSON(), epoch: decoded.header.epoch, spec, params };
 }
 
 export interface CheckpointSummary {

@@ -4,6 +4,7 @@
 import type { Arch, CellType, RunConfig } from '../config.ts';
 import type { Cell } from './cells/cell.ts';
 import { gruCell } from './cells/gru.ts';
+import { gruResetAfterCell } from './cells/gru-reset-after.ts';
 import { lstmCell } from './cells/lstm.ts';
 import { projectionSpecs } from './cells/projection.ts';
 import { rnnCell } from './cells/rnn.ts';
@@ -69,7 +70,7 @@ export interface NetworkSpec {
 export function buildNetworkSpec(config: RunConfig, vocabSize: number): NetworkSpec {
   const def = ARCH_TABLE[config.arch];
   const cellType = def.fixedCell ?? config.model.cell;
-  const cell = CELL_IMPLS[cellType];
+  const cell = cellType === 'gru' && config.model.gruResetGate === 'after' ? gruResetAfterCell : CELL_IMPLS[cellType];
   const hidden = config.model.hiddenSize;
   const units: UnitSpec[] = [];
   for (let layer = 0; layer < config.model.numLayers; layer++) {

@@ -46,6 +46,18 @@ export interface LayerBackward {
 }
 
 /**
+ * [dW; db] = [Z, 1]ᵀ·dP over all steps, Z `[steps·batch, rows]`, in one product: the ones column
+ * yields the bias gradient from the same product (XNNPACK packs the right-hand operand, dP, fresh
+ * every minibatch, on each call, so a separate column sum would pack it again).
+ */
+function weightAndBias(z: T2, dP: T2): { dW: T2; db: tf.Tensor1D } {
+  const rows = dims(z)[0];
+  const dWb = matMulTA(tf.concat([z, tf.ones([rows, 1])], 1), dP); // [rows + 1, width]
+  const [k, width] = dims(dWb);
+  return { dW: tf.slice(dWb, [0, 0], [k - 1, width]), db: tf.reshape(tf.slice(dWb, [k - 1, 0], [1, width]), [width]) };
+}
+
+/**
  * Backprop through time for one layer direction. `dhs` are the gradients w.r.t. the outputs `hs`
  * (time order). The state passed in from the previous minibatch is detached (d2l detaches it), so no
  * gradient flows into it and the first step skips that matmul.
@@ -61,6 +73,7 @@ export function layerBackward<P, R extends StepRecord>(
   const steps = records.length;
   const nProj = cell.projections.length;
   const dPs: T2[][] = cell.projections.map(() => new Array<T2>(steps));
+  const dPhs: T2[][] = cell.projections.map(() => new Array<T2>(steps));
   const dxs: T2[] | null = inputGrad ? new Array<T2>(steps) : null;
   let carry: T2[] | null = null;
   for (let k = 0; k < steps; k++) {
@@ -68,23 +81,33 @@ export function layerBackward<P, R extends StepRecord>(
     const t = reverse ? k : steps - 1 - k;
     const out = cell.backStep(p, at(records, t), at(dhs, t), carry, { prevGrad: k < steps - 1, inputGrad });
     carry = out.carry;
-    for (let j = 0; j < nProj; j++) at(dPs, j)[t] = at(out.dP, j);
+    for (let j = 0; j < nProj; j++) {
+      at(dPs, j)[t] = at(out.dP, j);
+      const dPh = out.dPh?.[j];
+      if (dPh) at(dPhs, j)[t] = dPh;
+    }
     if (dxs && out.dx) dxs[t] = out.dx;
   }
   const grads = new Map<string, tf.Tensor>();
   cell.projections.forEach((proj, j) => {
-    // One big product over all steps: [dW; db] = [Z, 1]ᵀ·dP with Z `[steps·batch, input + hidden]`.
-    // The ones column yields the bias gradient from the same product: XNNPACK packs the right-hand
-    // operand (dP, fresh every minibatch) on each call, so a separate column sum would pack it again.
     const z = tf.concat(records.map((r) => at(r.z, j)), 0);
-    const rows = dims(z)[0];
     const dP = tf.concat(at(dPs, j), 0);
-    const dWb = matMulTA(tf.concat([z, tf.ones([rows, 1])], 1), dP); // [input + hidden + 1, width]
-    const [k, width] = dims(dWb);
-    const db = tf.reshape(tf.slice(dWb, [k - 1, 0], [1, width]), [width]);
-    grads.set(`W_${proj.name}`, tf.slice(dWb, [0, 0], [k - 1, width]));
-    grads.set(`b_ih_${proj.name}`, db);
-    grads.set(`b_hh_${proj.name}`, tf.clone(db)); // both biases of PyTorch's cells get the same gradient
+    if (!proj.recurrentApart) {
+      const { dW, db } = weightAndBias(z, dP);
+      grads.set(`W_${proj.name}`, dW);
+      grads.set(`b_ih_${proj.name}`, db);
+      grads.set(`b_hh_${proj.name}`, tf.clone(db)); // both biases of PyTorch's cells get the same gradient
+      return;
+    }
+    // The input rows and b_ih see dP; the recurrent rows and b_hh their own gradient dPh.
+    const [rows, cols] = dims(z);
+    const hidden = dims(dP)[1] / proj.gates;
+    const input = cols - hidden;
+    const x = weightAndBias(tf.slice(z, [0, 0], [rows, input]), dP);
+    const h = weightAndBias(tf.slice(z, [0, input], [rows, hidden]), tf.concat(at(dPhs, j), 0));
+    grads.set(`W_${proj.name}`, tf.concat([x.dW, h.dW], 0));
+    grads.set(`b_ih_${proj.name}`, x.db);
+    grads.set(`b_hh_${proj.name}`, h.db);
   });
   return { dxs, grads };
 }

@@ -28,6 +28,18 @@ const CELLS: Record<string, Cell> = {
     const n = tf.tanh(lin(tf.concat([x, tf.mul(r, h!)], 1), w, 'cand'));
     return [tf.add(tf.mul(u, h!), tf.mul(tf.sub(1, u), n))];
   },
+  // nn.GRU: n = tanh(x·W_x + b_ih + r⊙(h·W_h + b_hh)), W_x and W_h the input and recurrent rows of W_cand.
+  'gru-reset-after': (x, [h], w) => {
+    const H = h!.shape[1]!;
+    const I = x.shape[1]!;
+    const a = lin(tf.concat([x, h!], 1), w, 'gates');
+    const r = tf.sigmoid(cols(a, 0, H));
+    const u = tf.sigmoid(cols(a, 1, H));
+    const wc = w('W_cand');
+    const hn = tf.add(tf.matMul(h!, tf.slice(wc, [I, 0], [H, H])), w('b_hh_cand'));
+    const n = tf.tanh(tf.add(tf.add(tf.matMul(x, tf.slice(wc, [0, 0], [I, H])), w('b_ih_cand')), tf.mul(r, hn)));
+    return [tf.add(tf.mul(u, h!), tf.mul(tf.sub(1, u), n))];
+  },
 };
 
 /** Logits `[steps·batch, vocab]` (time-major), computed with plain ops on the network's parameters. */
@@ -43,7 +55,7 @@ export function referenceLogits(net: Network, x: Int32Array, batch: number, step
     for (let d = 0; d < spec.directions; d++) {
       const u = layer * spec.directions + d;
       const unit = spec.units[u]!;
-      const cell = CELLS[unit.cell.type]!;
+      const cell = CELLS[unit.cell.kind]!;
       const w = (n: string) => params.get(unit.prefix + n);
       let st = state[u]!;
       const hs: tf.Tensor[] = new Array(steps);

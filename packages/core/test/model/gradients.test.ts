@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/index.ts';
 import type { Network, State } from '../../src/index.ts';
 import { crossEntropyWithGrad, oneHotLabels } from '../../src/train/loss.ts';
-import { B, randomBatch, randomState, T, tinyNetwork, V, VARIANTS } from '../helpers/network.ts';
+import { B, randomBatch, randomState, RESET_AFTER_VARIANTS, T, tinyNetwork, V, VARIANTS } from '../helpers/network.ts';
 import { referenceLogits } from '../helpers/reference.ts';
 import { useCpu } from '../helpers/setup.ts';
 
@@ -63,31 +63,70 @@ describe('hand-written backprop through time', () => {
   });
 
   it.each(VARIANTS.slice(0, 3).concat([VARIANTS[6]!]))('%s: gradients match central finite differences', (_name, arch, cell) => {
-    const net = tinyNetwork(arch, cell);
+    expectFiniteDifferences(tinyNetwork(arch, cell));
+  });
+});
+
+describe("the GRU with the reset gate after the recurrent matmul (nn.GRU's)", () => {
+  it.each(RESET_AFTER_VARIANTS)('%s: loss and every gradient equal tf autograd on the plain reference', (_name, arch, cell) => {
+    const net = tinyNetwork(arch, cell, 0, 'after');
+    expect(net.spec.units.map((u) => u.cell.kind)).toEqual(net.spec.units.map(() => 'gru-reset-after'));
     const { x, y } = randomBatch();
     const state = randomState(net);
     const hand = handGradients(net, x, y, state, null);
-    const lossAt = () => tf.tidy(() => referenceLoss(net, x, y, state).dataSync()[0] as number);
-    const rng = Rng.fromSeed(1);
-    const eps = 1e-2;
-    for (const [name, v] of net.params.entries()) {
-      const values = v.dataSync().slice();
-      const grad = hand.grads[name]!.dataSync();
-      for (let probe = 0; probe < 3; probe++) {
-        const i = rng.below(values.length);
-        const at = (delta: number) => {
-          const moved = values.slice();
-          moved[i] = (moved[i] as number) + delta;
-          v.assign(tf.tensor(moved, v.shape));
-          return lossAt();
-        };
-        const numeric = (at(eps) - at(-eps)) / (2 * eps);
-        v.assign(tf.tensor(values, v.shape));
-        // float32 losses: the difference quotient is good to ~1e-4 absolute here
-        expect(Math.abs(numeric - (grad[i] as number)), `${name}[${i}]`).toBeLessThan(2e-4 + 1e-2 * Math.abs(numeric));
-      }
-    }
-    tf.dispose([hand, state]);
+    const vars = net.params.entries();
+    const ref = tf.variableGrads(() => referenceLoss(net, x, y, state), vars.map(([, v]) => v));
+    expect(hand.loss.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0] as number, 5);
+    for (const [name, v] of vars) expect(maxAbs(hand.grads[name]!, ref.grads[v.name]!), name).toBeLessThan(1e-6);
+    // b_ih and b_hh of the candidate get different gradients here (they are one bias in the reset-before cell).
+    const bih = hand.grads['layers.0.fwd.b_ih_cand']!;
+    const bhh = hand.grads['layers.0.fwd.b_hh_cand']!;
+    expect(maxAbs(bih, bhh)).toBeGreaterThan(1e-4);
+    tf.dispose([hand, ref.grads, ref.value, state]);
     net.dispose();
   });
+
+  it('computes other logits than the reset-before GRU from the same weights', () => {
+    const before = tinyNetwork('gru');
+    const after = tinyNetwork('gru', undefined, 0, 'after');
+    const { x } = randomBatch();
+    const logits = (net: Network) => tf.tidy(() => net.forward(net.prepare(false), x, B, T, net.zeroState(B), { record: false, dropout: null }).logits.dataSync());
+    const a = logits(before);
+    const b = logits(after);
+    expect(Math.max(...a.map((v, i) => Math.abs(v - (b[i] as number))))).toBeGreaterThan(1e-3);
+    before.dispose();
+    after.dispose();
+  });
+
+  it.each(RESET_AFTER_VARIANTS)('%s: gradients match central finite differences', (_name, arch, cell) => {
+    expectFiniteDifferences(tinyNetwork(arch, cell, 0, 'after'));
+  });
 });
+
+function expectFiniteDifferences(net: Network): void {
+  const { x, y } = randomBatch();
+  const state = randomState(net);
+  const hand = handGradients(net, x, y, state, null);
+  const lossAt = () => tf.tidy(() => referenceLoss(net, x, y, state).dataSync()[0] as number);
+  const rng = Rng.fromSeed(1);
+  const eps = 1e-2;
+  for (const [name, v] of net.params.entries()) {
+    const values = v.dataSync().slice();
+    const grad = hand.grads[name]!.dataSync();
+    for (let probe = 0; probe < 3; probe++) {
+      const i = rng.below(values.length);
+      const at = (delta: number) => {
+        const moved = values.slice();
+        moved[i] = (moved[i] as number) + delta;
+        v.assign(tf.tensor(moved, v.shape));
+        return lossAt();
+      };
+      const numeric = (at(eps) - at(-eps)) / (2 * eps);
+      v.assign(tf.tensor(values, v.shape));
+      // float32 losses: the difference quotient is good to ~1e-4 absolute here
+      expect(Math.abs(numeric - (grad[i] as number)), `${name}[${i}]`).toBeLessThan(2e-4 + 1e-2 * Math.abs(numeric));
+    }
+  }
+  tf.dispose([hand, state]);
+  net.dispose();
+}

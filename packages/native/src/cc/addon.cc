@@ -141,7 +141,12 @@ napi_value CreateNet(napi_env env, napi_callback_info info) {
       throw JsError("desc is inconsistent");
     for (int64_t u = 0; u < units; u++) {
       rnnlab::Unit un;
+      // Code 3 is the GRU with nn.GRU's reset-after candidate: the GRU's layout and kernels' variant.
       un.cell = int(next());
+      if (un.cell == 3) {
+        un.cell = rnnlab::kGru;
+        un.resetAfter = true;
+      }
       un.layer = int(next());
       un.dir = int(next());
       un.input = int(next());

@@ -86,6 +86,29 @@ void gruOutput(int batch, int n, const float* u, float* an, int ldA, const float
   for (int b = 0; b < batch; b++) gruOutputRow(n, AT(u, b, ldA), AT(an, b, ldA), AT(hPrev, b, ldH), AT(y, b, ldY));
 }
 
+ROW void gruAfterForwardRow(int n, float* __restrict ar, float* __restrict au, float* __restrict an, float* __restrict hn, const float* __restrict bhh,
+                           const float* __restrict hp, float* __restrict y) {
+  for (int j = 0; j < n; j++) {
+    const float r = sigmoid(ar[j]);
+    const float u = sigmoid(au[j]);
+    const float hv = hn[j] + bhh[j];
+    const float v = tanh_approx(an[j] + r * hv);
+    ar[j] = r;
+    au[j] = u;
+    an[j] = v;
+    hn[j] = hv;
+    y[j] = v + u * (hp[j] - v);
+  }
+}
+
+void gruAfterForward(int batch, int n, float* a, int gs, float* an, int ldA, float* hn, const float* bhh, int ldS, const float* hPrev, int ldH, float* y,
+                     int ldY) {
+  for (int b = 0; b < batch; b++) {
+    float* ar = AT(a, b, ldA);
+    gruAfterForwardRow(n, ar, ar + gs, AT(an, b, ldA), AT(hn, b, ldS), bhh, AT(hPrev, b, ldH), AT(y, b, ldY));
+  }
+}
+
 ROW void rnnBackwardRow(int n, const float* __restrict h, const float* __restrict dh, const float* __restrict carry, float* __restrict dP) {
   for (int j = 0; j < n; j++) dP[j] = (dh[j] + carry[j]) * (1.0f - h[j] * h[j]);
 }
@@ -148,6 +171,31 @@ void gruBackwardR(int batch, int n, const float* r, const float* u, int ldA, con
                   float* dPr, int ldP) {
   for (int b = 0; b < batch; b++)
     gruBackwardRRow(n, AT(r, b, ldA), AT(u, b, ldA), AT(hPrev, b, ldH), AT(dRH, b, ldS), AT(carryH, b, ldS), carry, AT(dPr, b, ldP));
+}
+
+ROW void gruAfterBackwardRow(int n, const float* __restrict ar, const float* __restrict au, const float* __restrict an, const float* __restrict hn,
+                            const float* __restrict hp, float* __restrict carryH, const float* __restrict dh, bool carry, float* __restrict pr,
+                            float* __restrict pu, float* __restrict pn, float* __restrict dhn) {
+  for (int j = 0; j < n; j++) {
+    const float r = ar[j], u = au[j], v = an[j];
+    const float dH = dh[j] + carryH[j];
+    const float dn = dH * ((1.0f - u) * (1.0f - v * v));
+    pn[j] = dn;
+    pu[j] = dH * ((hp[j] - v) * (u * (1.0f - u)));
+    dhn[j] = dn * r;
+    pr[j] = dn * (hn[j] * (r * (1.0f - r)));
+    carryH[j] = carry ? dH * u : dH;
+  }
+}
+
+void gruAfterBackward(int batch, int n, const float* a, int gs, const float* an, int ldA, const float* hn, int ldS, const float* hPrev, int ldH,
+                      float* carryH, const float* dh, int ldY, bool carry, float* dP, float* dPn, int ldP, float* dHN) {
+  for (int b = 0; b < batch; b++) {
+    const float* ar = AT(a, b, ldA);
+    float* pr = AT(dP, b, ldP);
+    gruAfterBackwardRow(n, ar, ar + gs, AT(an, b, ldA), AT(hn, b, ldS), AT(hPrev, b, ldH), AT(carryH, b, ldS), AT(dh, b, ldY), carry, pr, pr + gs,
+                        AT(dPn, b, ldP), AT(dHN, b, ldS));
+  }
 }
 
 ROW float softmaxRow(int V, float* __restrict row, int label, float scale) {
@@ -219,8 +267,9 @@ void adam(float* __restrict p, const float* __restrict g, float* __restrict m, f
 
 extern const Kernels RNNLAB_KERNELS;
 const Kernels RNNLAB_KERNELS = {
-    RNNLAB_ISA,   rnnForward,          lstmForward, gruGates,   gruOutput, rnnBackward, lstmBackward, gruBackwardN,
-    gruBackwardR, softmaxCrossEntropy, multiply,    columnSums, addRow,    sumSquares,  sgd,          adam,
+    RNNLAB_ISA,   rnnForward,   lstmForward,      gruGates,            gruOutput, gruAfterForward, rnnBackward, lstmBackward,
+    gruBackwardN, gruBackwardR, gruAfterBackward, softmaxCrossEntropy, multiply,  columnSums,      addRow,      sumSquares,
+    sgd,          adam,
 };
 
 }  // namespace rnnlab

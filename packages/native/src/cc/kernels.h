@@ -23,6 +23,10 @@ struct Kernels {
   void (*gruGates)(int batch, int n, float* a, int gs, int ldA, const float* hPrev, int ldH, float* rh, int ldS);
   // ... then n = tanh(·) in place and h' = n + u⊙(h − n).
   void (*gruOutput)(int batch, int n, const float* u, float* an, int ldA, const float* hPrev, int ldH, float* y, int ldY);
+  // The reset-after GRU (nn.GRU's), in one pass once `hn` holds h·W_hc: hn += b_hh (kept for backward),
+  // r, u = σ(·), n = tanh(a_n + r⊙hn), all in place, and h' = n + u⊙(h − n).
+  void (*gruAfterForward)(int batch, int n, float* a, int gs, float* an, int ldA, float* hn, const float* bhh, int ldS, const float* hPrev, int ldH, float* y,
+                          int ldY);
 
   // Backward. `dh` is dL/dh' from above; the carries hold the gradient from the following step (zeros
   // at the last) and are overwritten as documented; dP (the pre-activation gradient) shares a's layout.
@@ -36,6 +40,10 @@ struct Kernels {
   // Second half, given dRH = dP_n·W_hcᵀ: dP_r; with `carry`, carryH ← dH⊙u + dRH⊙r (the caller adds dP_g·W_hgᵀ).
   void (*gruBackwardR)(int batch, int n, const float* r, const float* u, int ldA, const float* hPrev, int ldH, const float* dRH, float* carryH, int ldS,
                        bool carry, float* dPr, int ldP);
+  // The reset-after GRU in one pass: dP_r, dP_u, dP_n, dHN = dL/d(h·W_hc + b_hh) = dP_n⊙r; carryH ← dH⊙u
+  // with `carry` (the caller adds dP_g·W_hgᵀ and dHN·W_hcᵀ).
+  void (*gruAfterBackward)(int batch, int n, const float* a, int gs, const float* an, int ldA, const float* hn, int ldS, const float* hPrev, int ldH,
+                           float* carryH, const float* dh, int ldY, bool carry, float* dP, float* dPn, int ldP, float* dHN);
 
   /** Rows `[rows, vocab]` of logits → (softmax − onehot)·scale in place; returns Σ −log p(label). */
   double (*softmaxCrossEntropy)(int rows, int vocab, float* logits, const int32_t* labels, float scale);

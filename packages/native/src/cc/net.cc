@@ -227,6 +227,7 @@ void Net::resize(int batch, int steps) {
   C_.assign(U, {});
   TC_.assign(U, {});
   RH_.assign(U, {});
+  DHN_.assign(U, {});
   Wp_.assign(U, {});
   bp_.assign(U, {});
   carryH_.assign(U, std::vector<float>(batch * H));
@@ -242,7 +243,8 @@ void Net::resize(int batch, int steps) {
       C_[u].resize(N * H);
       TC_[u].resize(N * H);
     }
-    if (un.cell == kGru) RH_[u].resize(N * H);
+    if (un.cell == kGru) RH_[u].resize(N * H);  // r⊙h, or h·W_hc + b_hh when the reset acts after
+    if (un.cell == kGru && un.resetAfter) DHN_[u].resize(N * H);
   }
   logits_.resize(N * d_.vocab);
   labels_.resize(N);
@@ -284,11 +286,15 @@ void Net::prepareUnit(int u, const StepArgs& a, int m) {
   int j0, j1;
   slice(m, &j0, &j1);
   const int hb = j1 - j0;
-  for (const Projection& p : U.proj) {
+  for (size_t pi = 0; pi < U.proj.size(); pi++) {
+    const Projection& p = U.proj[pi];
     const int width = p.gates * H;
     const int pc = p.col + p.gates * j0;  // the member's block
+    // The reset-after candidate adds b_hh inside r⊙(·) (gruAfterForward), so its input side has b_ih alone.
+    const bool bihOnly = U.resetAfter && pi == 1;
     for (int q = 0; q < p.gates; q++) {
-      for (int j = 0; j < hb; j++) bp_[u][pc + q * hb + j] = a.params[p.bih + q * H + j0 + j] + a.params[p.bhh + q * H + j0 + j];
+      for (int j = 0; j < hb; j++)
+        bp_[u][pc + q * hb + j] = a.params[p.bih + q * H + j0 + j] + (bihOnly ? 0.0f : a.params[p.bhh + q * H + j0 + j]);
       if (!Wp_[u].empty()) {
         for (int r = 0; r < rowsW; r++)
           std::memcpy(Wp_[u].data() + int64_t(r) * G + pc + q * hb, a.params + p.w + int64_t(r) * width + q * H + j0, sizeof(float) * hb);
@@ -357,7 +363,17 @@ void Net::forwardSteps(int u, const StepArgs& a, const Crew& c, int k0, int k1) 
     const int ldh = k == 0 ? H : W;
     float* At = A + int64_t(t) * B * G;
     float* Yt = Y + int64_t(t) * B * W + U.dir * H;
-    if (U.cell == kGru) {
+    if (U.cell == kGru && U.resetAfter) {
+      // The candidate's recurrent matmul reads h, not r⊙h: no barrier between the gates and it.
+      float* hn = RH_[u].data() + int64_t(t) * B * H;
+      const float* bhh = a.params + U.proj[1].bhh;
+      eachSlice(c, [&](int j0, int j1) {
+        float* a2 = At + 2 * j0;
+        gemm(false, false, B, 2 * (j1 - j0), H, hp, ldh, W0 + int64_t(I) * ld0 + 2 * j0, ld0, 1.0f, a2, G);
+        gemm(false, false, B, j1 - j0, H, hp, ldh, W1 + int64_t(I) * ld1 + j0, ld1, 0.0f, hn + j0, H);
+        K.gruAfterForward(B, j1 - j0, a2, j1 - j0, At + 2 * H + j0, G, hn + j0, bhh + j0, H, hp + j0, ldh, Yt + j0, W);
+      });
+    } else if (U.cell == kGru) {
       float* rh = RH_[u].data() + int64_t(t) * B * H;
       eachSlice(c, [&](int j0, int j1) {
         float* a2 = At + 2 * j0;  // r, u of the member's units
@@ -437,7 +453,21 @@ void Net::backwardSteps(int u, const StepArgs& a, const Crew& c, const float* dY
     float* dPt = dP + int64_t(t) * B * G;
     // Each member's pre-activation gradients; then (all of dP(t) written) the carry into the
     // previous step: dP(t) times the member's rows of W_h.
-    if (U.cell == kGru) {
+    if (U.cell == kGru && U.resetAfter) {
+      const float* hn = RH_[u].data() + int64_t(t) * B * H;
+      float* dHN = DHN_[u].data() + int64_t(t) * B * H;
+      eachSlice(c, [&](int j0, int j1) {
+        K.gruAfterBackward(B, j1 - j0, At + 2 * j0, j1 - j0, At + 2 * H + j0, G, hn + j0, H, hp + j0, ldh, carryH + j0, dh + j0, W, !first, dPt + 2 * j0,
+                           dPt + 2 * H + j0, G, dHN + j0);
+      });
+      c.wait();  // the carry's matmuls read all of dP(t) and dHN(t)
+      if (!first) {
+        eachSlice(c, [&](int j0, int j1) {
+          gemm(false, true, B, j1 - j0, 2 * H, dPt, G, W0 + int64_t(I + j0) * ld0, ld0, 1.0f, carryH + j0, H);
+          gemm(false, true, B, j1 - j0, H, dHN, H, W1 + int64_t(I + j0) * ld1, ld1, 1.0f, carryH + j0, H);
+        });
+      }
+    } else if (U.cell == kGru) {
       eachSlice(c, [&](int j0, int j1) {
         const float* a2 = At + 2 * j0;
         K.gruBackwardN(B, j1 - j0, a2 + (j1 - j0), At + 2 * H + j0, G, hp + j0, ldh, carryH + j0, H, dh + j0, W, dPt + 2 * j0 + (j1 - j0), dPt + 2 * H + j0, G);
@@ -506,19 +536,24 @@ void Net::weightGradients(int u, const StepArgs& a, int m, const float* xin) {
       // previous state, which is this layer's output one step earlier (later, backwards) — one GEMM
       // over those T−1 steps — plus the carried-in state's term.
       float* gWh = gWq + int64_t(I) * width;
-      if (U.cell == kGru && pi == 1) {
+      // The reset-after candidate's recurrent rows and b_hh see dHN = dL/d(h·W_hc + b_hh), not dP.
+      const bool apart = U.resetAfter && pi == 1;
+      const float* dR = apart ? DHN_[u].data() + j0 : dPq;
+      const int ldR = apart ? H : G;
+      if (U.cell == kGru && pi == 1 && !U.resetAfter) {
         gemm(true, false, H, pw, N, RH_[u].data(), H, dPq, G, 0.0f, gWh, width);
       } else {
         const int tFirst = U.dir ? T - 1 : 0;
         const float* hs = U.dir ? Y + int64_t(B) * W + U.dir * H : Y + U.dir * H;
-        const float* ds = U.dir ? dPq : dPq + int64_t(B) * G;
-        gemm(true, false, H, pw, int64_t(T - 1) * B, hs, W, ds, G, 0.0f, gWh, width);
-        gemm(true, false, H, pw, B, hInit, H, dPq + int64_t(tFirst) * B * G, G, 1.0f, gWh, width);
+        const float* ds = U.dir ? dR : dR + int64_t(B) * ldR;
+        gemm(true, false, H, pw, int64_t(T - 1) * B, hs, W, ds, ldR, 0.0f, gWh, width);
+        gemm(true, false, H, pw, B, hInit, H, dR + int64_t(tFirst) * B * ldR, ldR, 1.0f, gWh, width);
       }
-      // Both biases of PyTorch's cells get the same gradient.
+      // Both biases of PyTorch's cells get the same gradient (but for the reset-after candidate's).
       float* gb = a.grads + p.bih + q * H + j0;
       K.columnSums(N, pw, dPq, G, gb);
-      std::memcpy(a.grads + p.bhh + q * H + j0, gb, sizeof(float) * pw);
+      if (apart) K.columnSums(N, pw, dR, ldR, a.grads + p.bhh + q * H + j0);
+      else std::memcpy(a.grads + p.bhh + q * H + j0, gb, sizeof(float) * pw);
     }
   }
 }

@@ -4,7 +4,8 @@
 //   per unit (layer-direction) and projection p: W_p `[input + hidden, width_p]` (input rows first, then
 //   the recurrent rows), b_ih_p and b_hh_p `[width_p]`; then output.W `[width, vocab]`, output.b `[vocab]`.
 //   rnn: one projection `hidden` (tanh). gru: `gates` (r, u) and `cand` (n), reset gate applied to h
-//   BEFORE the recurrent matmul (d2l's form). lstm: `gates` (i, f, g, o).
+//   BEFORE the recurrent matmul (d2l's form), or with `resetAfter` to the matmul's result, b_hh
+//   included (nn.GRU's form). lstm: `gates` (i, f, g, o).
 //
 // The caller (packages/native/src/engine.ts) owns every buffer that outlives a step: parameters,
 // gradients, carried state, dropout masks. The Net owns only scratch space for one (batch, steps).
@@ -30,6 +31,7 @@ struct Unit {
   int cell = kRnn, layer = 0, dir = 0, input = 0;
   int gates = 0;      // the gate block's width: rnn H, gru 3H, lstm 4H
   int stateSize = 1;  // h (and c for the LSTM)
+  bool resetAfter = false;  // GRU: nn.GRU's candidate tanh(x·W_x + b_ih + r⊙(h·W_h + b_hh))
   std::vector<Projection> proj;
 };
 
@@ -125,6 +127,7 @@ class Net {
   std::vector<std::vector<float>> A_, dP_, C_, TC_, RH_;      // per unit
   std::vector<std::vector<float>> Wp_, bp_;                   // per unit: member-blocked W, summed biases
   std::vector<std::vector<float>> carryH_, carryC_, dRH_;     // per unit [B·H]
+  std::vector<std::vector<float>> DHN_;                       // per reset-after GRU unit [T·B, H]: dL/d(h·W_hc + b_hh)
   std::vector<float> logits_, dY_, dX_, zeros_;
   std::vector<int32_t> labels_;
   std::vector<double> partial_;                               // per chunk: loss, then Σ g²

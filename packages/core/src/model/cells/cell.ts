@@ -18,6 +18,11 @@ export interface ProjectionDef {
   readonly name: string;
   /** Output width in units of `hidden`. */
   readonly gates: number;
+  /**
+   * The recurrent rows and b_hh have a pre-activation of their own (the reset-after GRU's candidate:
+   * r ⊙ (h·W_h + b_hh)), so their gradients come from `BackStep.dPh`, not `dP`.
+   */
+  readonly recurrentApart?: boolean;
 }
 
 /** What every step record holds: the input `z` of each projection, `[batch, input + hidden]`. */
@@ -32,6 +37,8 @@ export interface BackStep {
   readonly dx: T2 | null;
   /** Gradient w.r.t. each projection's pre-activation, `[batch, gates·hidden]`. */
   readonly dP: readonly T2[];
+  /** Per projection, the gradient w.r.t. its recurrent part `h·W_h + b_hh` when it is `recurrentApart` (else null). */
+  readonly dPh?: readonly (T2 | null)[];
 }
 
 export interface PrepareOptions {
@@ -43,6 +50,8 @@ export interface PrepareOptions {
 
 export interface Cell<P = unknown, R extends StepRecord = StepRecord> {
   readonly type: CellType;
+  /** The cell's maths, where one type has variants (`gru` and `gru-reset-after`); engines key their kernels on it. */
+  readonly kind: string;
   /** Tensors in the carried state, each `[batch, hidden]`; index 0 is always h (the layer's output). */
   readonly stateSize: number;
   readonly projections: readonly ProjectionDef[];

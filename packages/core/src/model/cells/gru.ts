@@ -10,19 +10,45 @@ interface Prepared {
   readonly cand: PreparedProjection; // n: [input + hidden, hidden]
 }
 
-interface Record extends StepRecord {
+/** What both GRU variants record per step. */
+export interface GruRecord extends StepRecord {
   readonly u: T2;
   readonly r: T2;
   /** (1 − u) ⊙ tanh'(a_n): da_n = dh' ⊙ kn. */
   readonly kn: T2;
   /** (h − n) ⊙ σ'(a_u): da_u = dh' ⊙ ku. */
   readonly ku: T2;
-  /** h ⊙ σ'(a_r): da_r = d(r⊙h) ⊙ kr. */
+  /** σ'(a_r) times what r multiplies (h before the matmul, its result after): da_r = d(r⊙·) ⊙ kr. */
   readonly kr: T2;
+}
+type Record = GruRecord;
+
+/** The step's output h' = u⊙h + (1 − u)⊙n and, when recording, its record (`rTimes`: what r multiplies). */
+export function gruOutput(h: T2, r: T2, u: T2, n: T2, z: T2[], rTimes: T2, record: boolean): { state: T2[]; record: GruRecord | null } {
+  const h2 = tf.add(n, tf.mul(u, tf.sub(h, n)));
+  if (!record) return { state: [h2], record: null };
+  return {
+    state: [h2],
+    record: {
+      z,
+      u,
+      r,
+      kn: tf.mul(tf.sub(1, u), tf.sub(1, tf.square(n))),
+      ku: tf.mul(tf.sub(h, n), tf.mul(u, tf.sub(1, u))),
+      kr: tf.mul(rTimes, tf.mul(r, tf.sub(1, r))),
+    },
+  };
+}
+
+/** Backward through h' = u⊙h + (1 − u)⊙n: dL/dh' and the pre-activation gradients of n and u. */
+export function gruOutputBack(r: GruRecord, dh: T2, carry: readonly T2[] | null): { dH: T2; dPn: T2; dPu: T2 } {
+  const dH = carry ? tf.add(dh, carry[0] as T2) : dh;
+  return { dH, dPn: tf.mul(dH, r.kn), dPu: tf.mul(dH, r.ku) };
 }
 
 export const gruCell: Cell<Prepared, Record> = {
   type: 'gru',
+  kind: 'gru',
   stateSize: 1,
   projections: [
     { name: 'gates', gates: 2 },
@@ -45,25 +71,11 @@ export const gruCell: Cell<Prepared, Record> = {
     const u = gate(z1, p.gates.gates[1]);
     const z2 = tf.concat([x, tf.mul(r, h)], 1);
     const n = tf.sub(tf.mul(gate(z2, p.cand.gates[0]), 2), 1);
-    const h2 = tf.add(n, tf.mul(u, tf.sub(h, n))); // u⊙h + (1 − u)⊙n
-    if (!record) return { state: [h2], record: null };
-    return {
-      state: [h2],
-      record: {
-        z: [z1, z2],
-        u,
-        r,
-        kn: tf.mul(tf.sub(1, u), tf.sub(1, tf.square(n))),
-        ku: tf.mul(tf.sub(h, n), tf.mul(u, tf.sub(1, u))),
-        kr: tf.mul(h, tf.mul(r, tf.sub(1, r))),
-      },
-    };
+    return gruOutput(h, r, u, n, [z1, z2], h, record);
   },
 
   backStep(p, r, dh, carry, opts): BackStep {
-    const dH = carry ? tf.add(dh, carry[0] as T2) : dh;
-    const dPn = tf.mul(dH, r.kn); // [batch, hidden]
-    const dPu = tf.mul(dH, r.ku);
+    const { dH, dPn, dPu } = gruOutputBack(r, dh, carry); // [batch, hidden]
     const dRH = tf.matMul(dPn, requireT(p.cand.whT, 'whT')); // dL/d(r⊙h)
     const dPr = tf.mul(dRH, r.kr);
     const dPg = tf.concat([dPr, dPu], 1); // [batch, 2·hidden]

@@ -29,6 +29,7 @@ function columnScale(hidden: number, values: [number, number, number, number]): 
 
 export const lstmCell: Cell<Prepared, Record> = {
   type: 'lstm',
+  kind: 'lstm',
   stateSize: 2,
   projections: [{ name: 'gates', gates: 4 }],
 

@@ -14,6 +14,7 @@ interface Record extends StepRecord {
 
 export const rnnCell: Cell<Prepared, Record> = {
   type: 'rnn',
+  kind: 'rnn',
   stateSize: 1,
   projections: [{ name: 'hidden', gates: 1 }],
 

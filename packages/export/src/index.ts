@@ -1,0 +1,36 @@
+// @rnnlab/export: a trained model in the formats other tools load — safetensors with PyTorch's names
+// (d2l's RNNModel), ONNX (its RNN/GRU/LSTM operators) and a TF.js LayersModel. Pure: checkpoint bytes
+// in, file bytes out.
+import { checkpointWeights } from '@rnnlab/core';
+import { toSafetensors } from './torch.ts';
+
+export const EXPORT_FORMATS = ['safetensors'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ExportedFile {
+  filename: string;
+  contentType: string;
+  body: Uint8Array;
+  /** What a user of the file must know (e.g. a format that cannot express the model exactly). */
+  warnings: string[];
+}
+
+/** `name` is the file's base name (e.g. the job id and epoch). */
+export function exportCheckpoint(blob: Uint8Array, format: ExportFormat, name: string): ExportedFile {
+  const w = checkpointWeights(blob);
+  switch (format) {
+    case 'safetensors':
+      return { filename: `${name}.safetensors`, contentType: 'application/octet-stream', body: toSafetensors(w), warnings: torchWarnings(w.config) };
+  }
+}
+
+function torchWarnings(config: { arch: string; model: { cell: string; gruResetGate: string } }): string[] {
+  const gru = config.arch === 'gru' || ((config.arch === 'deep' || config.arch === 'bidirectional') && config.model.cell === 'gru');
+  return gru && config.model.gruResetGate === 'before'
+    ? ["this GRU applies the reset gate before the recurrent matmul (d2l's scratch GRU); nn.GRU applies it after, so nn.GRU loads these weights but computes another function — train with model.gruResetGate 'after' to load it into nn.GRU exactly"]
+    : [];
+}
+
+export { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.ts';
+export { torchStateDict, toSafetensors } from './torch.ts';
+export { exportMetadata, type ExportMetadata } from './metadata.ts';

@@ -1,7 +1,7 @@
 // Every list pages the same way: `limit` and an opaque `cursor`, `nextCursor` null on the last page,
 // and following `nextCursor` visits every row once and ends.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, tinyJob, type TestApp } from './helpers.ts';
+import { createTestApp, type TestApp } from './helpers.ts';
 
 let t: TestApp;
 beforeAll(async () => { t = await createTestApp(); });

@@ -1,4 +1,4 @@
--- The GRU got a second variant (model.gruResetGate); every config stored before means d2l's, 'before'.
+-- The GRU got a second variant (model.gruResetGate): every config stored before means the d2l variant, "before".
 UPDATE "jobs"
 SET "config" = jsonb_set("config", '{model,gruResetGate}', '"before"')
-WHERE NOT ("config"->'model' ? 'gruResetGate');
+WHERE "config"->'model'->'gruResetGate' IS NULL;

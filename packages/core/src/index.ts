@@ -36,4 +36,4 @@ export { argmax, filteredProbabilities, sampleIndex, type SamplingOptions } from
 
 export { CHECKPOINT_VERSION, type CheckpointHeader } from './checkpoint/format.ts';
 export { readCheckpointHeader, type CheckpointSummary } from './checkpoint/model.ts';
-export { estimateMemoryBytes } from './memory.ts';
+export { MEMORY_CALIBRATION, estimateMemoryBytes, type MemoryEngine } from './memory.ts';

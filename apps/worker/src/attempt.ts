@@ -27,15 +27,16 @@ export interface AttemptDeps {
 }
 
 const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+const peakOf = (death: TrainerDeath) => (death.peakRssBytes > 0 ? `, peak RSS ${mib(death.peakRssBytes)}` : '');
 
 /** One line a person can act on, for a trainer that ended without reporting. */
 export function describeDeath(death: TrainerDeath, claim: Claim | null): string {
   const where = claim === null ? ' during start-up' : ` during epoch ${(death.epoch ?? claim.epoch) + 1}`;
   switch (death.cause) {
     case 'signal':
-      return `the training process was killed (${death.signal})${where}, peak RSS ${mib(death.peakRssBytes)}`;
+      return `the training process was killed (${death.signal})${where}${peakOf(death)}`;
     case 'exit':
-      return `the training process exited with code ${death.code}${where} without reporting, peak RSS ${mib(death.peakRssBytes)}`;
+      return `the training process exited with code ${death.code}${where} without reporting${peakOf(death)}`;
     case 'stalled':
       return `the training process sent no heartbeat for ${Math.round(death.silentMs / 1000)} s${where} and was killed`;
     case 'stop-timeout':
@@ -54,8 +55,17 @@ const earlierFailures = (job: Job) => (job.stacktrace ?? []).map((s) => s.split(
 
 export function trainProcessor(deps: AttemptDeps) {
   const { repos, db } = deps;
-  return async function processAttempt(job: Job, _token?: string, signal?: AbortSignal): Promise<unknown> {
+  return async function processAttempt(job: Job, token?: string, signal?: AbortSignal): Promise<unknown> {
     const log = deps.log.child({ jobId: job.id, queueJob: job.name });
+    try {
+      return await attempt(job, log, signal);
+    } finally {
+      // The slot is free again (greppable: the chaos suite pairs it with 'job taken').
+      log.info({ token }, 'attempt ended');
+    }
+  };
+
+  async function attempt(job: Job, log: Logger, signal?: AbortSignal): Promise<unknown> {
     const retry = dbRetry((message, error, attempt, delayMs) => log.warn({ ...errorFields(error), attempt, delayMs }, message));
     if (!isQueueJobName(job.name)) throw new UnrecoverableError(`no handler for queue job ${job.name}`);
     const name: QueueJobName = job.name;
@@ -143,5 +153,5 @@ export function trainProcessor(deps: AttemptDeps) {
       log.error({ reason: final }, 'job failed; no attempts left');
       throw new Error(final);
     }
-  };
+  }
 }

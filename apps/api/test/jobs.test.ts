@@ -7,12 +7,15 @@ import { createTestApp, tinyJob, type TestApp } from './helpers.ts';
 
 let t: TestApp;
 let queue: Queue;
+let redis: Redis;
 beforeAll(async () => {
   t = await createTestApp();
-  queue = new Queue(TRAIN_QUEUE, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix: t.prefix });
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  queue = new Queue(TRAIN_QUEUE, { connection: redis, prefix: t.prefix });
 });
 afterAll(async () => {
   await queue.close();
+  redis.disconnect();
   await t.close();
 });
 
@@ -159,17 +162,45 @@ describe('listing, cancel and delete', () => {
 
 describe('queue reconciliation', () => {
   it('re-enqueues a queued job whose queue entry Redis lost, and leaves present ones alone', async () => {
-    const { requeueQueuedJobs } = await import('../src/services/reconciler.ts');
+    const { reconcile } = await import('../src/services/reconciler.ts');
     const lost = (await post('/v1/jobs', tinyJob({ priority: 2 }))).json();
     const kept = (await post('/v1/jobs', tinyJob())).json();
     await (await queue.getJob(lost.id))!.remove();
     expect(await queue.getJob(lost.id)).toBeFalsy();
-    const added = await requeueQueuedJobs(t.services.repos, t.services.queue);
-    expect(added).toBe(1);
+    expect(await reconcile(t.services.repos, t.services.queue)).toMatchObject({ enqueued: 1, requeued: 0 });
     const back = await queue.getJob(lost.id);
     expect(back?.data).toEqual({ jobId: lost.id });
     expect(back?.opts.priority).toBe(2);
     expect(await queue.getJob(kept.id)).toBeTruthy();
-    expect(await requeueQueuedJobs(t.services.repos, t.services.queue)).toBe(0);
+    expect(await reconcile(t.services.repos, t.services.queue)).toEqual({ enqueued: 0, requeued: 0, failed: 0 });
+  });
+
+  it('puts a running job whose queue entry is gone back in the queue, once, fenced by its attempt', async () => {
+    const { reconcile } = await import('../src/services/reconciler.ts');
+    const job = (await post('/v1/jobs', tinyJob())).json();
+    // A worker claimed it (attempt 1), then Redis lost the entry.
+    await t.services.repos.jobs.markRunning(job.id, { workerId: 'gone', backend: 'cpu', device: null });
+    await (await queue.getJob(job.id))!.remove();
+    const [first, second] = await Promise.all([reconcile(t.services.repos, t.services.queue), reconcile(t.services.repos, t.services.queue)]);
+    expect(first.requeued + second.requeued).toBe(1);
+    const row = await t.services.repos.jobs.get(job.id);
+    expect(row).toMatchObject({ status: 'queued', workerId: null, attempts: 1 });
+    expect(row?.error).toMatch(/queue entry was lost/);
+    expect(await (await queue.getJob(job.id))!.getState()).toMatch(/^(waiting|prioritized)$/);
+    expect(await reconcile(t.services.repos, t.services.queue)).toEqual({ enqueued: 0, requeued: 0, failed: 0 });
+  });
+
+  it('marks failed a job whose queue entry BullMQ failed for good, with its reason', async () => {
+    const { reconcile } = await import('../src/services/reconciler.ts');
+    const job = (await post('/v1/jobs', tinyJob())).json();
+    await t.services.repos.jobs.markRunning(job.id, { workerId: 'gone', backend: 'cpu', device: null });
+    const entry = (await queue.getJob(job.id))!;
+    // What the stalled checker's script does to an entry that stalled too often: out of the live
+    // lists, into the failed set with a reason; the row is not touched.
+    await redis.multi().zrem(queue.keys.prioritized!, job.id).lrem(queue.keys.wait!, 0, job.id).lrem(queue.keys.active!, 0, job.id)
+      .zadd(queue.keys.failed!, Date.now(), job.id).hset(queue.toKey(job.id), 'failedReason', 'job stalled more than allowable limit', 'finishedOn', Date.now()).exec();
+    expect(await entry.getState()).toBe('failed');
+    expect(await reconcile(t.services.repos, t.services.queue)).toMatchObject({ failed: 1 });
+    expect(await t.services.repos.jobs.get(job.id)).toMatchObject({ status: 'failed', error: 'job stalled more than allowable limit' });
   });
 });

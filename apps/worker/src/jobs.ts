@@ -2,10 +2,11 @@ import { QueuePayloads, type QueueJobName, type QueuePayload } from '@rnnlab/con
 import type { Logger } from 'pino';
 import type { DbRetry } from './retry.ts';
 import type { ChildResources } from './resources.ts';
+import type { FromTrainer } from './trainer-protocol.ts';
 
 /**
- * Why a running job's AbortSignal fired. The parent process aborts it (BullMQ's `cancelJob`, which
- * reaches the sandboxed child over the fork's IPC channel) and the reason travels with it.
+ * Why a running job's AbortSignal fired. The worker process aborts it (BullMQ's `cancelJob`) and
+ * sends the reason to the training process over the fork's IPC channel.
  */
 export const StopReason = {
   /** The API asked for it (a message on cancelChannel): checkpoint, then `cancelled`. */
@@ -27,6 +28,8 @@ export interface JobContext {
   /** BullMQ's count of failed attempts so far, and how many it allows. */
   attemptsMade: number;
   maxAttempts: number;
+  /** Tells the supervising worker process how the attempt goes (claim, epochs stored). */
+  report: (message: FromTrainer) => void;
 }
 
 export type JobHandler<N extends QueueJobName> = (payload: QueuePayload<N>, ctx: JobContext) => Promise<unknown>;

@@ -2,13 +2,12 @@
 // checkpoint. Every write is an upsert keyed by (job, epoch), so an attempt that re-runs epochs after
 // a crash overwrites what the dead attempt wrote instead of adding to it.
 import { FINISHED_STATUSES, RunConfigSchema, type QueuePayload, type RunConfig } from '@rnnlab/contracts';
-import { DivergedError, TrainingRun, type EpochReport } from '@rnnlab/core';
+import { DivergedError, TrainingRun, corpusStats, estimateMemoryBytes, type EpochReport } from '@rnnlab/core';
 import { DatasetError } from '@rnnlab/datasets';
 import { asAttempt, type CheckpointInput, type JobRecord, type Repositories } from '@rnnlab/db';
 import { RateLimitError, UnrecoverableError } from 'bullmq';
 import Value from 'typebox/value';
 import { StopReason, type JobContext } from './jobs.ts';
-import { errorFields } from './logger.ts';
 
 /** What the BullMQ job completes with (its return value). */
 export interface TrainOutcome {
@@ -29,14 +28,19 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
   const { retry, logger: log, signal } = ctx;
   const { repos, catalog, backend, workerId } = ctx.resources;
 
+  // The attempt number this trainer claimed the row as (markRunning); every terminal write is fenced
+  // by it, so a stale attempt never overwrites a newer one's outcome. Null before the claim.
+  let attempt: number | null = null;
+  // Whether the last persistEpoch stored a checkpoint (reported to the supervisor with the epoch).
+  let storedCheckpoint = false;
   // Ends the job for good: the row says why, and UnrecoverableError tells BullMQ not to retry.
   const fail = async (message: string): Promise<never> => {
-    await retry('mark failed', () => repos.jobs.markFailed(jobId, message));
+    await retry('mark failed', () => repos.jobs.markFailed(jobId, message, attempt));
     log.error({ reason: message }, 'job failed; not retrying');
     throw new UnrecoverableError(message);
   };
   const cancelled = async (epoch: number): Promise<TrainOutcome> => {
-    await retry('mark cancelled', () => repos.jobs.markCancelled(jobId));
+    await retry('mark cancelled', () => repos.jobs.markCancelled(jobId, attempt));
     log.info({ epoch }, 'job cancelled');
     return { status: 'cancelled', epoch };
   };
@@ -69,7 +73,7 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
     if (now && !isFinished(now.status) && now.cancelRequested) return cancelled(now.epoch);
     return { status: now?.status ?? 'deleted', epoch: now?.epoch ?? 0 };
   }
-  const attempt = claimed.attempts;
+  attempt = claimed.attempts;
 
   try {
     let text: string;
@@ -79,6 +83,10 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
       if (error instanceof DatasetError) return await fail(`dataset ${row.dataset}: ${error.message}`);
       throw error;
     }
+    // The supervisor derives the trainer's memory limit from this (the same estimate the API checks
+    // at submission, for the engine this process trains on).
+    const estimateBytes = estimateMemoryBytes(config, corpusStats(text, config.tokenizer, config.training.maxTokens).distinct + 1, backend.engine ? 'native' : 'tfjs');
+    ctx.report({ type: 'claimed', attempt, epoch: row.epoch, estimateBytes });
 
     const latest = await retry('load latest checkpoint', () => repos.checkpoints.latest(jobId));
     let run: TrainingRun;
@@ -109,13 +117,9 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
       log.warn({ reason: error.message }, 'job superseded: another attempt owns it now; stopped without writing');
       throw error;
     }
-    if (error instanceof UnrecoverableError || error instanceof RateLimitError) throw error;
-    // Something another attempt may not meet (the database gone for minutes, out of memory…).
-    // BullMQ retries with backoff while attempts remain; the next attempt resumes from the checkpoint.
-    const willRetry = ctx.attemptsMade + 1 < ctx.maxAttempts;
-    const message = messageOf(error);
-    await retry(willRetry ? 'requeue' : 'mark failed', () => (willRetry ? repos.jobs.requeue(jobId) : repos.jobs.markFailed(jobId, message)));
-    log.error({ ...errorFields(error), willRetry }, willRetry ? 'job attempt failed; it will be retried' : 'job failed');
+    // Anything else (the database gone for minutes, a bug…) ends the attempt: the supervising worker
+    // process writes the row (requeued with the reason while attempts remain, else failed), as it
+    // does for a trainer that died, and BullMQ retries with backoff from the checkpoint.
     throw error;
   }
 
@@ -131,11 +135,12 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
       }
       if (report === null) return stop(run, signal.reason, attempt);
       const cancelRequested = await persistEpoch(run, config, report, attempt);
+      ctx.report({ type: 'epoch', epoch: report.epoch, checkpointEpoch: storedCheckpoint ? report.epoch : null });
       // A cancel that lands during the last epoch is too late: the job has finished.
       if (cancelRequested && !run.finished) return stop(run, StopReason.cancel, attempt);
     }
     // Also reached when an attempt died after its final checkpoint but before this write.
-    await asOwner('mark succeeded', attempt, (r) => r.jobs.markSucceeded(jobId));
+    await asOwner('mark succeeded', attempt, (r) => r.jobs.markSucceeded(jobId, attempt));
     log.info({ epoch: run.epoch }, 'job succeeded');
     return { status: 'succeeded', epoch: run.epoch };
   }
@@ -159,6 +164,7 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
       if (sample !== null) await r.samples.upsert(jobId, { epoch, prefix: t.samplePrefix, text: sample });
       await r.jobs.recordProgress(jobId, latest);
       if (checkpoint) await r.checkpoints.save(jobId, checkpoint);
+      storedCheckpoint = checkpoint !== null;
       return (await r.jobs.get(jobId))?.cancelRequested ?? false;
     });
     // The one greppable line per epoch.
@@ -202,7 +208,7 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
     if (reason === StopReason.cancel || now?.cancelRequested) return cancelled(run?.epoch ?? now?.epoch ?? 0);
     // Shutdown (or an abort without a reason): back to the queue. RateLimitError makes the worker
     // process move the BullMQ job back to wait itself, without counting a failed attempt.
-    await retry('requeue', () => repos.jobs.requeue(jobId));
+    await retry('requeue', () => repos.jobs.requeue(jobId, attempt));
     log.info({ epoch: run?.epoch ?? null, midEpoch: run?.midEpoch ?? false }, 'job checkpointed and handed back to the queue');
     throw new RateLimitError();
   }

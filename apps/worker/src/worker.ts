@@ -1,6 +1,13 @@
-// The worker process's side: the BullMQ Worker (whose processor runs in a forked child), the cancel
-// subscription, the heartbeat and the stalled-job bookkeeping. Training itself never runs here,
-// so this event loop stays free to renew job locks.
+// The worker process's side: the BullMQ Worker, whose processor forks and supervises one training
+// process per attempt (attempt.ts, supervisor.ts), the cancel subscription, the heartbeat and the
+// stalled-job bookkeeping. Training itself never runs here, so this event loop stays free to renew
+// job locks and to watch the trainers.
+//
+// Not BullMQ's sandboxed processor: its child pool attaches the child's exit handler only once the
+// child has finished loading the processor file, and its init promise listens for 'close' on an
+// emitter whose listeners the 'exit' handler has just removed. A child killed while it loads (our
+// trainer imports tfjs and the engine: seconds) leaves that promise pending forever, so the job stays
+// active with its lock renewed by a live worker, no trainer exists, and the slot never frees.
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,11 +18,12 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { startHeartbeat } from './heartbeat.ts';
+import { trainProcessor } from './attempt.ts';
 import { StopReason, assertEveryJobHandled } from './jobs.ts';
 import { errorFields } from './logger.ts';
 import { openDatabase, workerIdFor } from './resources.ts';
 
-const PROCESSOR_FILE = fileURLToPath(new URL('./processor.ts', import.meta.url));
+const TRAINER_FILE = fileURLToPath(new URL('./trainer.ts', import.meta.url));
 
 // How many times one job may lose its worker (SIGKILL, OOM, a node going away) before BullMQ fails
 // it. Every restart resumes from a checkpoint, so it costs only the epochs since; the limit stops a
@@ -32,8 +40,8 @@ export interface WorkerHandle {
 }
 
 /**
- * The child imports processor.ts, so it needs tsx's loader. BullMQ forks with process.execArgv,
- * which carries it under `tsx main.ts`; a parent started some other way (vitest) gets it added.
+ * The trainer is trainer.ts, so it needs tsx's loader. process.execArgv carries it under
+ * `node --import tsx main.ts`; a parent started some other way (vitest) gets it added.
  */
 function childExecArgv(): string[] {
   if (process.execArgv.some((arg) => arg.includes('tsx'))) return process.execArgv;
@@ -66,13 +74,19 @@ export async function startWorker(config: AppConfig, logger: Logger, backend: Ba
   const { db, repos } = openDatabase(config);
   const queue = new Queue(TRAIN_QUEUE, { connection, prefix: env.QUEUE_PREFIX });
 
-  const worker = new Worker(TRAIN_QUEUE, PROCESSOR_FILE, {
+  const trainers = new Map<string, number>();
+  const processor = trainProcessor({
+    db, repos, log, trainers,
+    trainerFile: TRAINER_FILE,
+    execArgv: childExecArgv(),
+    stallTimeoutMs: env.TRAINER_STALL_TIMEOUT_MS,
+    runtimeMemoryBytes: env.TRAINER_RUNTIME_MEMORY_MB * 2 ** 20,
+  });
+  const worker = new Worker(TRAIN_QUEUE, processor, {
     connection,
     prefix: env.QUEUE_PREFIX,
     concurrency: env.WORKER_CONCURRENCY,
     autorun: false,
-    useWorkerThreads: false,
-    workerForkOptions: { execArgv: childExecArgv() },
     // The lock lasts one stall interval (renewed every half): a dead worker's job is noticed one to
     // two intervals after its last renewal.
     lockDuration: env.STALLED_INTERVAL_MS,
@@ -109,6 +123,10 @@ export async function startWorker(config: AppConfig, logger: Logger, backend: Ba
     if (job) current.delete(job.id ?? '');
     log.warn({ jobId: job?.id, reason: error.message, queueAttemptsMade: job?.attemptsMade }, 'queue job failed');
     void heartbeat.beat();
+    // BullMQ gave up on it (no attempts left, or unrecoverable): the row must say failed. The attempt
+    // normally wrote that already; this covers a write that could not be made (the reconciler covers
+    // a worker that died before it could).
+    if (job?.id && job.finishedOn && job.data?.jobId === job.id) void failRow(job.id, error.message);
   });
   worker.on('error', (error) => log.error(errorFields(error), 'worker error'));
   worker.on('lockRenewalFailed', (jobIds) => {
@@ -131,15 +149,27 @@ export async function startWorker(config: AppConfig, logger: Logger, backend: Ba
   async function syncStalledRow(jobId: string): Promise<void> {
     try {
       const row = await repos.jobs.get(jobId);
-      if (!row || row.status !== 'running') return;
+      if (!row || (row.status !== 'running' && row.status !== 'queued')) return;
       const state = await queue.getJobState(jobId);
       if (state === 'failed') {
-        await repos.jobs.markFailed(jobId, `the job's worker died ${MAX_STALLED_COUNT + 1} times; giving up`);
-      } else if (state !== 'active') {
-        await db.job.updateMany({ where: { id: jobId, status: 'running', attempts: row.attempts }, data: { status: 'queued', workerId: null } });
+        const failedReason = (await queue.getJob(jobId))?.failedReason;
+        await repos.jobs.markFailed(jobId, `the job's worker died ${MAX_STALLED_COUNT + 1} times (${failedReason ?? 'stalled'}); giving up`, row.attempts);
+      } else if (state !== 'active' && row.status === 'running') {
+        await repos.jobs.requeue(jobId, row.attempts, 'its worker stopped renewing the job lock (died or froze); back in the queue, it resumes from its latest checkpoint');
       }
     } catch (error) {
-      log.warn({ ...errorFields(error), jobId }, 'could not requeue the row of a stalled job; the next attempt fixes it');
+      log.warn({ ...errorFields(error), jobId }, 'could not sync the row of a stalled job; the reconciler fixes it');
+    }
+  }
+
+  async function failRow(jobId: string, reason: string): Promise<void> {
+    try {
+      const row = await repos.jobs.get(jobId);
+      if (row && (row.status === 'running' || row.status === 'queued')) {
+        if (await repos.jobs.markFailed(jobId, reason, row.attempts)) log.warn({ jobId, reason }, 'marked the row of a job BullMQ gave up on as failed');
+      }
+    } catch (error) {
+      log.warn({ ...errorFields(error), jobId }, 'could not mark the row of a failed queue job; the reconciler does');
     }
   }
 

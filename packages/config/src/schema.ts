@@ -43,6 +43,12 @@ export const EnvSchema = Type.Object({
   HEARTBEAT_INTERVAL_MS: Type.Integer({ minimum: 200, default: 5_000 }),
   // SIGTERM: the running job is checkpointed at its next minibatch boundary; past this the worker exits anyway.
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
+  // A training process that sends no heartbeat for this long (hung in start-up or in a minibatch) is
+  // killed by its worker, and the attempt ends (retried from the checkpoint while attempts remain).
+  TRAINER_STALL_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
+  // What a training process holds before its job (Node, tfjs, the engine, Prisma). Its memory limit is
+  // this plus twice the job's estimate; crossing it fails the job with the figures.
+  TRAINER_RUNTIME_MEMORY_MB: Type.Integer({ minimum: 64, default: 512 }),
   CORS_ORIGINS: Type.String({ default: '' }),
 });
 

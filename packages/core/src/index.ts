@@ -37,4 +37,4 @@ export { argmax, filteredProbabilities, sampleIndex, type SamplingOptions } from
 export { CHECKPOINT_VERSION, type CheckpointHeader } from './checkpoint/format.ts';
 export { estimateCheckpointBytes, MAX_CHECKPOINT_BYTES } from './checkpoint/size.ts';
 export { checkpointWeights, readCheckpointHeader, type CheckpointSummary, type CheckpointWeights } from './checkpoint/model.ts';
-export { estimateMemoryBytes, parameterCount } from './memory.ts';
+export { MEMORY_CALIBRATION, estimateMemoryBytes, parameterCount, type MemoryEngine } from './memory.ts';

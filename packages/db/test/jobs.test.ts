@@ -160,9 +160,24 @@ describe('job lifecycle', () => {
   it('goes back to the queue when its worker shuts down, and counts the next attempt', async () => {
     const { job } = await jobs.create(newJob());
     await jobs.markRunning(job.id, { workerId: 'w1', backend: 'cpu', device: null });
-    expect(await jobs.requeue(job.id)).toBe(true);
-    expect(await jobs.get(job.id)).toMatchObject({ status: 'queued', workerId: null });
+    expect(await jobs.requeue(job.id, 1, 'attempt 1 of 3 failed: x; retrying')).toBe(true);
+    expect(await jobs.get(job.id)).toMatchObject({ status: 'queued', workerId: null, error: 'attempt 1 of 3 failed: x; retrying' });
     expect(await jobs.markRunning(job.id, { workerId: 'w2', backend: 'cpu', device: null })).toMatchObject({ attempts: 2 });
+    expect(await jobs.markSucceeded(job.id, 2)).toBe(true);
+    expect(await jobs.get(job.id)).toMatchObject({ status: 'succeeded', error: null });
+  });
+
+  it('fences requeue, markFailed and markCancelled by attempt: a stale attempt cannot overwrite a newer one', async () => {
+    const { job } = await jobs.create(newJob());
+    await jobs.markRunning(job.id, { workerId: 'w1', backend: 'cpu', device: null });
+    await jobs.markRunning(job.id, { workerId: 'w2', backend: 'cpu', device: null }); // attempt 2 took over
+    expect(await jobs.requeue(job.id, 1)).toBe(false);
+    expect(await jobs.markFailed(job.id, 'stale', 1)).toBe(false);
+    expect(await jobs.markCancelled(job.id, 1)).toBe(false);
+    expect(await jobs.markSucceeded(job.id, 1)).toBe(false);
+    expect(await jobs.get(job.id)).toMatchObject({ status: 'running', attempts: 2, workerId: 'w2', error: null });
+    expect(await jobs.markFailed(job.id, 'attempt 2 failed', 2)).toBe(true);
+    expect(await jobs.get(job.id)).toMatchObject({ status: 'failed', error: 'attempt 2 failed' });
   });
 
   it('records the failure message', async () => {

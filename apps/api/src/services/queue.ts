@@ -47,6 +47,24 @@ export class TrainQueue {
     return true;
   }
 
+  /** The queue's entry for a job id: its state and, when BullMQ gave up on it, why; null when there is none. */
+  async entry(jobId: string): Promise<{ state: string; failedReason: string | null } | null> {
+    return this.guard(async () => {
+      const job = await this.queue.getJob(jobId);
+      if (!job) return null;
+      return { state: await job.getState(), failedReason: job.failedReason ?? null };
+    });
+  }
+
+  /** Replaces a finished (completed) entry with a fresh one, so the job is trained again from its checkpoint. */
+  async readd<N extends QueueJobName>(name: N, payload: QueuePayload<N>, opts: { jobId: string; priority: number }): Promise<void> {
+    await this.guard(async () => {
+      const job = await this.queue.getJob(opts.jobId);
+      if (job && (await job.getState()) === 'completed') await job.remove();
+    });
+    await this.add(name, payload, opts);
+  }
+
   /** Removes a job that no worker has taken yet; false when it is already running. */
   async removeWaiting(jobId: string): Promise<boolean> {
     return this.guard(async () => {

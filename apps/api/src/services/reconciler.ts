@@ -1,34 +1,79 @@
-import type { Repositories } from '@rnnlab/db';
+import type { JobRecord, Repositories } from '@rnnlab/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TrainQueue } from './queue.ts';
 
-/**
- * Puts every job Postgres says is queued back into the queue. The queue job id is the database id,
- * so for a job the queue still holds this is a no-op; it matters when Redis lost its data (a
- * restart without persistence, a flush, a failover): the job would otherwise wait forever.
- */
-export async function requeueQueuedJobs(repos: Repositories, queue: TrainQueue): Promise<number> {
-  let cursor: string | null = null;
-  let added = 0;
-  do {
-    const page = await repos.jobs.list({ status: 'queued', limit: 100, cursor });
-    for (const job of page.items) {
-      if (await queue.ensure('train', { jobId: job.id }, { jobId: job.id, priority: job.priority })) added += 1;
-    }
-    cursor = page.nextCursor;
-  } while (cursor);
-  return added;
+/** What one pass changed. */
+export interface ReconcileResult {
+  /** Queued rows whose queue entry was missing, enqueued again. */
+  enqueued: number;
+  /** Running rows with no live attempt behind them (entry lost, finished or back in the queue), put back to queued and enqueued. */
+  requeued: number;
+  /** Rows whose queue entry BullMQ failed for good, marked failed with its reason. */
+  failed: number;
 }
 
-/** Runs `requeueQueuedJobs` now and then every `intervalMs`; returns a stop function. */
+/**
+ * Makes every non-terminal row agree with the queue, so that no job is left without an owner:
+ * - `queued` with no queue entry (Redis lost its data: a restart without persistence, a flush, a
+ *   failover) or a completed one: enqueued again;
+ * - `running` with no entry, or a completed one: no attempt can be running it any more. The row goes
+ *   back to `queued` (fenced by the attempt it shows, so a claim made meanwhile wins) and a fresh entry
+ *   is added; it resumes from its latest checkpoint. A trainer of the lost entry that is still alive
+ *   is fenced out by the next claim and stops without writing;
+ * - `running` whose entry is waiting or delayed (its worker died, or its attempt failed and a retry
+ *   waits): the row says `queued`, as it would have had its worker lived to write it;
+ * - an entry BullMQ failed for good (no attempts left, or stalled too often): the row says `failed`.
+ * An active entry is left alone: its lock is renewed by a live worker, which supervises its trainer,
+ * or it lapses and the stalled checker of any live worker moves it within 2 × STALLED_INTERVAL_MS.
+ * The queue job id is the database id, so two reconcilers (two API processes) add one entry at most.
+ */
+export async function reconcile(repos: Repositories, queue: TrainQueue): Promise<ReconcileResult> {
+  const result: ReconcileResult = { enqueued: 0, requeued: 0, failed: 0 };
+  for (const status of ['queued', 'running'] as const) {
+    let cursor: string | null = null;
+    do {
+      const page = await repos.jobs.list({ status, limit: 100, cursor });
+      for (const row of page.items) await reconcileRow(repos, queue, row, result);
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+  return result;
+}
+
+async function reconcileRow(repos: Repositories, queue: TrainQueue, row: JobRecord, result: ReconcileResult): Promise<void> {
+  const add = { jobId: row.id, priority: row.priority };
+  const entry = await queue.entry(row.id);
+  if (entry?.state === 'failed') {
+    if (await repos.jobs.markFailed(row.id, entry.failedReason ?? 'the queue gave up on the job', row.attempts)) result.failed += 1;
+    return;
+  }
+  if (row.status === 'queued') {
+    if (!entry && (await queue.ensure('train', { jobId: row.id }, add))) result.enqueued += 1;
+    else if (entry?.state === 'completed') {
+      await queue.readd('train', { jobId: row.id }, add);
+      result.enqueued += 1;
+    }
+    return;
+  }
+  if (!entry || entry.state === 'completed') {
+    const note = entry ? 'its queue entry completed without finishing the job' : 'its queue entry was lost (Redis lost its data)';
+    if (!(await repos.jobs.requeue(row.id, row.attempts, `${note}; enqueued again, it resumes from its latest checkpoint`))) return;
+    await queue.readd('train', { jobId: row.id }, add);
+    result.requeued += 1;
+  } else if (entry.state === 'waiting' || entry.state === 'prioritized' || entry.state === 'delayed') {
+    await repos.jobs.requeue(row.id, row.attempts, 'its worker stopped (died or lost the job); back in the queue, it resumes from its latest checkpoint');
+  }
+}
+
+/** Runs `reconcile` now and then every `intervalMs`; returns a stop function. */
 export function startReconciler(repos: Repositories, queue: TrainQueue, intervalMs: number, log: FastifyBaseLogger): () => void {
   let running = false;
   const tick = async () => {
     if (running) return;
     running = true;
     try {
-      const added = await requeueQueuedJobs(repos, queue);
-      if (added > 0) log.warn({ added }, 'queued jobs missing from the queue were enqueued again');
+      const changed = await reconcile(repos, queue);
+      if (changed.enqueued + changed.requeued + changed.failed > 0) log.warn(changed, 'jobs the queue and Postgres disagreed on were reconciled');
     } catch (err) {
       log.debug({ err }, 'queue reconciliation skipped (Redis or Postgres unavailable)');
     } finally {

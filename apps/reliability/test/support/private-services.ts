@@ -50,6 +50,8 @@ export interface PrivateRedis {
   /** `SIGKILL` is a crash (with AOF, `appendfsync always` keeps every acknowledged write). */
   stop(signal?: NodeJS.Signals): Promise<void>;
   start(): Promise<void>;
+  /** Stops it (SIGKILL) and deletes its data, as a restart without persistence or a failover to an empty replica does. */
+  wipe(): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -89,6 +91,10 @@ export async function startPrivateRedis(opts: { aof: boolean }): Promise<Private
     port,
     stop: (signal = 'SIGTERM') => stopDaemon(daemon, signal),
     start,
+    async wipe() {
+      await stopDaemon(daemon, 'SIGKILL');
+      for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
+    },
     async destroy() {
       await stopDaemon(daemon, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });

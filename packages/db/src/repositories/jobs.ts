@@ -178,30 +178,36 @@ export function jobsRepository(db: Db) {
       return updated === 1;
     },
 
-    /** A running job whose worker is shutting down goes back to the queue; it resumes from its last checkpoint. */
-    async requeue(id: string): Promise<boolean> {
+    /**
+     * A running attempt hands the job back to the queue (a shutdown, or a failed attempt that will be
+     * retried); it resumes from its last checkpoint. `attempt` fences the write: once a later attempt
+     * has claimed the job, a stale one changes nothing. `note` is what the row says while it waits
+     * (e.g. "attempt 1 of 3 failed: …; retrying"); null clears an earlier one.
+     */
+    async requeue(id: string, attempt: number | null, note: string | null = null): Promise<boolean> {
       const { count } = await db.job.updateMany({
-        where: { id, status: 'running' },
-        data: { status: 'queued', workerId: null },
+        where: { id, status: { in: [...ACTIVE_STATUSES] }, ...fence(attempt) },
+        data: { status: 'queued', workerId: null, error: note },
       });
       return count === 1;
     },
 
-    markSucceeded(id: string): Promise<boolean> {
-      return finish(db, id, { status: 'succeeded' });
+    markSucceeded(id: string, attempt: number | null = null): Promise<boolean> {
+      return finish(db, id, attempt, { status: 'succeeded', error: null });
     },
 
-    markFailed(id: string, message: string): Promise<boolean> {
-      return finish(db, id, { status: 'failed', error: message });
+    /** The job failed for good; `attempt` fences the write as in requeue (null: whichever attempt holds it). */
+    markFailed(id: string, message: string, attempt: number | null = null): Promise<boolean> {
+      return finish(db, id, attempt, { status: 'failed', error: message });
     },
 
     /** The worker stopped the job on request; a study's prune request makes that `pruned`, not `cancelled`. */
-    async markCancelled(id: string): Promise<boolean> {
+    async markCancelled(id: string, attempt: number | null = null): Promise<boolean> {
       const { count } = await db.job.updateMany({
-        where: { id, status: { in: [...ACTIVE_STATUSES] }, pruneRequested: true },
-        data: { status: 'pruned', finishedAt: new Date(), workerId: null },
+        where: { id, status: { in: [...ACTIVE_STATUSES] }, pruneRequested: true, ...fence(attempt) },
+        data: { status: 'pruned', error: null, finishedAt: new Date(), workerId: null },
       });
-      return count === 1 || finish(db, id, { status: 'cancelled' });
+      return count === 1 || finish(db, id, attempt, { status: 'cancelled', error: null });
     },
 
     /**
@@ -244,10 +250,14 @@ export function jobsRepository(db: Db) {
   };
 }
 
-// Only an active job can finish; a late "succeeded" from a worker never overwrites a cancellation.
-async function finish(db: Db, id: string, data: Prisma.JobUpdateManyMutationInput): Promise<boolean> {
+/** Matches only the row a given attempt claimed (markRunning counts claims in `attempts`). */
+const fence = (attempt: number | null) => (attempt === null ? {} : { attempts: attempt });
+
+// Only an active job can finish; a late "succeeded" from a worker never overwrites a cancellation,
+// and a fenced write from a stale attempt never overwrites a newer attempt's outcome.
+async function finish(db: Db, id: string, attempt: number | null, data: Prisma.JobUpdateManyMutationInput): Promise<boolean> {
   const { count } = await db.job.updateMany({
-    where: { id, status: { in: [...ACTIVE_STATUSES] } },
+    where: { id, status: { in: [...ACTIVE_STATUSES] }, ...fence(attempt) },
     data: { ...data, finishedAt: new Date(), workerId: null },
   });
   return count === 1;

@@ -1,0 +1,182 @@
+// The worker's side of one attempt: fork a training process, hand it the job, and watch it. The
+// attempt ends when the trainer reports how it ended, or when it dies, whenever that is (start-up
+// included), or when it stops sending heartbeats, or when it grows past its memory limit; the last
+// two the supervisor ends itself with SIGKILL. Nothing here trusts the trainer to end on its own.
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { StopReason } from './jobs.ts';
+import type { FromTrainer, ToTrainer, TrainerFailureKind } from './trainer-protocol.ts';
+import type { TrainOutcome } from './train.ts';
+
+/**
+ * Start-up (loading tfjs and the engine, before the trainer claims the job) runs module code that
+ * blocks the trainer's event loop for seconds on a loaded machine, so its silence is allowed this
+ * long, or three stall timeouts when that is longer.
+ */
+export const STARTUP_SILENCE_MS = 60_000;
+export const startupBoundMs = (stallTimeoutMs: number) => Math.max(STARTUP_SILENCE_MS, 3 * stallTimeoutMs);
+
+/** A trainer's memory limit is its runtime's plus this many times the job's estimate. */
+export const MEMORY_LIMIT_FACTOR = 2;
+
+export interface Claim {
+  attempt: number;
+  /** The job's epoch when this attempt claimed it (where it resumed). */
+  epoch: number;
+  estimateBytes: number;
+}
+
+export interface TrainerDeath {
+  /**
+   * `signal`/`exit`: it died by itself (or by someone else's kill: the kernel's OOM killer, an
+   * operator); `stalled`, `memory`, `stop-timeout`, `lock-lost`: the supervisor killed it.
+   */
+  cause: 'signal' | 'exit' | 'stalled' | 'memory' | 'stop-timeout' | 'lock-lost';
+  signal: NodeJS.Signals | null;
+  code: number | null;
+  /** The last epoch it stored (null: none in this attempt). */
+  epoch: number | null;
+  peakRssBytes: number;
+  rssBytes: number;
+  limitBytes: number | null;
+  silentMs: number;
+}
+
+export type TrainerEnd =
+  | { kind: 'done'; outcome: TrainOutcome; claim: Claim | null }
+  | { kind: 'failed'; failure: TrainerFailureKind; message: string; claim: Claim | null }
+  | { kind: 'died'; death: TrainerDeath; claim: Claim | null };
+
+export interface SuperviseOptions {
+  file: string;
+  execArgv: string[];
+  start: Extract<ToTrainer, { type: 'start' }>;
+  signal: AbortSignal;
+  stallTimeoutMs: number;
+  runtimeMemoryBytes: number;
+  log: Logger;
+  /** Called with the trainer's pid once it is forked (the worker's bookkeeping of live trainers). */
+  onFork?: (pid: number) => void;
+}
+
+/** VmRSS and VmHWM (the peak) of a process from /proc, in bytes; null where /proc cannot tell. */
+function procMemory(pid: number): { rss: number; peak: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    const rss = kib('VmRSS');
+    return Number.isFinite(rss) ? { rss, peak: Math.max(rss, kib('VmHWM') || 0) } : null;
+  } catch {
+    return null;
+  }
+}
+
+export function superviseTrainer(opts: SuperviseOptions): Promise<TrainerEnd> {
+  const { log, signal, stallTimeoutMs } = opts;
+  const child = fork(opts.file, [], { execArgv: opts.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+  opts.onFork?.(child.pid ?? -1);
+
+  let claim: Claim | null = null;
+  let reported: TrainerEnd | null = null;
+  let epoch: number | null = null;
+  let lastBeat = Date.now();
+  let lastTick = Date.now();
+  let rss = 0;
+  let peak = 0;
+  let limit: number | null = null;
+  let killedFor: TrainerDeath['cause'] | null = null;
+  let stopDeadline: number | null = null;
+
+  const kill = (cause: TrainerDeath['cause'], fields: Record<string, unknown>, message: string) => {
+    if (killedFor) return;
+    killedFor = cause;
+    log.error({ trainerPid: child.pid, cause, ...fields }, message);
+    child.kill('SIGKILL');
+  };
+
+  child.on('message', (message: FromTrainer) => {
+    lastBeat = Date.now();
+    switch (message.type) {
+      case 'ready':
+        send(opts.start);
+        // A stop that came while the trainer was loading.
+        if (signal.aborted) onAbort();
+        break;
+      case 'heartbeat':
+        rss = message.rssBytes;
+        peak = Math.max(peak, rss);
+        break;
+      case 'claimed':
+        claim = { attempt: message.attempt, epoch: message.epoch, estimateBytes: message.estimateBytes };
+        limit = opts.runtimeMemoryBytes + MEMORY_LIMIT_FACTOR * message.estimateBytes;
+        break;
+      case 'epoch':
+        epoch = message.epoch;
+        break;
+      case 'done':
+        reported = { kind: 'done', outcome: message.outcome, claim };
+        break;
+      case 'failed':
+        reported = { kind: 'failed', failure: message.kind, message: message.message, claim };
+        break;
+    }
+  });
+
+  let ready = false;
+  function send(message: ToTrainer) {
+    if (message.type === 'start') ready = true;
+    if (child.connected) child.send(message, (error) => error && log.debug({ err: error }, 'message to the trainer not sent (it is exiting)'));
+  }
+  function onAbort() {
+    const reason = signal.reason as StopReason;
+    // A trainer whose worker lost the lock must not write again; its writes are fenced, but ending
+    // it now also frees its slot and its cores at once.
+    if (reason === StopReason.lockLost) return kill('lock-lost', {}, 'lost the job lock; killed its training process');
+    if (!ready) return; // sent after `start`, when the trainer says it is ready
+    send({ type: 'stop', reason });
+    stopDeadline ??= Date.now() + stallTimeoutMs;
+  }
+  signal.addEventListener('abort', onAbort, { once: true });
+
+  const tickMs = Math.max(50, Math.min(1_000, Math.floor(stallTimeoutMs / 5)));
+  const watchdog = setInterval(() => {
+    const now = Date.now();
+    // This process itself was frozen (SIGSTOP, a long pause): the trainer's heartbeats are still
+    // queued in the channel, so its silence says nothing yet.
+    if (now - lastTick > stallTimeoutMs / 2) lastBeat = now;
+    lastTick = now;
+    const mem = child.pid ? procMemory(child.pid) : null;
+    if (mem) {
+      rss = mem.rss;
+      peak = Math.max(peak, mem.peak);
+    }
+    if (limit !== null && rss > limit) {
+      kill('memory', { rssBytes: rss, limitBytes: limit }, 'training process over its memory limit; killed');
+    } else if (now - lastBeat > (claim ? stallTimeoutMs : startupBoundMs(stallTimeoutMs))) {
+      kill('stalled', { silentMs: now - lastBeat }, 'training process sent no heartbeat within the bound; killed');
+    } else if (stopDeadline !== null && now > stopDeadline) {
+      kill('stop-timeout', {}, 'training process did not stop within the bound after it was told to; killed');
+    }
+  }, tickMs);
+
+  const started = Date.now();
+  return new Promise<TrainerEnd>((resolve) => {
+    child.once('error', (error) => log.error({ err: error }, 'training process error'));
+    // 'close' comes after 'exit' once the IPC channel is drained, so every message it sent is in.
+    child.once('close', (code, sig) => {
+      clearInterval(watchdog);
+      signal.removeEventListener('abort', onAbort);
+      const silentMs = Date.now() - lastBeat;
+      log.info({ trainerPid: child.pid, code, signal: sig, peakRssBytes: peak, ms: Date.now() - started }, 'training process exited');
+      if (reported && !killedFor) return resolve(reported);
+      resolve({
+        kind: 'died',
+        claim,
+        death: {
+          cause: killedFor ?? (sig ? 'signal' : 'exit'), signal: sig, code, epoch, peakRssBytes: peak, rssBytes: rss, limitBytes: limit, silentMs,
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,40 @@
+// The messages between a worker process and the training process it forks for one attempt, over
+// the fork's IPC channel. The worker owns the queue job (its lock) and supervises; the trainer
+// trains and writes the job's progress, fenced by the attempt it claimed.
+import type { QueuePayload } from '@rnnlab/contracts';
+import type { StopReason } from './jobs.ts';
+import type { TrainOutcome } from './train.ts';
+
+export type ToTrainer =
+  | {
+    type: 'start';
+    payload: QueuePayload<'train'>;
+    queueJobId: string;
+    attemptsMade: number;
+    maxAttempts: number;
+  }
+  /** Stop at the next minibatch boundary, for this reason (see StopReason). */
+  | { type: 'stop'; reason: StopReason };
+
+/** How an attempt ended that the trainer could still report (a dead trainer reports nothing). */
+export type TrainerFailureKind =
+  /** Failed for good; the row already says why. */
+  | 'unrecoverable'
+  /** Checkpointed and handed back to the queue (a shutdown); no attempt is spent. */
+  | 'handed-back'
+  /** Another attempt owns the job; nothing was written. */
+  | 'superseded'
+  /** Failed in a way another attempt may not meet; the row was requeued or failed per attempts left. */
+  | 'error';
+
+export type FromTrainer =
+  /** Listening: the worker sends `start` only after this (a message sent earlier could be lost). */
+  | { type: 'ready' }
+  /** Sent on a timer from the trainer's event loop: it is alive and between minibatches. */
+  | { type: 'heartbeat'; rssBytes: number }
+  /** The trainer claimed the row as this attempt (markRunning), and what the job is estimated to need. */
+  | { type: 'claimed'; attempt: number; epoch: number; estimateBytes: number }
+  /** An epoch was stored (the latest checkpointed epoch comes with it when there is one). */
+  | { type: 'epoch'; epoch: number; checkpointEpoch: number | null }
+  | { type: 'done'; outcome: TrainOutcome }
+  | { type: 'failed'; kind: TrainerFailureKind; message: string };

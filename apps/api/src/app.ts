@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
@@ -10,7 +10,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { formatSchemaErrors, installErrorHandler, HttpError } from './errors.ts';
-import { bearerToken, makeKeyCheck, requireApiKey } from './plugins/auth.ts';
+import { makeClientKey, requireApiKey } from './plugins/auth.ts';
 import { prometheus } from './plugins/prometheus.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { generateRoutes } from './routes/generate.ts';
@@ -78,16 +78,12 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
   });
   // Closed by default: only the origins listed in CORS_ORIGINS may call the API from a browser.
   await app.register(cors, { origin: s.config.corsOrigins.length > 0 ? [...s.config.corsOrigins] : false });
-  // One allowance per configured key, otherwise per address. A token that is not a configured key
-  // must not count: in an open API (no keys) anyone could send a fresh made-up one per request and
-  // never be limited. The key itself is not kept in the limiter's store, only its digest.
-  const isApiKey = makeKeyCheck(s.config.apiKeys);
+  // One allowance per configured key, otherwise per address. The key itself is not kept in the
+  // limiter's store, only its digest.
+  const clientKey = makeClientKey(s.config.apiKeys);
   await app.register(rateLimit, {
     global: false,
-    keyGenerator: (req) => {
-      const token = bearerToken(req);
-      return token !== null && isApiKey(token) ? `key:${createHash('sha256').update(token).digest('hex')}` : `ip:${req.ip}`;
-    },
+    keyGenerator: clientKey,
     errorResponseBuilder: (_req, ctx) => new HttpError(429, `rate limit of ${ctx.max} requests per ${ctx.after} exceeded; retry after ${Math.ceil(ctx.ttl / 1000)} s`),
   });
   await app.register(swagger, {
@@ -116,7 +112,7 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
     const scope = v1 as unknown as App;
     requireApiKey(scope, s.config.apiKeys);
     jobRoutes(scope, s, submitLimit);
-    generateRoutes(scope, s, generateLimit);
+    generateRoutes(scope, s, generateLimit, clientKey);
     datasetRoutes(scope, s);
     opsRoutes(scope, s);
   }, { prefix: '/v1' });

@@ -33,3 +33,16 @@ export function requireApiKey(scope: FastifyInstance, keys: readonly string[]): 
     if (!check(token)) throw new HttpError(401, 'invalid API key', { 'www-authenticate': 'Bearer' });
   });
 }
+
+/**
+ * Who a request counts against (rate limits, generation's fair share): the digest of a configured
+ * API key, otherwise the address. A token that is not a configured key must not count: in an open
+ * API anyone could send a fresh made-up one per request and never be limited.
+ */
+export function makeClientKey(keys: readonly string[]): (request: FastifyRequest) => string {
+  const isApiKey = makeKeyCheck(keys);
+  return (request) => {
+    const token = bearerToken(request);
+    return token !== null && isApiKey(token) ? `key:${createHash('sha256').update(token).digest('hex')}` : `ip:${request.ip}`;
+  };
+}

@@ -290,9 +290,11 @@ export class GenerationPool {
       this.counts.restarts++;
       this.threads[index] = this.spawn(index);
     }
+    const why = this.closing ? 'the API is shutting down'
+      : 'the generation thread serving this request stopped unexpectedly; it has been replaced, retry the request';
     for (const c of dead.calls.values()) {
       c.resident = undefined;
-      this.settle(c, unavailable('the generation thread serving this request stopped unexpectedly; it has been replaced, retry the request'));
+      this.settle(c, unavailable(why));
       dead.calls.delete(c.id);
       this.line.finished(c.client);
     }

@@ -29,6 +29,10 @@ export function createServices(config: AppConfig, log: FastifyBaseLogger): Servi
     queueMax: env.GENERATE_QUEUE_MAX, perKeyQueueMax: env.GENERATE_KEY_QUEUE_MAX, timeoutMs: env.GENERATE_TIMEOUT_MS,
     cacheBytes: env.GENERATE_CACHE_MB * 2 ** 20,
   }, { backend: env.TFJS_BACKEND });
+  if (env.GENERATE_KEY_CONCURRENCY >= env.GENERATE_THREADS * env.GENERATE_THREAD_SLOTS) {
+    log.warn({ GENERATE_KEY_CONCURRENCY: env.GENERATE_KEY_CONCURRENCY, slots: env.GENERATE_THREADS * env.GENERATE_THREAD_SLOTS },
+      'one client may hold every generation slot: keep GENERATE_KEY_CONCURRENCY below GENERATE_THREADS × GENERATE_THREAD_SLOTS');
+  }
   return {
     config, db, repos, queue, generation, datasets,
     jobs: new JobService(repos, queue, checks, log),

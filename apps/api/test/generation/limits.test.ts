@@ -41,6 +41,12 @@ describe('deadline and bounded line', () => {
     expect((await generate(small, 'key-a', { prefix: 'time', length: 5 })).statusCode).toBe(200);
   }, 60_000);
 
+  it('answers a prefix that preprocessing empties with 400 naming body/prefix', async () => {
+    const res = await generate(small, 'key-a', { prefix: '123', length: 5 });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().message).toMatch(/^body\/prefix is empty after d2l preprocessing/);
+  });
+
   it('refuses past a key\'s share of the line and past the whole line with 503 and Retry-After', async () => {
     const running = generate(big, 'key-a', MAXIMAL); // the one slot
     await waitFor('the first request to run', async () => t.services.generation.stats().running === 1, 10_000, 10);

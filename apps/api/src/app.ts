@@ -81,9 +81,10 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
   // Closed by default: only the origins listed in CORS_ORIGINS may call the API from a browser.
   await app.register(cors, { origin: s.config.corsOrigins.length > 0 ? [...s.config.corsOrigins] : false });
   // One allowance per configured key, otherwise per address (clientIdentity).
+  const clientKey = clientIdentity(s.config.apiKeys);
   await app.register(rateLimit, {
     global: false,
-    keyGenerator: clientIdentity(s.config.apiKeys),
+    keyGenerator: clientKey,
     errorResponseBuilder: (_req, ctx) => new HttpError(429, `rate limit of ${ctx.max} requests per ${ctx.after} exceeded; retry after ${Math.ceil(ctx.ttl / 1000)} s`),
   });
   await app.register(swagger, {
@@ -113,7 +114,7 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
     requireApiKey(scope, s.config.apiKeys);
     jobRoutes(scope, s, submitLimit);
     studyRoutes(scope, s, submitLimit);
-    generateRoutes(scope, s, generateLimit);
+    generateRoutes(scope, s, generateLimit, clientKey);
     datasetRoutes(scope, s);
     opsRoutes(scope, s);
   }, { prefix: '/v1' });

@@ -14,7 +14,8 @@ export const unavailable = (message: string) => new HttpError(503, message);
 const REASONS: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
   406: 'Not Acceptable', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  422: 'Unprocessable Entity', 429: 'Too Many Requests', 499: 'Client Closed Request', 500: 'Internal Server Error',
+  503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 export const reason = (code: number) => REASONS[code] ?? (code >= 500 ? 'Internal Server Error' : 'Bad Request');
 

@@ -24,9 +24,20 @@ export const EnvSchema = Type.Object({
   DATASET_QUOTA_MB: Type.Integer({ minimum: 1, maximum: 1_048_576, default: 256 }),
   // A job whose estimated training memory exceeds this is refused at submission.
   WORKER_MEMORY_BUDGET_MB: Type.Integer({ minimum: 16, default: 4096 }),
-  // Loaded models kept for generation; the least recently used is disposed beyond this.
-  GENERATE_CACHE_SIZE: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
+  // Bytes of loaded models kept for generation, all threads together; a model being loaded counts
+  // twice (its checkpoint bytes beside its weights). The least recently used idle model goes first.
+  GENERATE_CACHE_MB: Type.Integer({ minimum: 16, maximum: 1_048_576, default: 1024 }),
   GENERATE_THREADS: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  // Generations one thread interleaves, a slice of steps each in turn.
+  GENERATE_THREAD_SLOTS: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+  // Generations one client (API key, or address when the API is open) may have running at once;
+  // below GENERATE_THREADS × GENERATE_THREAD_SLOTS, so one client cannot hold every slot.
+  GENERATE_KEY_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1024, default: 2 }),
+  // Generation requests waiting for a slot, in all and per client; beyond them 503 with Retry-After.
+  GENERATE_QUEUE_MAX: Type.Integer({ minimum: 0, maximum: 100_000, default: 64 }),
+  GENERATE_KEY_QUEUE_MAX: Type.Integer({ minimum: 0, maximum: 100_000, default: 16 }),
+  // A generation request unanswered after this (waiting included) gets 504; checked between steps.
+  GENERATE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
   // Requests per minute per client (API key or IP) on the expensive routes.
   RATE_LIMIT_SUBMIT_PER_MIN: Type.Integer({ minimum: 1, default: 60 }),
   RATE_LIMIT_GENERATE_PER_MIN: Type.Integer({ minimum: 1, default: 120 }),

@@ -32,3 +32,11 @@ export class DivergedError extends Error {
     super(`training diverged in ${where}: ${what}; try a lower learning rate than ${learningRate} or enable gradient clipping (gradClipNorm)`);
   }
 }
+
+/** A generation stopped before its end: its deadline passed or its caller aborted it. */
+export class GenerationStopped extends Error {
+  override readonly name = 'GenerationStopped';
+  constructor(readonly reason: 'deadline' | 'aborted', readonly steps: number) {
+    super(reason === 'deadline' ? `generation passed its deadline after ${steps} steps` : `generation aborted after ${steps} steps`);
+  }
+}

@@ -2,7 +2,7 @@
 // Imports only @tensorflow/tfjs and runs on whichever backend the process has set up.
 export type { Arch, CellType, GruResetGate, ModelConfig, RunConfig, TrainingConfig } from './config.ts';
 export { configDifferences, DEFAULT_RETENTION, defaultRunConfig, GRU_RESET_GATES, validateRunConfig } from './config.ts';
-export { CheckpointError, ConfigError, DivergedError } from './errors.ts';
+export { CheckpointError, ConfigError, DivergedError, GenerationStopped } from './errors.ts';
 
 export { preprocess, tokenize, type Tokenizer } from './data/preprocess.ts';
 export { UNK, Vocab } from './data/vocab.ts';
@@ -30,8 +30,8 @@ export { perplexity, type EpochReport } from './train/metrics.ts';
 export { clipByGlobalNorm, clipScale, globalNormSquared } from './train/clip.ts';
 export { ADAM, adamSlotNames } from './train/optimizers.ts';
 
-export { LanguageModel } from './generate/language-model.ts';
-export { generateText, nextTokenLogits, type GenerateOptions, type GenerateResult } from './generate/generate.ts';
+export { LanguageModel, type LoadOptions } from './generate/language-model.ts';
+export { Generation, generateText, nextTokenLogits, type GenerateOptions, type GenerateResult, type StopWhen } from './generate/generate.ts';
 export { argmax, filteredProbabilities, sampleIndex, type SamplingOptions } from './generate/sampling.ts';
 
 export { CHECKPOINT_VERSION, type CheckpointHeader } from './checkpoint/format.ts';

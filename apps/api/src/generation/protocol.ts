@@ -2,12 +2,27 @@ import type { GenerateRequest } from '@rnnlab/contracts';
 
 export type GenerateOptions = Omit<GenerateRequest, 'checkpoint'> & { length: number };
 
-/** Main thread → generation thread. `bytes` is sent only when the thread may not have the model. */
-export interface GenerateTask { id: number; key: string; bytes?: Uint8Array; opts: GenerateOptions }
+/**
+ * Main thread → generation thread. The main thread decides which models a thread holds: `bytes`
+ * (transferred, not copied) comes with the first run of a model on a thread, `evict` drops one.
+ */
+export type ToThread =
+  | { kind: 'run'; id: number; model: string; bytes?: ArrayBuffer; opts: GenerateOptions; deadline: number }
+  | { kind: 'cancel'; id: number }
+  | { kind: 'evict'; model: string };
 
-export type GenerateResult =
-  | { id: number; ok: true; text: string; generated: string; warnings: string[] }
-  | { id: number; ok: false; missing: true }
-  | { id: number; ok: false; missing?: false; error: string; clientError: boolean };
+/** How a run ended, besides with text. `client`: the request or the checkpoint is at fault (4xx). */
+export type RunFailure =
+  | { reason: 'deadline'; steps: number }
+  | { reason: 'aborted' }
+  | { reason: 'client'; status: 400 | 422; message: string }
+  | { reason: 'error'; message: string };
 
-export interface ThreadInit { backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; cacheSize: number }
+/** Generation thread → main thread. */
+export type FromThread =
+  | { kind: 'loaded'; model: string; bytes: number }
+  | { kind: 'loadFailed'; model: string }
+  | { kind: 'done'; id: number; ok: true; text: string; generated: string; warnings: string[] }
+  | ({ kind: 'done'; id: number; ok: false } & RunFailure);
+
+export interface ThreadInit { backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }

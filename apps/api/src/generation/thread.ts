@@ -1,34 +1,110 @@
-// A generation thread: loads models from checkpoint bytes, keeps the most recent in an LRU and
-// answers generate tasks. It runs off the API's event loop so polls stay fast during generation.
+// A generation thread: holds the models the main thread sends it and runs several generations
+// interleaved, a slice of steps each in turn, so a short request is not stuck behind a long one. It
+// runs off the API's event loop so polls stay fast during generation; between rounds it reads its
+// messages, so a cancel or a new request is seen within one round.
 import { parentPort, workerData } from 'node:worker_threads';
 import { setupBackend } from '@rnnlab/backends';
-import { CheckpointError, LanguageModel } from '@rnnlab/core';
-import { Lru } from './lru.ts';
-import type { GenerateResult, GenerateTask, ThreadInit } from './protocol.ts';
+import { CheckpointError, ConfigError, GenerationStopped, LanguageModel, type Generation } from '@rnnlab/core';
+import type { FromThread, RunFailure, ThreadInit, ToThread } from './protocol.ts';
+
+// Wall time each generation gets per turn: small enough that a turn of every other generation is
+// short, large enough that a small model runs many steps per turn.
+const SLICE_MS = 10;
+
+interface Running {
+  id: number;
+  generation: Generation;
+  deadline: number;
+}
 
 const init = workerData as ThreadInit;
-const ready = setupBackend(init.backend);
-const models = new Lru<string, LanguageModel>(init.cacheSize, (_key, model) => model.dispose());
+const port = parentPort!;
+const models = new Map<string, LanguageModel>();
+const running: Running[] = [];
+let scheduled = false;
 
-parentPort!.on('message', (task: GenerateTask) => {
-  // Every task gets an answer, even when the backend could not be set up.
-  void ready.then(
-    () => run(task),
-    (err: Error): GenerateResult => ({ id: task.id, ok: false, error: `tfjs backend: ${err.message}`, clientError: false }),
-  ).then((result) => parentPort!.postMessage(result));
+const post = (message: FromThread) => port.postMessage(message);
+const fail = (id: number, failure: RunFailure) => post({ kind: 'done', id, ok: false, ...failure });
+
+// Messages wait for the backend, in order; every run still gets an answer when it cannot be set up.
+let backendError: Error | null = null;
+let inbox: Promise<void> = setupBackend(init.backend).then(() => undefined, (err: Error) => {
+  backendError = err;
+});
+port.on('message', (message: ToThread) => {
+  inbox = inbox.then(() => {
+    if (!backendError) return handle(message);
+    if (message.kind === 'run') fail(message.id, { reason: 'error', message: `tfjs backend: ${backendError.message}` });
+  }).catch((err: Error) => {
+    if (message.kind === 'run') fail(message.id, { reason: 'error', message: err.message });
+  });
 });
 
-function run(task: GenerateTask): GenerateResult {
-  try {
-    let model = models.get(task.key);
-    if (!model) {
-      if (!task.bytes) return { id: task.id, ok: false, missing: true };
-      model = LanguageModel.fromCheckpoint(task.bytes);
-      models.set(task.key, model);
-    }
-    const out = model.generate(task.opts);
-    return { id: task.id, ok: true, ...out };
-  } catch (err) {
-    return { id: task.id, ok: false, error: (err as Error).message, clientError: err instanceof CheckpointError };
+function handle(message: ToThread): void {
+  if (message.kind === 'evict') {
+    models.get(message.model)?.dispose();
+    models.delete(message.model);
+  } else if (message.kind === 'cancel') {
+    const at = running.findIndex((r) => r.id === message.id);
+    if (at >= 0) finish(at, () => fail(message.id, { reason: 'aborted' }));
+  } else {
+    start(message);
   }
+}
+
+function start(task: Extract<ToThread, { kind: 'run' }>): void {
+  if (task.bytes) {
+    try {
+      // Adopted: the tensors are read straight from the transferred bytes, which nothing else holds.
+      const model = LanguageModel.fromCheckpoint(new Uint8Array(task.bytes), { adopt: true });
+      models.set(task.model, model);
+      post({ kind: 'loaded', model: task.model, bytes: model.bytes });
+    } catch (err) {
+      post({ kind: 'loadFailed', model: task.model });
+      fail(task.id, failure(err));
+      return;
+    }
+  }
+  const model = models.get(task.model);
+  if (!model) return fail(task.id, { reason: 'error', message: `model ${task.model} is not loaded in this thread` });
+  try {
+    running.push({ id: task.id, generation: model.start(task.opts), deadline: task.deadline });
+  } catch (err) {
+    return fail(task.id, failure(err));
+  }
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(round);
+  }
+}
+
+/** One turn for every running generation, then back to the event loop (messages) if any remain. */
+function round(): void {
+  for (let i = running.length - 1; i >= 0; i--) {
+    const r = running[i]!;
+    try {
+      r.generation.run({ deadline: r.deadline }, SLICE_MS);
+      if (r.generation.done) finish(i, () => post({ kind: 'done', id: r.id, ok: true, ...r.generation.result() }));
+    } catch (err) {
+      finish(i, () => fail(r.id, failure(err)));
+    }
+  }
+  scheduled = running.length > 0;
+  if (scheduled) setImmediate(round);
+}
+
+function finish(at: number, answer: () => void): void {
+  const [r] = running.splice(at, 1);
+  try {
+    answer();
+  } finally {
+    r!.generation.dispose();
+  }
+}
+
+function failure(err: unknown): RunFailure {
+  if (err instanceof GenerationStopped) return err.reason === 'deadline' ? { reason: 'deadline', steps: err.steps } : { reason: 'aborted' };
+  if (err instanceof ConfigError) return { reason: 'client', status: 400, message: `body/${err.message}` };
+  if (err instanceof CheckpointError) return { reason: 'client', status: 422, message: err.message };
+  return { reason: 'error', message: (err as Error).message };
 }

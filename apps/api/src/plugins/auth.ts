@@ -24,7 +24,7 @@ export function bearerToken(request: FastifyRequest): string | null {
 }
 
 /**
- * Who a request comes from, for per-client limits and quotas: a configured key (by its digest; the key
+ * Who a request comes from, for per-client limits, quotas and generation's fair share: a configured key (by its digest; the key
  * itself is never stored), otherwise the address. A token that is not a configured key must not count:
  * in an open API anyone could send a fresh made-up one per request and never be limited.
  */

@@ -1,16 +1,21 @@
 import { ErrorEnvelope, GenerateRequest, GenerateResponse, JobIdParams } from '@rnnlab/contracts';
+import type { FastifyRequest } from 'fastify';
 import { conflict } from '../errors.ts';
 import type { App, Services } from '../types.ts';
 
-export function generateRoutes(app: App, s: Services, generateLimit: object): void {
+export function generateRoutes(app: App, s: Services, generateLimit: object, clientKey: (req: FastifyRequest) => string): void {
   app.post('/jobs/:id/generate', {
     config: { rateLimit: generateLimit },
     schema: {
       tags: ['generation'], summary: 'Generate text from a checkpoint of the job',
       params: JobIdParams, body: GenerateRequest,
-      response: { 200: GenerateResponse, 400: ErrorEnvelope, 401: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope, 422: ErrorEnvelope, 429: ErrorEnvelope },
+      response: {
+        200: GenerateResponse, 400: ErrorEnvelope, 401: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope, 422: ErrorEnvelope, 429: ErrorEnvelope,
+        503: { ...ErrorEnvelope, description: 'the generation queue (or this client\'s share of it) is full: see Retry-After; or a generation thread died' },
+        504: { ...ErrorEnvelope, description: 'not finished within GENERATE_TIMEOUT_MS, waiting included' },
+      },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const { checkpoint: which = 'latest', ...rest } = req.body;
     const ckpt = await s.jobData.pickCheckpoint(req.params.id, which);
     if (!ckpt) {
@@ -18,7 +23,16 @@ export function generateRoutes(app: App, s: Services, generateLimit: object): vo
         ? `job ${req.params.id} has no checkpoint at epoch ${which}`
         : `job ${req.params.id} has no checkpoint yet`);
     }
-    const out = await s.generation.generate(ckpt.sha256, () => s.jobData.checkpointBytes(ckpt.id), { ...rest, length: rest.length ?? 50 });
+    // A client that hangs up before its answer frees its slot (or its place in line) at once.
+    const left = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) left.abort();
+    });
+    const out = await s.generation.generate({
+      client: clientKey(req), model: ckpt.sha256, sizeBytes: ckpt.sizeBytes,
+      load: () => s.jobData.checkpointBuffer(ckpt.id, ckpt.sizeBytes),
+      opts: { ...rest, length: rest.length ?? 50 }, signal: left.signal,
+    });
     return { ...out, checkpointEpoch: ckpt.epoch };
   });
 }

@@ -26,7 +26,15 @@ export function createServices(config: AppConfig, log: FastifyBaseLogger): Servi
   const queue = new TrainQueue(env.REDIS_URL, env.QUEUE_PREFIX);
   const datasets = new DatasetService(repos, env.DATA_DIR, { maxCount: env.DATASET_QUOTA_COUNT, maxBytes: env.DATASET_QUOTA_MB * 2 ** 20 });
   const checks = new SubmissionChecks(datasets.catalog, env.WORKER_MEMORY_BUDGET_MB * 2 ** 20);
-  const generation = new GenerationPool(env.GENERATE_THREADS, { backend: env.TFJS_BACKEND, cacheSize: env.GENERATE_CACHE_SIZE });
+  const generation = new GenerationPool({
+    threads: env.GENERATE_THREADS, slotsPerThread: env.GENERATE_THREAD_SLOTS, perKeyRunning: env.GENERATE_KEY_CONCURRENCY,
+    queueMax: env.GENERATE_QUEUE_MAX, perKeyQueueMax: env.GENERATE_KEY_QUEUE_MAX, timeoutMs: env.GENERATE_TIMEOUT_MS,
+    cacheBytes: env.GENERATE_CACHE_MB * 2 ** 20,
+  }, { backend: env.TFJS_BACKEND });
+  if (env.GENERATE_KEY_CONCURRENCY >= env.GENERATE_THREADS * env.GENERATE_THREAD_SLOTS) {
+    log.warn({ GENERATE_KEY_CONCURRENCY: env.GENERATE_KEY_CONCURRENCY, slots: env.GENERATE_THREADS * env.GENERATE_THREAD_SLOTS },
+      'one client may hold every generation slot: keep GENERATE_KEY_CONCURRENCY below GENERATE_THREADS × GENERATE_THREAD_SLOTS');
+  }
   const jobs = new JobService(repos, queue, checks, log);
   const scheduler = new StudyScheduler(repos, jobs, queue, log);
   return {

@@ -1,5 +1,5 @@
-import { InvalidCursorError, type Page, type PageRequest, type Repositories } from '@rnnlab/db';
-import { badRequest, notFound } from '../errors.ts';
+import { CheckpointChangedError, InvalidCursorError, type Page, type PageRequest, type Repositories } from '@rnnlab/db';
+import { badRequest, conflict, notFound } from '../errors.ts';
 
 const iso = <T extends { createdAt: Date }>(r: T) => ({ ...r, createdAt: r.createdAt.toISOString() });
 
@@ -45,11 +45,15 @@ export class JobDataService {
     return this.repos.checkpoints.pick(id, which);
   }
 
-  async checkpointBytes(checkpointId: string): Promise<Uint8Array> {
-    const bytes = await this.repos.checkpoints.bytes(checkpointId);
-    if (!bytes) throw notFound(`checkpoint ${checkpointId}`);
-    // A copy of exactly its window: posting a view to the generation thread would clone the whole
-    // (possibly pooled) ArrayBuffer behind it.
-    return new Uint8Array(bytes);
+  /** A checkpoint's bytes in a fresh ArrayBuffer of their own, to hand (transfer) to a generation thread. */
+  async checkpointBuffer(checkpointId: string, sizeBytes: number): Promise<ArrayBuffer> {
+    try {
+      const bytes = await this.repos.checkpoints.readInto(checkpointId, sizeBytes);
+      if (!bytes) throw notFound(`checkpoint ${checkpointId}`);
+      return bytes;
+    } catch (err) {
+      if (err instanceof CheckpointChangedError) throw conflict(`${err.message}; retry the request`);
+      throw err;
+    }
   }
 }

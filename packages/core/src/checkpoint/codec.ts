@@ -54,7 +54,16 @@ export interface DecodedCheckpoint {
   has(name: string): boolean;
 }
 
-export function decodeCheckpoint(blob: Uint8Array): DecodedCheckpoint {
+export interface DecodeOptions {
+  /**
+   * false: tensors are views into `blob` where their bytes are 4-aligned (a blob at offset 0 always
+   * is), so nothing is copied; the caller must then never change or reuse the blob. Default true.
+   */
+  copy?: boolean;
+}
+
+export function decodeCheckpoint(blob: Uint8Array, opts: DecodeOptions = {}): DecodedCheckpoint {
+  const copy = opts.copy ?? true;
   if (!(blob instanceof Uint8Array)) throw new CheckpointError('a checkpoint must be a Uint8Array');
   if (blob.length < PREFIX + 4) throw new CheckpointError(`checkpoint truncated: ${blob.length} bytes is shorter than any checkpoint`);
   // Prisma/Buffer views can start at any offset of a shared buffer: always honour byteOffset.
@@ -94,6 +103,7 @@ export function decodeCheckpoint(blob: Uint8Array): DecodedCheckpoint {
       const n = e.shape.reduce((a, b) => a * b, 1);
       const start = dataStart + e.offset;
       if (start + 4 * n > dataEnd) throw new CheckpointError(`checkpoint tensor ${name} runs past the end of the data`);
+      if (LITTLE_ENDIAN && !copy && (blob.byteOffset + start) % 4 === 0) return new Float32Array(blob.buffer, blob.byteOffset + start, n);
       if (LITTLE_ENDIAN) {
         // Copy into a fresh, aligned buffer whatever the blob's byteOffset. Not blob.slice(): on a Node
         // Buffer (what Prisma returns for Bytes) slice() is a view into a shared pool, not a copy.

@@ -1,7 +1,7 @@
 // Text generation (d2l's predict_ch8): batch-1 state, warm up on the prefix's true characters, then
 // predict one character at a time, feeding each prediction back in.
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, GenerationStopped } from '../errors.ts';
 import { preprocess, type Tokenizer } from '../data/preprocess.ts';
 import { Rng, RngStream } from '../data/rng.ts';
 import type { Vocab } from '../data/vocab.ts';
@@ -42,10 +42,13 @@ function checkOptions(o: GenerateOptions): Required<GenerateOptions> {
 /** Feeds one character at a time through a batch-1 network, carrying its state. */
 class Stepper {
   private readonly prepared: PreparedNetwork;
+  private readonly owned: boolean;
   private state: State;
 
-  constructor(private readonly network: Network) {
-    this.prepared = network.prepareKept(false);
+  /** With `prepared` (shared, e.g. a loaded model's) the caller keeps it; without, it is made here. */
+  constructor(private readonly network: Network, prepared: PreparedNetwork | null) {
+    this.owned = prepared === null;
+    this.prepared = prepared ?? network.prepareKept(false);
     this.state = network.zeroState(1);
   }
 
@@ -62,7 +65,7 @@ class Stepper {
 
   dispose(): void {
     tf.dispose(this.state);
-    this.network.release(this.prepared);
+    if (this.owned) this.network.release(this.prepared);
   }
 }
 
@@ -88,43 +91,106 @@ function readPrefix(network: Network, vocab: Vocab, tokenizer: Tokenizer, raw: s
   return { text, ids: vocab.encode(chars), warnings };
 }
 
-/**
- * Warms the state on every prefix character but the last, one character per call as predict_ch8 does
- * (for a bidirectional model a longer sequence would let the backward direction read the prefix).
- */
-function warmUp(stepper: Stepper, ids: Int32Array): number {
-  for (let i = 0; i < ids.length - 1; i++) stepper.feed(ids[i] as number).dispose();
-  return ids[ids.length - 1] as number;
+/** When a generation must stop early: a wall-clock deadline (ms since the epoch) and/or an abort signal. */
+export interface StopWhen {
+  deadline?: number | null;
+  signal?: AbortSignal | null;
 }
 
-export function generateText(network: Network, vocab: Vocab, tokenizer: Tokenizer, options: GenerateOptions): GenerateResult {
-  const o = checkOptions(options);
-  const prefix = readPrefix(network, vocab, tokenizer, o.prefix);
-  const rng = Rng.fromSeed(o.seed ?? Math.floor(Math.random() * 2 ** 32), RngStream.sample);
-  const stepper = new Stepper(network);
-  const generated: number[] = [];
-  try {
-    let current = warmUp(stepper, prefix.ids);
-    for (let k = 0; k < o.length; k++) {
-      const t = stepper.feed(current);
-      const logits = t.dataSync(); // one sync per character: the next input depends on it
-      t.dispose();
-      current = o.strategy === 'greedy' ? argmax(logits) : sampleIndex(logits, o, rng);
-      generated.push(current);
-    }
-  } finally {
-    stepper.dispose();
+/**
+ * One generation, a step at a time, so a caller can interleave several and stop one between steps.
+ * A step is one character through the network: first every prefix character but the last (warm-up,
+ * one character per call as predict_ch8 does — for a bidirectional model a longer sequence would let
+ * the backward direction read the prefix), then one per generated character. Dispose it when done.
+ */
+export class Generation {
+  readonly totalSteps: number;
+  private readonly o: Required<GenerateOptions>;
+  private readonly prefix: Prefix;
+  private readonly rng: Rng;
+  private readonly stepper: Stepper;
+  private readonly generated: number[] = [];
+  private warmed = 0;
+  private current: number;
+  private taken = 0;
+
+  constructor(network: Network, private readonly vocab: Vocab, tokenizer: Tokenizer, options: GenerateOptions, prepared: PreparedNetwork | null = null) {
+    this.o = checkOptions(options);
+    this.prefix = readPrefix(network, vocab, tokenizer, this.o.prefix);
+    this.rng = Rng.fromSeed(this.o.seed ?? Math.floor(Math.random() * 2 ** 32), RngStream.sample);
+    this.current = this.prefix.ids[this.prefix.ids.length - 1] as number;
+    this.totalSteps = this.prefix.ids.length - 1 + this.o.length;
+    this.stepper = new Stepper(network, prepared);
   }
-  const text = vocab.decode(generated);
-  return { text: prefix.text + text, generated: text, warnings: prefix.warnings };
+
+  get steps(): number {
+    return this.taken;
+  }
+
+  get done(): boolean {
+    return this.taken >= this.totalSteps;
+  }
+
+  /** One step; nothing once done. */
+  step(): void {
+    if (this.done) return;
+    this.taken++;
+    if (this.warmed < this.prefix.ids.length - 1) {
+      this.stepper.feed(this.prefix.ids[this.warmed++] as number).dispose();
+      return;
+    }
+    const t = this.stepper.feed(this.current);
+    const logits = t.dataSync(); // one sync per character: the next input depends on it
+    t.dispose();
+    this.current = this.o.strategy === 'greedy' ? argmax(logits) : sampleIndex(logits, this.o, this.rng);
+    this.generated.push(this.current);
+  }
+
+  /**
+   * Steps until done, or until `sliceMs` of wall time has passed (at least one step), checking `stop`
+   * before every step: a passed deadline or an aborted signal throws GenerationStopped.
+   */
+  run(stop: StopWhen = {}, sliceMs = Infinity): void {
+    const until = performance.now() + sliceMs;
+    while (!this.done) {
+      if (stop.signal?.aborted) throw new GenerationStopped('aborted', this.taken);
+      if (stop.deadline != null && Date.now() >= stop.deadline) throw new GenerationStopped('deadline', this.taken);
+      this.step();
+      if (performance.now() >= until) return;
+    }
+  }
+
+  result(): GenerateResult {
+    if (!this.done) throw new Error(`generation is not done: ${this.taken} of ${this.totalSteps} steps`);
+    const text = this.vocab.decode(this.generated);
+    return { text: this.prefix.text + text, generated: text, warnings: this.prefix.warnings };
+  }
+
+  dispose(): void {
+    this.stepper.dispose();
+  }
+}
+
+/** A whole generation in one call; `stop` can end it early (GenerationStopped). */
+export function generateText(
+  network: Network, vocab: Vocab, tokenizer: Tokenizer, options: GenerateOptions, stop: StopWhen = {}, prepared: PreparedNetwork | null = null,
+): GenerateResult {
+  const g = new Generation(network, vocab, tokenizer, options, prepared);
+  try {
+    g.run(stop);
+    return g.result();
+  } finally {
+    g.dispose();
+  }
 }
 
 /** The logits `[vocab]` for the character that follows `prefix`. */
-export function nextTokenLogits(network: Network, vocab: Vocab, tokenizer: Tokenizer, prefix: string): Float32Array {
+export function nextTokenLogits(network: Network, vocab: Vocab, tokenizer: Tokenizer, prefix: string, prepared: PreparedNetwork | null = null): Float32Array {
   const { ids } = readPrefix(network, vocab, tokenizer, prefix);
-  const stepper = new Stepper(network);
+  const stepper = new Stepper(network, prepared);
   try {
-    const t = stepper.feed(warmUp(stepper, ids));
+    for (let i = 0; i < ids.length - 1; i++) stepper.feed(ids[i] as number).dispose();
+    const t = stepper.feed(ids[ids.length - 1] as number);
     const out = t.dataSync() as Float32Array;
     t.dispose();
     return out;

@@ -75,6 +75,27 @@ export class Network {
     return new Network(spec, ParamStore.init(networkParamSpecs(spec), rng));
   }
 
+  /**
+   * An inference-only network straight from stored values (a checkpoint): each unit's raw weights
+   * live only while its prepared ones are made, so loading holds the stored bytes and the prepared
+   * weights, never a third copy. The network has no parameters of its own: use `prepared`, not
+   * `prepare`, with it.
+   */
+  static forInference(spec: NetworkSpec, values: (name: string, shape: readonly number[]) => Float32Array): { network: Network; prepared: PreparedNetwork } {
+    const shapes = new Map(networkParamSpecs(spec).map((p) => [p.name, p.shape]));
+    const raw = (name: string): tf.Tensor => {
+      const shape = shapes.get(name);
+      if (!shape) throw new Error(`no parameter named ${name}`);
+      return tf.tensor(values(name, shape), [...shape], 'float32');
+    };
+    const units = spec.units.map((u) => tf.tidy(() =>
+      u.cell.prepare((name) => raw(u.prefix + name), u.input, u.hidden, { training: false, inputGrad: u.layer > 0 }) as tf.TensorContainer));
+    // Kept as they are, so a copy: a tensor over the stored values would keep all of them alive.
+    const kept = (name: string) => tf.tidy(() => tf.add(raw(name), 0));
+    const prepared: PreparedNetwork = { units, wOut: kept('output.W') as T2, bOut: kept('output.b') as tf.Tensor1D, wOutT: null };
+    return { network: new Network(spec, ParamStore.fromValues([], () => new Float32Array())), prepared };
+  }
+
   zeroState(batch: number): State {
     return this.spec.units.map((u) => Array.from({ length: u.cell.stateSize }, () => tf.zeros([batch, u.hidden]) as T2));
   }

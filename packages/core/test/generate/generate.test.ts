@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, filteredProbabilities, LanguageModel, Rng, sampleIndex, TrainingRun } from '../../src/index.ts';
+import { ConfigError, filteredProbabilities, GenerationStopped, LanguageModel, Rng, sampleIndex, TrainingRun } from '../../src/index.ts';
 import { timeMachine, tinyConfig, useCpu } from '../helpers/setup.ts';
 
 beforeAll(useCpu);
@@ -44,6 +44,55 @@ describe('generation', () => {
     m.logits('time');
     expect(tf.memory().numTensors).toBe(before);
     m.dispose();
+  });
+
+  it('a generation run a slice at a time, interleaved with another, gives the same text as one call', async () => {
+    const m = await model();
+    const opts = { prefix: 'time traveller', length: 30, strategy: 'sample' as const, seed: 3 };
+    const a = m.start(opts);
+    const b = m.start({ prefix: 'the ', length: 10 });
+    expect(a.totalSteps).toBe('time traveller'.length - 1 + 30);
+    while (!a.done || !b.done) {
+      a.step();
+      b.run({}, 0); // one step per turn
+    }
+    expect(a.result()).toEqual(m.generate(opts));
+    expect(b.result()).toEqual(m.generate({ prefix: 'the ', length: 10 }));
+    a.dispose();
+    b.dispose();
+    m.dispose();
+  });
+
+  it('stops between steps at its deadline or when its signal aborts, and frees its tensors', async () => {
+    const m = await model();
+    m.generate({ prefix: 'a', length: 1 });
+    const before = tf.memory().numTensors;
+    const late = () => m.generate({ prefix: 'time traveller', length: 2000 }, { deadline: Date.now() + 20 });
+    expect(late).toThrow(GenerationStopped);
+    expect(late).toThrow(/deadline after \d+ steps/);
+    const controller = new AbortController();
+    const g = m.start({ prefix: 'time', length: 100 });
+    g.run({ signal: controller.signal }, 0);
+    controller.abort();
+    expect(() => g.run({ signal: controller.signal })).toThrow(expect.objectContaining({ reason: 'aborted', steps: 1 }));
+    g.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+
+  it('an adopted blob is read in place: the same model as one loaded from a copy, holding its weights once', async () => {
+    const run = TrainingRun.create(tinyConfig('gru', { training: { epochs: 1 } }), timeMachine());
+    await run.runEpoch();
+    const blob = run.checkpoint();
+    const copied = LanguageModel.fromCheckpoint(blob);
+    const adopted = LanguageModel.fromCheckpoint(new Uint8Array(blob), { adopt: true });
+    expect(Array.from(adopted.logits('time'))).toEqual(Array.from(copied.logits('time')));
+    // The prepared weights are the parameters once (gates scaled in place, each gate's two biases summed
+    // into one), not the parameters and a prepared copy beside them.
+    const params = (run as unknown as { network: { params: { count(): number } } }).network.params.count();
+    expect(adopted.bytes).toBeLessThanOrEqual(params * 4);
+    expect(adopted.bytes).toBeGreaterThan(params * 4 * 0.95);
+    [run, copied, adopted].forEach((x) => x.dispose());
   });
 
   it('maps unknown characters to <unk> with a warning, and refuses an empty prefix', async () => {

@@ -133,12 +133,42 @@ export function checkpointsRepository(db: Db) {
       return db.checkpoint.findFirst({ where, orderBy, select: checkpointSummarySelect });
     },
 
+    /**
+     * The bytes of one checkpoint read into one fresh ArrayBuffer of `sizeBytes` (its stored size),
+     * `chunkBytes` at a time in one snapshot: node-postgres receives bytea as hex text, so reading the
+     * blob whole would hold it three times over (text, decoded Buffer, copy) before anyone uses it.
+     * Null when the row is gone; a CheckpointChangedError when its size is not `sizeBytes` any more.
+     */
+    async readInto(id: string, sizeBytes: number, chunkBytes = 4 * 2 ** 20): Promise<ArrayBuffer | null> {
+      const out = new Uint8Array(sizeBytes);
+      const found = await db.$transaction(async (tx) => {
+        for (let at = 0; at < sizeBytes; at += chunkBytes) {
+          const rows = await tx.$queryRaw<Array<{ part: Uint8Array; size: number }>>`
+            SELECT substring(bytes FROM ${at + 1}::int FOR ${chunkBytes}::int) AS part, length(bytes) AS size FROM checkpoints WHERE id = ${id}`;
+          const row = rows[0];
+          if (!row) return false;
+          if (row.size !== sizeBytes) throw new CheckpointChangedError(id);
+          out.set(row.part, at);
+        }
+        return true;
+      }, { isolationLevel: 'RepeatableRead', timeout: 120_000 });
+      return found ? out.buffer : null;
+    },
+
     /** The bytes of one checkpoint, by its id. */
     async bytes(id: string): Promise<Buffer | null> {
       const row = await db.checkpoint.findUnique({ where: { id }, select: { bytes: true } });
       return row && toBuffer(row.bytes);
     },
   };
+}
+
+/** A checkpoint was rewritten (same job and epoch, other bytes) while it was being read. */
+export class CheckpointChangedError extends Error {
+  override readonly name = 'CheckpointChangedError';
+  constructor(id: string) {
+    super(`checkpoint ${id} changed while it was read`);
+  }
 }
 
 export type CheckpointsRepository = ReturnType<typeof checkpointsRepository>;

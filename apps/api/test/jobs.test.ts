@@ -38,7 +38,8 @@ describe('POST /v1/jobs', () => {
       model: { hiddenSize: 256, numLayers: 2, cell: 'lstm', dropout: 0, gruResetGate: 'before' },
       training: {
         epochs: 500, batchSize: 32, numSteps: 35, learningRate: 2, optimizer: 'sgd', gradClipNorm: 1, sampling: 'sequential',
-        maxTokens: 10000, validationFraction: 0, seed: 0, checkpointEvery: 10, samplePrefix: 'time traveller', sampleEvery: 10,
+        maxTokens: 10000, validationFraction: 0, seed: 0, checkpointEvery: 10, checkpointKeepLast: 3, checkpointKeepEvery: 0,
+        samplePrefix: 'time traveller', sampleEvery: 10,
       },
     });
     const queued = await queue.getJob(job.id);
@@ -152,7 +153,7 @@ describe('listing, cancel and delete', () => {
   it('returns empty metrics, samples and checkpoints for a new job, and 409 on generate', async () => {
     const job = (await post('/v1/jobs', tinyJob())).json();
     for (const part of ['metrics', 'samples', 'checkpoints']) {
-      expect((await t.app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/${part}` })).json()).toEqual({ items: [] });
+      expect((await t.app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/${part}` })).json()).toEqual({ items: [], nextCursor: null });
     }
     const gen = await post(`/v1/jobs/${job.id}/generate`, { prefix: 'time traveller' });
     expect(gen.statusCode).toBe(409);

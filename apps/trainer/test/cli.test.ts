@@ -122,7 +122,7 @@ describe('npm run train', () => {
       model: { hiddenSize: 64, numLayers: 3, cell: 'gru', dropout: 0.1, gruResetGate: 'after' },
       training: {
         epochs: 5, batchSize: 16, numSteps: 20, learningRate: 0.5, optimizer: 'adam', gradClipNorm: null, sampling: 'random', maxTokens: null,
-        validationFraction: 0.1, seed: 3, checkpointEvery: 4, samplePrefix: 'the', sampleEvery: 2,
+        validationFraction: 0.1, seed: 3, checkpointEvery: 4, checkpointKeepLast: 3, checkpointKeepEvery: 0, samplePrefix: 'the', sampleEvery: 2,
       },
     });
     expect(args).toMatchObject({ backend: 'auto', engine: 'auto', threads: null });

@@ -68,7 +68,7 @@ describe('a worker process', () => {
   }, 90_000);
 
   it('cancels a running job at the next minibatch boundary and keeps its checkpoints', async () => {
-    const jobId = await submitJob(t, tinyConfig({ epochs: 200, checkpointEvery: 1 }));
+    const jobId = await submitJob(t, tinyConfig({ epochs: 200, checkpointEvery: 1, checkpointKeepLast: 1000 }));
     await waitForEpoch(t, jobId, 2, 60_000);
     const requested = Date.now();
     await requestCancel(t, jobId);
@@ -118,7 +118,7 @@ describe('a worker process', () => {
   }, 60_000);
 
   it('rides out a Postgres outage mid-run without losing or repeating an epoch', async () => {
-    const jobId = await submitJob(t, tinyConfig({ epochs: 10, checkpointEvery: 1, sampleEvery: 1 }));
+    const jobId = await submitJob(t, tinyConfig({ epochs: 10, checkpointEvery: 1, checkpointKeepLast: 1000, sampleEvery: 1 }));
     await waitForEpoch(t, jobId, 2, 60_000);
     // What a restart looks like from the worker: every connection cut, new ones refused for a while.
     await withMaintenance(async (admin) => {

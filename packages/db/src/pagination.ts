@@ -24,8 +24,6 @@ export const PAGE_SIZES = {
   perEpoch: { default: 500, max: 1000 },
 } as const satisfies Record<string, { default: number; max: number }>;
 export type PageSizes = (typeof PAGE_SIZES)[keyof typeof PAGE_SIZES];
-export const DEFAULT_PAGE_SIZE = PAGE_SIZES.jobs.default;
-export const MAX_PAGE_SIZE = PAGE_SIZES.jobs.max;
 
 /** A cursor that this module did not produce; the API answers 400. */
 export class InvalidCursorError extends Error {

@@ -64,11 +64,11 @@ export interface ApiProcess extends ServiceProcess {
 const COMMON_ENV = { REDIS_URL, DATA_DIR: CORPUS_DIR, TFJS_BACKEND: 'cpu', LOG_LEVEL: 'info' };
 
 /** A worker with short heartbeat and stall intervals; resolves once it logs `worker started`. */
-export async function spawnWorker(env: ServiceEnv): Promise<WorkerProcess> {
+export async function spawnWorker(env: ServiceEnv, startTimeoutMs = 30_000): Promise<WorkerProcess> {
   const worker = startProcess('worker', WORKER_MAIN, {
     ...COMMON_ENV, HEARTBEAT_INTERVAL_MS: '500', STALLED_INTERVAL_MS: '2000', SHUTDOWN_TIMEOUT_MS: '20000', ...env,
   });
-  const started = await worker.waitForLog((l) => l.msg === 'worker started', 30_000).catch(async (error: unknown) => {
+  const started = await worker.waitForLog((l) => l.msg === 'worker started', startTimeoutMs).catch(async (error: unknown) => {
     await worker.kill('SIGKILL');
     throw error;
   });

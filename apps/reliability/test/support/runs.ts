@@ -2,7 +2,7 @@
 // the checks that a finished job is whole (every epoch once, checkpoints readable, the same
 // perplexities as an undisturbed run).
 import { setupBackend } from '@rnnlab/backends';
-import { LanguageModel, readCheckpointHeader } from '@rnnlab/core';
+import { LanguageModel, readCheckpointHeader, type RunConfig } from '@rnnlab/core';
 import type { Db } from '@rnnlab/db';
 import { waitFor } from '@rnnlab/testkit';
 import { expect } from 'vitest';
@@ -103,7 +103,11 @@ export async function expectWholeRun(db: Db, jobId: string, reference: number[],
   expect(row.trainPerplexity).toBe(metrics.at(-1)!.trainPerplexity);
 
   const checkpoints = await db.checkpoint.findMany({ where: { jobId }, orderBy: { epoch: 'asc' } });
-  expect(checkpoints.map((c) => c.epoch)).toEqual(range(1, epochs)); // checkpointEvery: 1
+  // checkpointEvery: 1, so retention leaves the newest K, the best and the multiples of N (RunConfig).
+  const { checkpointKeepLast: keep, checkpointKeepEvery: every } = (row.config as unknown as RunConfig).training;
+  const best = metrics.reduce((b, m) => (m.trainPerplexity < b.trainPerplexity || (m.trainPerplexity === b.trainPerplexity && m.epoch > b.epoch) ? m : b));
+  const kept = range(1, epochs).filter((e) => e > epochs - keep || e === best.epoch || (every > 0 && e % every === 0));
+  expect(checkpoints.map((c) => c.epoch)).toEqual(kept);
   for (const c of checkpoints) {
     const header = readCheckpointHeader(new Uint8Array(c.bytes));
     expect(header.epoch).toBe(c.epoch);

@@ -93,8 +93,6 @@ export function checkpointsRepository(db: Db) {
       return saved;
     },
 
-    prune,
-
     /** Ascending by epoch, without the bytes, a page at a time. */
     async list(jobId: string, request: PageRequest = {}): Promise<Page<CheckpointSummary>> {
       const size = pageSize(request.limit, PAGE_SIZES.perEpoch);

@@ -3,7 +3,7 @@
 import { PAGE_SIZES } from '@rnnlab/contracts';
 import { PAGE_SIZES as DB_PAGE_SIZES } from '@rnnlab/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from './helpers.ts';
+import { createTestApp, tinyJob, type TestApp } from './helpers.ts';
 
 let t: TestApp;
 beforeAll(async () => { t = await createTestApp({ DATASET_QUOTA_COUNT: '2', DATASET_QUOTA_MB: '1' }); });

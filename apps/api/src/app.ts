@@ -19,7 +19,8 @@ import { jobRoutes } from './routes/jobs.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { studyRoutes } from './routes/studies.ts';
 import type { App, Services } from './types.ts';
-import { installValidators } from './validation.ts';
+import { componentSchemas, OPENAPI_VERSION } from './openapi.ts';
+import { installBodyRules, installValidators } from './validation.ts';
 
 /** Credentials never reach a log line. */
 export const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'];
@@ -48,7 +49,10 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
     ajv: { plugins: [] },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  installValidators(app);
+  const components = componentSchemas();
+  for (const schema of components) app.addSchema(schema);
+  installValidators(app, components);
+  installBodyRules(app);
   installErrorHandler(app);
 
   // Every route as registered, so a test can walk them all (and a new route can't skip auth).
@@ -88,7 +92,10 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
     errorResponseBuilder: (_req, ctx) => new HttpError(429, `rate limit of ${ctx.max} requests per ${ctx.after} exceeded; retry after ${Math.ceil(ctx.ttl / 1000)} s`),
   });
   await app.register(swagger, {
+    // Named schemas keep their names in components/schemas (the default would be def-0, def-1…).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
+      openapi: OPENAPI_VERSION,
       info: { title: 'rnnlab API', version: '1.0.0', description: 'Train recurrent character-level language models and sample from them.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: s.config.apiKeys.length > 0 ? [{ bearer: [] }] : [],

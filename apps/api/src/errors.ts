@@ -45,6 +45,9 @@ export function formatSchemaErrors(errors: AjvError[], dataVar: string): Error {
     }
   }
   switch (first.keyword) {
+    case 'pattern':
+      // A field's own sentence (e.g. which control characters it refuses) instead of the regex.
+      return new Error(`${path} ${first.parentSchema?.errorMessage ?? first.message ?? 'is invalid'}`);
     case 'additionalProperties':
       return new Error(`${path}/${String(first.params.additionalProperty)} is not allowed`);
     case 'required':

@@ -45,6 +45,12 @@ const rejected: Array<[string, object, string]> = [
   ['validationFraction high', withTraining({ validationFraction: 0.51 }), 'body/training/validationFraction must be <= 0.5'],
   ['seed', withTraining({ seed: -1 }), 'body/training/seed must be >= 0'],
   ['checkpointEvery', withTraining({ checkpointEvery: 0 }), 'body/training/checkpointEvery must be >= 1'],
+  ['checkpointEvery high', withTraining({ checkpointEvery: 100_001 }), 'body/training/checkpointEvery must be <= 100000'],
+  ['sampleEvery high', withTraining({ sampleEvery: 100_001 }), 'body/training/sampleEvery must be <= 100000'],
+  ['seed high', withTraining({ seed: 2 ** 31 }), 'body/training/seed must be <= 2147483647'],
+  ['maxTokens high', withTraining({ maxTokens: 100_000_001 }), 'body/training/maxTokens must be <= 100000000'],
+  ['name control character', tinyJob({ name: 'tab\there' }), 'body/name must not contain control characters (U+0000 to U+001F, U+007F)'],
+  ['dataset not an id', tinyJob({ dataset: 'a b' }), 'body/dataset must match pattern "^[A-Za-z0-9_-]+$"'],
   ['samplePrefix', withTraining({ samplePrefix: '' }), 'body/training/samplePrefix must NOT have fewer than 1 characters'],
   ['sampleEvery', withTraining({ sampleEvery: 0 }), 'body/training/sampleEvery must be >= 1'],
   ['training unknown', withTraining({ momentum: 0.9 }), 'body/training/momentum is not allowed'],
@@ -80,7 +86,9 @@ describe('POST /v1/jobs/{id}/generate validation', () => {
     ['temperature', { prefix: 'a', temperature: 0 }, 'body/temperature must be > 0'],
     ['topK', { prefix: 'a', topK: 0 }, 'body/topK must be >= 1'],
     ['topP', { prefix: 'a', topP: 1.5 }, 'body/topP must be <= 1'],
-    ['checkpoint', { prefix: 'a', checkpoint: 'first' }, 'body/checkpoint must be one of latest, best or an epoch number'],
+    ['checkpoint', { prefix: 'a', checkpoint: 'first' }, 'body/checkpoint must be latest, best or an epoch number from 0 to 100000'],
+    ['checkpoint past any epoch', { prefix: 'a', checkpoint: 100_001 }, 'body/checkpoint must be latest, best or an epoch number from 0 to 100000'],
+    ['seed high', { prefix: 'a', seed: 2 ** 31 }, 'body/seed must be <= 2147483647'],
     ['unknown', { prefix: 'a', beam: 4 }, 'body/beam is not allowed'],
   ];
   it.each(cases)('%s → 400 naming the field', async (_rule, body, message) => {

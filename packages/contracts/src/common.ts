@@ -6,19 +6,44 @@ export const Strict = <T extends Record<string, TSchema>>(props: T, opts: Record
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+// Every integer has a maximum: a value past what its column holds (Postgres `integer`, 32 bits) must
+// be a 400 at the door, not an overflow inside a query.
+/** The most epochs a job may train; every epoch number (checkpoints, `after`) lies in 0..MAX_EPOCHS. */
+export const MAX_EPOCHS = 100_000;
+export const INT32_MAX = 2 ** 31 - 1;
+/** A count or size held in a 32-bit column: 0..2^31-1. */
+export const Count = (opts: Record<string, unknown> = {}) => Type.Integer({ minimum: 0, maximum: INT32_MAX, ...opts });
+export const Epoch = (opts: Record<string, unknown> = {}) => Type.Integer({ minimum: 0, maximum: MAX_EPOCHS, ...opts });
+
+// Control characters, decided per kind of string field:
+// - a label (a job's or dataset's name) is shown in lists and logs: no C0 control character and no DEL;
+// - text (a corpus, a prefix) is data, kept exactly as sent — tabs, line ends, escapes and all — except
+//   U+0000, which Postgres cannot store in `text` or `jsonb`.
+// Lone surrogates are refused for every string (validation.ts): they are not Unicode, so not storable.
+// `errorMessage` replaces Ajv's "must match pattern …" in the 400 (errors.ts).
+export const LABEL_PATTERN = '^[^\\u0000-\\u001F\\u007F]*$';
+export const TEXT_PATTERN = '^[^\\u0000]*$';
+export const Label = (opts: { minLength?: number; maxLength: number; description?: string }) => Type.String({
+  ...opts, pattern: LABEL_PATTERN, errorMessage: 'must not contain control characters (U+0000 to U+001F, U+007F)',
+});
+export const Text = (opts: { minLength?: number; maxLength?: number; description?: string }) => Type.String({
+  ...opts, pattern: TEXT_PATTERN, errorMessage: 'must not contain U+0000 (NUL), which cannot be stored; other control characters are kept as sent',
+});
+
 export const IsoDate = Type.String({ format: 'date-time' });
-export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+export const ID_PATTERN = '^[A-Za-z0-9_-]+$';
+export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: ID_PATTERN });
 
 export const ErrorEnvelope = Type.Object({
-  statusCode: Type.Integer(),
+  statusCode: Type.Integer({ minimum: 400, maximum: 599 }),
   error: Type.String(),
-  message: Type.String(),
+  message: Type.String({ description: 'names the offending field, e.g. body/training/epochs must be <= 100000' }),
 });
 
 export const IdParams = Strict({ id: Id });
 
 export const listOf = <T extends TSchema>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });
+  Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String({ description: 'pass back as cursor for the next page; null on the last' })) });
 
 /**
  * Default and largest `limit` of each list (the database's repositories page the same way; a test pins

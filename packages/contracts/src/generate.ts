@@ -1,16 +1,16 @@
 import { Type, type Static } from 'typebox';
-import { Nullable, Strict } from './common.ts';
+import { Epoch, INT32_MAX, MAX_EPOCHS, Nullable, Strict, Text } from './common.ts';
 
 export const GenerateRequest = Strict({
-  prefix: Type.String({ minLength: 1, maxLength: 1000 }),
+  prefix: Text({ minLength: 1, maxLength: 1000, description: 'preprocessed like the corpus; must keep at least one character' }),
   length: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000, description: 'default 50' })),
   strategy: Type.Optional(Type.Union([Type.Literal('greedy'), Type.Literal('sample')], { description: 'default greedy (d2l)' })),
   temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
   topK: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 100_000 }))),
   topP: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1 }))),
-  seed: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 }))),
-  checkpoint: Type.Optional(Type.Union([Type.Literal('latest'), Type.Literal('best'), Type.Integer({ minimum: 0 })], {
-    errorMessage: 'must be one of latest, best or an epoch number', description: 'latest (default), best, or an epoch number',
+  seed: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: INT32_MAX }))),
+  checkpoint: Type.Optional(Type.Union([Type.Literal('latest'), Type.Literal('best'), Epoch()], {
+    errorMessage: `must be latest, best or an epoch number from 0 to ${MAX_EPOCHS}`, description: 'latest (default), best, or an epoch number',
   })),
 });
 export type GenerateRequest = Static<typeof GenerateRequest>;
@@ -18,7 +18,7 @@ export type GenerateRequest = Static<typeof GenerateRequest>;
 export const GenerateResponse = Type.Object({
   text: Type.String(),
   generated: Type.String(),
-  checkpointEpoch: Type.Integer(),
+  checkpointEpoch: Epoch(),
   warnings: Type.Array(Type.String()),
 });
 export type GenerateResponse = Static<typeof GenerateResponse>;

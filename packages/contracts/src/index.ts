@@ -9,3 +9,4 @@ export * from './ops.ts';
 export * from './queue.ts';
 export * from './search-space.ts';
 export * from './study.ts';
+export * from './components.ts';

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Nullable, Strict } from './common.ts';
+import { ID_PATTERN, INT32_MAX, Label, MAX_EPOCHS, Nullable, Strict, Text } from './common.ts';
 import { literalUnion } from './literals.ts';
 
 export const ARCHS = ['rnn', 'gru', 'lstm', 'deep', 'bidirectional'] as const;
@@ -36,7 +36,7 @@ export const ModelRequest = Strict({
 });
 
 export const TrainingRequest = Strict({
-  epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'default 500' })),
+  epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EPOCHS, description: 'default 500' })),
   batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'default 32' })),
   numSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'default 35' })),
   learningRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'default 1; deep 2' })),
@@ -45,18 +45,18 @@ export const TrainingRequest = Strict({
   sampling: Type.Optional(Type.Union([Type.Literal('sequential'), Type.Literal('random')])),
   maxTokens: Type.Optional(Nullable(Type.Integer({ minimum: 2, maximum: 100_000_000 }))),
   validationFraction: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5 })),
-  seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
-  checkpointEvery: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  seed: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
+  checkpointEvery: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EPOCHS })),
   checkpointKeepLast: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'newest checkpoints kept besides the best; default 3' })),
-  checkpointKeepEvery: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'also keep checkpoints whose epoch is a multiple of this; default 0 (none)' })),
-  samplePrefix: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  sampleEvery: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  checkpointKeepEvery: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_EPOCHS, description: 'also keep checkpoints whose epoch is a multiple of this; default 0 (none)' })),
+  samplePrefix: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
+  sampleEvery: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EPOCHS })),
 });
 
 export const JobRequest = Strict({
   arch: ArchSchema,
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  dataset: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a built-in name or an uploaded dataset id; default timemachine' })),
+  name: Type.Optional(Label({ minLength: 1, maxLength: 100 })),
+  dataset: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: ID_PATTERN, description: 'a built-in name or an uploaded dataset id; default timemachine' })),
   tokenizer: Type.Optional(Type.Union([Type.Literal('d2l'), Type.Literal('raw')], { description: "d2l (letters and spaces, lowercased; default) or raw (every character)" })),
   model: Type.Optional(ModelRequest),
   training: Type.Optional(TrainingRequest),

@@ -1,17 +1,17 @@
 import { Type, type Static } from 'typebox';
-import { Id, IsoDate, Nullable, PAGE_SIZES, Strict, listOf, pageQuery } from './common.ts';
+import { Count, Epoch, Id, IsoDate, MAX_EPOCHS, Nullable, PAGE_SIZES, Strict, listOf, pageQuery } from './common.ts';
 import { ArchSchema, JobStatusSchema } from './job-request.ts';
 import { RunConfigSchema } from './run-config.ts';
 
 export const JobSchema = Type.Object({
-  id: Type.String(),
+  id: Id,
   name: Nullable(Type.String()),
   status: JobStatusSchema,
   arch: ArchSchema,
   dataset: Type.String(),
   config: RunConfigSchema,
-  priority: Type.Integer(),
-  progress: Type.Object({ epoch: Type.Integer(), epochs: Type.Integer() }),
+  priority: Type.Integer({ minimum: 1, maximum: 10 }),
+  progress: Type.Object({ epoch: Epoch(), epochs: Epoch({ minimum: 1 }) }),
   metrics: Type.Object({
     trainPerplexity: Nullable(Type.Number()),
     bestTrainPerplexity: Nullable(Type.Number()),
@@ -20,7 +20,7 @@ export const JobSchema = Type.Object({
   }),
   backend: Nullable(Type.String()),
   device: Nullable(Type.String()),
-  attempts: Type.Integer(),
+  attempts: Count(),
   cancelRequested: Type.Boolean(),
   error: Nullable(Type.Object({ message: Type.String() })),
   createdAt: IsoDate,
@@ -33,7 +33,7 @@ export type Job = Static<typeof JobSchema>;
 export const JobListQuery = Strict({
   status: Type.Optional(JobStatusSchema),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'nextCursor of the previous page' })),
 });
 export type JobListQuery = Static<typeof JobListQuery>;
 export const JobList = listOf(JobSchema);
@@ -41,7 +41,7 @@ export const JobList = listOf(JobSchema);
 export const JobIdParams = Strict({ id: Id });
 
 export const EpochMetricSchema = Type.Object({
-  epoch: Type.Integer(),
+  epoch: Epoch(),
   trainPerplexity: Type.Number(),
   validationPerplexity: Nullable(Type.Number()),
   tokensPerSecond: Type.Number(),
@@ -52,7 +52,7 @@ export const EpochMetricSchema = Type.Object({
 });
 export type EpochMetric = Static<typeof EpochMetricSchema>;
 export const MetricsQuery = Strict({
-  after: Type.Optional(Type.Integer({ minimum: 0, description: 'only epochs after this one' })),
+  after: Type.Optional(Epoch({ description: `only epochs after this one (0..${MAX_EPOCHS})` })),
   ...pageQuery(PAGE_SIZES.perEpoch),
 });
 export const MetricsList = listOf(EpochMetricSchema);
@@ -60,12 +60,12 @@ export const MetricsList = listOf(EpochMetricSchema);
 /** Samples and checkpoints: ascending by epoch, a page at a time. */
 export const PerEpochListQuery = Strict(pageQuery(PAGE_SIZES.perEpoch));
 
-export const SampleSchema = Type.Object({ epoch: Type.Integer(), prefix: Type.String(), text: Type.String() });
+export const SampleSchema = Type.Object({ epoch: Epoch(), prefix: Type.String(), text: Type.String() });
 export const SampleList = listOf(SampleSchema);
 
 export const CheckpointInfoSchema = Type.Object({
-  epoch: Type.Integer(),
-  sizeBytes: Type.Integer(),
+  epoch: Epoch(),
+  sizeBytes: Count(),
   sha256: Type.String(),
   trainPerplexity: Nullable(Type.Number()),
   validationPerplexity: Nullable(Type.Number()),

@@ -1,8 +1,8 @@
 import { Type, type Static, type TInteger } from 'typebox';
-import { IsoDate, Nullable } from './common.ts';
+import { Count, IsoDate, Nullable } from './common.ts';
 import { JOB_STATUSES, type JobStatus } from './job-request.ts';
 
-const countPerStatus = Object.fromEntries(JOB_STATUSES.map((status) => [status, Type.Integer()])) as Record<JobStatus, TInteger>;
+const countPerStatus = Object.fromEntries(JOB_STATUSES.map((status) => [status, Count()])) as Record<JobStatus, TInteger>;
 
 export const WorkerInfoSchema = Type.Object({
   id: Type.String(),
@@ -17,7 +17,7 @@ export type WorkerInfo = Static<typeof WorkerInfoSchema>;
 
 export const OpsSummary = Type.Object({
   queue: Type.Object({
-    waiting: Type.Integer(), active: Type.Integer(), delayed: Type.Integer(), failed: Type.Integer(), completed: Type.Integer(),
+    waiting: Count(), active: Count(), delayed: Count(), failed: Count(), completed: Count(),
   }),
   jobs: Type.Object(countPerStatus),
   workers: Type.Array(WorkerInfoSchema),

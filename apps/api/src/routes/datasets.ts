@@ -1,8 +1,10 @@
-import { Type } from 'typebox';
-import { DatasetList, DatasetListQuery, DatasetSchema, DatasetUploadJson, DatasetUploadQuery, ErrorEnvelope, JobIdParams } from '@rnnlab/contracts';
+import { DatasetList, DatasetListQuery, DatasetSchema, DatasetText, DatasetUploadJson, DatasetUploadQuery, ErrorEnvelope, JobIdParams } from '@rnnlab/contracts';
 import { badRequest } from '../errors.ts';
+import { ref } from '../openapi.ts';
 import { clientIdentity } from '../plugins/auth.ts';
 import type { App, Services } from '../types.ts';
+
+const error = ref(ErrorEnvelope);
 
 export function datasetRoutes(app: App, s: Services): void {
   const owner = clientIdentity(s.config.apiKeys);
@@ -13,8 +15,9 @@ export function datasetRoutes(app: App, s: Services): void {
     schema: {
       tags: ['datasets'], summary: 'Upload a corpus (JSON {name, text} or text/plain with ?name=)',
       querystring: DatasetUploadQuery,
-      body: { content: { 'application/json': { schema: DatasetUploadJson }, 'text/plain': { schema: Type.String({ minLength: 1 }) } } },
-      response: { 201: DatasetSchema, 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 413: ErrorEnvelope, 415: ErrorEnvelope },
+      // Both bodies follow one rule for the text (DatasetText): control characters but U+0000 are kept.
+      body: { content: { 'application/json': { schema: ref(DatasetUploadJson) }, 'text/plain': { schema: DatasetText } } },
+      response: { 201: ref(DatasetSchema), 400: error, 401: error, 403: error, 413: error, 415: error },
     },
   }, async (req, reply) => {
     const body = req.body as unknown;
@@ -31,9 +34,9 @@ export function datasetRoutes(app: App, s: Services): void {
     return reply.status(201).header('location', `/v1/datasets/${dataset.id}`).send(dataset);
   });
 
-  app.get('/datasets', { schema: { tags: ['datasets'], querystring: DatasetListQuery, response: { 200: DatasetList, 400: ErrorEnvelope, 401: ErrorEnvelope } } },
+  app.get('/datasets', { schema: { tags: ['datasets'], querystring: DatasetListQuery, response: { 200: ref(DatasetList), 400: error, 401: error } } },
     async (req) => s.datasets.list(req.query));
 
-  app.get('/datasets/:id', { schema: { tags: ['datasets'], params: JobIdParams, response: { 200: DatasetSchema, 404: ErrorEnvelope } } },
+  app.get('/datasets/:id', { schema: { tags: ['datasets'], params: JobIdParams, response: { 200: ref(DatasetSchema), 404: error } } },
     async (req) => s.datasets.get(req.params.id));
 }

@@ -1,23 +1,31 @@
 import { ErrorEnvelope, GenerateRequest, GenerateResponse, JobIdParams } from '@rnnlab/contracts';
+import { preprocess } from '@rnnlab/core';
 import type { FastifyRequest } from 'fastify';
-import { conflict } from '../errors.ts';
+import { badRequest, conflict } from '../errors.ts';
+import { ref } from '../openapi.ts';
 import type { App, Services } from '../types.ts';
+
+const error = ref(ErrorEnvelope);
 
 export function generateRoutes(app: App, s: Services, generateLimit: object, clientKey: (req: FastifyRequest) => string): void {
   app.post('/jobs/:id/generate', {
     config: { rateLimit: generateLimit },
     schema: {
       tags: ['generation'], summary: 'Generate text from a checkpoint of the job',
-      params: JobIdParams, body: GenerateRequest,
+      params: JobIdParams, body: ref(GenerateRequest),
       response: {
-        200: GenerateResponse, 400: ErrorEnvelope, 401: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope, 422: ErrorEnvelope, 429: ErrorEnvelope,
-        503: { ...ErrorEnvelope, description: 'the generation queue (or this client\'s share of it) is full: see Retry-After; or a generation thread died' },
-        504: { ...ErrorEnvelope, description: 'not finished within GENERATE_TIMEOUT_MS, waiting included' },
+        200: ref(GenerateResponse), 400: error, 401: error, 404: error, 409: error, 422: error, 429: error,
+        503: { ...error, description: 'the generation queue (or this client\'s share of it) is full: see Retry-After; or a generation thread died' },
+        504: { ...error, description: 'not finished within GENERATE_TIMEOUT_MS, waiting included' },
       },
     },
   }, async (req, reply) => {
     const { checkpoint: which = 'latest', ...rest } = req.body;
-    const ckpt = await s.jobData.pickCheckpoint(req.params.id, which);
+    const { tokenizer, checkpoint: ckpt } = await s.jobData.generationSource(req.params.id, which);
+    // Only d2l's tokenizer can empty a prefix (it keeps letters and spaces); the model needs one character.
+    if (preprocess(rest.prefix, tokenizer).length === 0) {
+      throw badRequest('body/prefix is empty after d2l preprocessing (it keeps only letters and spaces); give at least one letter');
+    }
     if (!ckpt) {
       throw conflict(typeof which === 'number'
         ? `job ${req.params.id} has no checkpoint at epoch ${which}`

@@ -1,3 +1,4 @@
+import type { RunConfig } from '@rnnlab/contracts';
 import { CheckpointChangedError, InvalidCursorError, type Page, type PageRequest, type Repositories } from '@rnnlab/db';
 import { badRequest, conflict, notFound } from '../errors.ts';
 
@@ -39,10 +40,11 @@ export class JobDataService {
     return mapPage(() => this.repos.checkpoints.list(id, q), ({ id: _id, ...r }) => iso(r));
   }
 
-  /** The checkpoint a generate request names (latest, best, or an epoch), without its bytes. */
-  async pickCheckpoint(id: string, which: 'latest' | 'best' | number) {
-    await this.exists(id);
-    return this.repos.checkpoints.pick(id, which);
+  /** The job's tokenizer and the checkpoint a generate request names (latest, best, or an epoch), without its bytes. */
+  async generationSource(id: string, which: 'latest' | 'best' | number) {
+    const job = await this.repos.jobs.get(id);
+    if (!job) throw notFound(`job ${id}`);
+    return { tokenizer: (job.config as RunConfig).tokenizer, checkpoint: await this.repos.checkpoints.pick(id, which) };
   }
 
   /** A checkpoint's bytes in a fresh ArrayBuffer of their own, to hand (transfer) to a generation thread. */

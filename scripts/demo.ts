@@ -1,9 +1,11 @@
-// `npm run demo`: starts the API and one worker on this machine, submits a short LSTM job, follows
-// it epoch by epoch, generates text from the result, then keeps serving the dashboard until Ctrl-C.
+// `npm run demo`: starts the API and one worker on this machine, submits a short LSTM job on The Time
+// Machine (shipped in packages/datasets/data, so no download), follows it epoch by epoch, generates
+// text from the result, then keeps serving the dashboard until Ctrl-C.
 // DEMO_EXIT=1 stops everything after the demo job (used by the test of this README command).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_DATASET } from '@rnnlab/contracts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const port = process.env.PORT ?? '3000';
@@ -63,15 +65,13 @@ for (let i = 0; ; i++) {
   await sleep(500);
 }
 
-// The Time Machine when it is at hand (DATA_DIR or d2l's server), else Moby Dick, which ships with npm.
-const submit = (dataset: string) => api<{ id: string }>('/v1/jobs', {
+step(`Demo job: d2l's LSTM on The Time Machine, ${epochs} epochs`);
+const job = await api<{ id: string }>('/v1/jobs', {
   method: 'POST',
-  body: JSON.stringify({ arch: 'lstm', name: `demo: d2l LSTM on ${dataset}`, dataset, priority: 1, training: { epochs, sampleEvery: 10, checkpointEvery: 10 } }),
-});
-step(`Demo job: d2l's LSTM, ${epochs} epochs`);
-const job = await submit('timemachine').catch((err: Error) => {
-  console.log(`timemachine is not available (${err.message}); using moby-dick`);
-  return submit('moby-dick');
+  body: JSON.stringify({
+    arch: 'lstm', name: 'demo: d2l LSTM on The Time Machine', dataset: DEFAULT_DATASET, priority: 1,
+    training: { epochs, sampleEvery: 10, checkpointEvery: 10 },
+  }),
 });
 console.log(`job ${job.id} — watch it at ${base}/#/jobs/${job.id}`);
 let seen = 0;

@@ -28,13 +28,20 @@ export function installValidators(app: FastifyInstance, shared: object[]): void 
 // In a `u` regex a surrogate pair is one astral code point, so \p{Cs} matches only unpaired halves.
 const LONE_SURROGATE = /\p{Cs}/u;
 
-/** The path of the first string in `value` with a lone surrogate, e.g. `/training/samplePrefix`. */
-export function illFormedString(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : null;
-  if (typeof value !== 'object' || value === null) return null;
-  for (const [key, child] of Object.entries(value)) {
-    const found = illFormedString(child, `${path}/${key}`);
-    if (found !== null) return found;
+/**
+ * The path of a string in `value` with a lone surrogate, e.g. `/training/samplePrefix`. A loop over
+ * an explicit stack, not recursion: a body may nest 100,000 levels deep (it is refused later, by its
+ * schema, but it must not overflow the stack here first).
+ */
+export function illFormedString(value: unknown): string | null {
+  const stack: Array<[unknown, string]> = [[value, '']];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop()!;
+    if (typeof node === 'string') {
+      if (LONE_SURROGATE.test(node)) return path;
+    } else if (typeof node === 'object' && node !== null) {
+      for (const [key, child] of Object.entries(node)) stack.push([child, `${path}/${key}`]);
+    }
   }
   return null;
 }

@@ -101,3 +101,12 @@ describe('what happens to control characters in a corpus', () => {
     expect(await rows()).toEqual(before);
   });
 });
+
+describe('the lone-surrogate check', () => {
+  it('walks a body 100,000 levels deep without overflowing the stack (the schema refuses it after)', async () => {
+    const deep = `{"arch":"lstm","model":${'{"a":'.repeat(100_000)}"\\ud800"${'}'.repeat(100_000)}}`;
+    const res = await t.app.inject({ method: 'POST', url: '/v1/jobs', payload: deep, headers: { 'content-type': 'application/json' } });
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(400);
+    expect(res.json().message).toMatch(/^body\/model\/a(\/a)* must be well-formed Unicode/);
+  });
+});

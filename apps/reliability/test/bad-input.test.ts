@@ -47,7 +47,7 @@ beforeAll(async () => {
     }),
     spawnWorker({ ...env, ...WORKER_ENV }),
   ]);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await Promise.all([worker, api].filter(Boolean).map((p) => p.kill('SIGKILL')));

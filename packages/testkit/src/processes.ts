@@ -62,9 +62,12 @@ export interface ApiProcess extends ServiceProcess {
 }
 
 const COMMON_ENV = { REDIS_URL, DATA_DIR: CORPUS_DIR, TFJS_BACKEND: 'cpu', LOG_LEVEL: 'info' };
+// Starting a process means compiling its TypeScript and importing tfjs: seconds alone, and past 30 s
+// on a machine that other suites load (load average 30 on 2 cores was seen). A bound, not a target.
+const START_TIMEOUT_MS = 90_000;
 
 /** A worker with short heartbeat and stall intervals; resolves once it logs `worker started`. */
-export async function spawnWorker(env: ServiceEnv, startTimeoutMs = 30_000): Promise<WorkerProcess> {
+export async function spawnWorker(env: ServiceEnv, startTimeoutMs = START_TIMEOUT_MS): Promise<WorkerProcess> {
   const worker = startProcess('worker', WORKER_MAIN, {
     ...COMMON_ENV, HEARTBEAT_INTERVAL_MS: '500', STALLED_INTERVAL_MS: '2000', SHUTDOWN_TIMEOUT_MS: '20000', ...env,
   });
@@ -86,7 +89,7 @@ export async function spawnApi(env: ServiceEnv): Promise<ApiProcess> {
     await waitFor('the API to answer /readyz', async () => {
       if (exited) throw new Error('the API exited before it was ready');
       return fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
-    }, 30_000, 100);
+    }, START_TIMEOUT_MS, 100);
   } catch (error) {
     await api.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${describeEnd(api)}`);

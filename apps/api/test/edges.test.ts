@@ -48,7 +48,7 @@ describe('inputs that answered 500', () => {
       /^body\/checkpoint must be latest, best or an epoch number from 0 to 100000$/);
     await refused({ method: 'GET', url: `/v1/jobs/${jobId}/metrics?after=3000000000` }, /^querystring\/after must be <= 100000$/);
     // The largest epoch a job can have is a valid question with an empty answer.
-    expect((await t.app.inject({ method: 'GET', url: `/v1/jobs/${jobId}/metrics?after=100000` })).json()).toEqual({ items: [] });
+    expect((await t.app.inject({ method: 'GET', url: `/v1/jobs/${jobId}/metrics?after=100000` })).json()).toEqual({ items: [], nextCursor: null });
     const last = await t.app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/generate`, payload: { prefix: 'time', checkpoint: 100_000 } });
     expect(last.statusCode).toBe(409);
   });

@@ -6,6 +6,9 @@ import { CheckpointInfoSchema, CheckpointList, EpochMetricSchema, JobList, JobSc
 import { ArchSchema, CellSchema, JobRequest, JobStatusSchema, ModelRequest, TrainingRequest } from './job-request.ts';
 import { OpsSummary, WorkerInfoSchema } from './ops.ts';
 import { ResolvedModel, ResolvedTraining, RunConfigSchema } from './run-config.ts';
+import {
+  LeaderboardEntry, StudyList, StudyMetrics, StudyRequest, StudySchema, StudySpecSchema, StudySummarySchema, TrialSchema,
+} from './study.ts';
 
 /**
  * The names the published OpenAPI document gives these schemas (`#/components/schemas/<name>`), and so
@@ -38,6 +41,14 @@ export const COMPONENT_SCHEMAS = {
   DatasetList,
   Worker: WorkerInfoSchema,
   OpsSummary,
+  StudyRequest,
+  StudySpec: StudySpecSchema,
+  Trial: TrialSchema,
+  LeaderboardEntry,
+  StudySummary: StudySummarySchema,
+  Study: StudySchema,
+  StudyList,
+  StudyMetrics,
 } as const satisfies Record<string, TSchema>;
 
 export type ComponentName = keyof typeof COMPONENT_SCHEMAS;

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Id, IsoDate, Nullable, Strict, listOf } from './common.ts';
+import { Count, Epoch, Id, IsoDate, MAX_EPOCHS, Nullable, Strict, listOf } from './common.ts';
 import { EpochMetricSchema } from './job.ts';
 import { JobRequest, JobStatusSchema } from './job-request.ts';
 import { literalUnion } from './literals.ts';
@@ -21,7 +21,7 @@ export const MAX_STUDY_TRIALS = 1000;
 
 export const EarlyStopping = Strict({
   rule: literalUnion(EARLY_STOPPING_RULES),
-  gracePeriod: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'epochs before any trial may be stopped; default 1' })),
+  gracePeriod: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EPOCHS, description: 'epochs before any trial may be stopped; default 1' })),
   reductionFactor: Type.Optional(Type.Integer({ minimum: 2, maximum: 16, description: 'asha: keep the best 1/η at each rung; default 3' })),
 });
 export type EarlyStoppingRequest = Static<typeof EarlyStopping>;
@@ -65,38 +65,42 @@ export const StudySpecSchema = Type.Object({
   space: SearchSpace,
   search: SearchSchema,
   objective: ObjectiveSchema,
-  maxParallel: Type.Integer(),
-  earlyStopping: Type.Object({ rule: Type.String(), gracePeriod: Type.Integer(), reductionFactor: Type.Integer() }),
+  maxParallel: Type.Integer({ minimum: 1, maximum: 100 }),
+  earlyStopping: Type.Object({ rule: Type.String(), gracePeriod: Epoch(), reductionFactor: Type.Integer({ minimum: 2, maximum: 16 }) }),
 });
 export type StudySpec = Omit<Static<typeof StudySpecSchema>, 'earlyStopping'> & { earlyStopping: EarlyStoppingConfig };
 
 const TrialParamsSchema = Type.Record(Type.String(), Type.Unknown());
 
+/** A trial's place in its study: 0..MAX_STUDY_TRIALS - 1. */
+const TrialIndex = Type.Integer({ minimum: 0, maximum: MAX_STUDY_TRIALS - 1 });
+
 export const TrialSchema = Type.Object({
-  index: Type.Integer(),
+  index: TrialIndex,
   params: TrialParamsSchema,
   /** null until the scheduler has submitted it. */
   jobId: Nullable(Type.String()),
   status: Type.Union([JobStatusSchema, Type.Literal('pending')]),
-  epoch: Type.Integer(),
-  epochs: Type.Integer(),
+  epoch: Epoch(),
+  epochs: Epoch(),
   /** The best objective value over its epochs (lower is better); null before its first epoch. */
   objective: Nullable(Type.Number()),
-  objectiveEpoch: Nullable(Type.Integer()),
+  objectiveEpoch: Nullable(Epoch()),
   trainPerplexity: Nullable(Type.Number()),
   validationPerplexity: Nullable(Type.Number()),
   tokensPerSecond: Nullable(Type.Number()),
   /** Seconds its epochs took (the sum of their durations: training, not time in the queue). */
   trainSeconds: Nullable(Type.Number()),
-  parameters: Nullable(Type.Integer()),
+  // A model's weights can pass 2^31 (hidden 4096, 8 bidirectional layers): bounded by exact doubles.
+  parameters: Nullable(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
   sample: Nullable(Type.String()),
   config: Nullable(RunConfigSchema),
 });
 export type Trial = Static<typeof TrialSchema>;
 
 export const LeaderboardEntry = Type.Object({
-  rank: Type.Integer(), index: Type.Integer(), jobId: Type.String(), params: TrialParamsSchema,
-  objective: Type.Number(), status: JobStatusSchema, epoch: Type.Integer(),
+  rank: Type.Integer({ minimum: 1, maximum: MAX_STUDY_TRIALS }), index: TrialIndex, jobId: Type.String(), params: TrialParamsSchema,
+  objective: Type.Number(), status: JobStatusSchema, epoch: Epoch(),
 });
 
 const StudyCommon = {
@@ -106,8 +110,8 @@ const StudyCommon = {
   state: StudyStateSchema,
   objective: ObjectiveSchema,
   error: Nullable(Type.Object({ message: Type.String() })),
-  trialCount: Type.Integer(),
-  counts: Type.Record(Type.String(), Type.Integer()),
+  trialCount: Type.Integer({ minimum: 0, maximum: MAX_STUDY_TRIALS }),
+  counts: Type.Record(Type.String(), Type.Integer({ minimum: 0, maximum: MAX_STUDY_TRIALS })),
   bestObjective: Nullable(Type.Number()),
   createdAt: IsoDate,
   updatedAt: IsoDate,
@@ -121,7 +125,7 @@ export const StudySchema = Type.Object({
   ...StudyCommon,
   spec: StudySpecSchema,
   /** Epochs trained by all trials together (what early stopping saves). */
-  epochsTrained: Type.Integer(),
+  epochsTrained: Count(),
   trials: Type.Array(TrialSchema),
   best: Nullable(TrialSchema),
   leaderboard: Type.Array(LeaderboardEntry),
@@ -141,7 +145,7 @@ export const StudyIdParams = Strict({ id: Id });
 export const StudyMetrics = Type.Object({
   objective: ObjectiveSchema,
   items: Type.Array(Type.Object({
-    index: Type.Integer(), jobId: Type.String(), params: TrialParamsSchema, status: JobStatusSchema,
+    index: TrialIndex, jobId: Type.String(), params: TrialParamsSchema, status: JobStatusSchema,
     metrics: Type.Array(EpochMetricSchema),
   })),
 });

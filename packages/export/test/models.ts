@@ -6,12 +6,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TIMEMACHINE_PATH } from '@rnnlab/datasets';
 import { nativeEngine } from '@rnnlab/native';
 import { defaultRunConfig, TrainingRun, type Arch, type CellType, type GruResetGate, type RunConfig } from '@rnnlab/core';
 
-const TEXT_URL = new URL('../../../../shared/data/timemachine.txt', import.meta.url);
 let text: string | null = null;
-export const timeMachine = (): string => (text ??= fs.readFileSync(TEXT_URL, 'utf8'));
+export const timeMachine = (): string => (text ??= fs.readFileSync(TIMEMACHINE_PATH, 'utf8'));
 
 export interface Variant {
   name: string;

@@ -63,6 +63,7 @@ describe('inputs that answered 500', () => {
     ['dataset text as text/plain', { url: '/v1/datasets?name=n', payload: 'a\u0000b', headers: { 'content-type': 'text/plain' } }, 'body'],
     ['dataset name in the query of a text/plain upload', { url: '/v1/datasets?name=n%00', payload: 'abc', headers: { 'content-type': 'text/plain' } }, 'querystring/name'],
     ['generation prefix', { url: '/v1/jobs/JOB/generate', payload: { prefix: 'time\u0000' } }, 'body/prefix'],
+    ['study name', { url: '/v1/studies', payload: { name: 'a\u0000b', preset: 'd2l-chapter' } }, 'body/name'],
   ])('NUL or a control character in the %s is a 400 naming it', async (_what, req, field) => {
     const url = req.url.replace('JOB', jobId);
     const message = await refused({ method: 'POST', ...req, url }, new RegExp(`^${field.replace(/\//g, '\\/')} must not contain `));

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Count, Epoch, Id, IsoDate, MAX_EPOCHS, Nullable, Strict, listOf } from './common.ts';
+import { Count, Epoch, Id, IsoDate, Label, MAX_EPOCHS, Nullable, Strict, listOf } from './common.ts';
 import { EpochMetricSchema } from './job.ts';
 import { JobRequest, JobStatusSchema } from './job-request.ts';
 import { literalUnion } from './literals.ts';
@@ -46,7 +46,7 @@ export type StudyBase = Static<typeof StudyBase>;
 // One object rather than a union of "preset" and "custom" bodies, so a wrong field is named in the
 // error; which fields go with a preset is checked by the study service.
 export const StudyRequest = Strict({
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  name: Type.Optional(Label({ minLength: 1, maxLength: 100 })),
   preset: Type.Optional(literalUnion(STUDY_PRESETS, { description: 'd2l-chapter: the five architectures at d2l’s configs' })),
   dataset: JobRequest.properties.dataset,
   base: Type.Optional(StudyBase),

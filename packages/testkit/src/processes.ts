@@ -63,12 +63,17 @@ export interface ApiProcess extends ServiceProcess {
 
 const COMMON_ENV = { REDIS_URL, DATA_DIR: SHARED_DATA, TFJS_BACKEND: 'cpu', LOG_LEVEL: 'info' };
 
+/** How long a process may take to come up (`readyTimeoutMs`); a suite that loads the machine hard raises it. */
+export interface SpawnOptions {
+  readyTimeoutMs?: number;
+}
+
 /** A worker with short heartbeat and stall intervals; resolves once it logs `worker started`. */
-export async function spawnWorker(env: ServiceEnv): Promise<WorkerProcess> {
+export async function spawnWorker(env: ServiceEnv, opts: SpawnOptions = {}): Promise<WorkerProcess> {
   const worker = startProcess('worker', WORKER_MAIN, {
     ...COMMON_ENV, HEARTBEAT_INTERVAL_MS: '500', STALLED_INTERVAL_MS: '2000', SHUTDOWN_TIMEOUT_MS: '20000', ...env,
   });
-  const started = await worker.waitForLog((l) => l.msg === 'worker started', 30_000).catch(async (error: unknown) => {
+  const started = await worker.waitForLog((l) => l.msg === 'worker started', opts.readyTimeoutMs ?? 30_000).catch(async (error: unknown) => {
     await worker.kill('SIGKILL');
     throw error;
   });
@@ -76,7 +81,7 @@ export async function spawnWorker(env: ServiceEnv): Promise<WorkerProcess> {
 }
 
 /** The API server on a free port of 127.0.0.1; resolves once `/readyz` answers 200. */
-export async function spawnApi(env: ServiceEnv): Promise<ApiProcess> {
+export async function spawnApi(env: ServiceEnv, opts: SpawnOptions = {}): Promise<ApiProcess> {
   const port = await freePort();
   const api = startProcess('api', API_SERVER, { ...COMMON_ENV, ...env, HOST: '127.0.0.1', PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
@@ -86,7 +91,7 @@ export async function spawnApi(env: ServiceEnv): Promise<ApiProcess> {
     await waitFor('the API to answer /readyz', async () => {
       if (exited) throw new Error('the API exited before it was ready');
       return fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
-    }, 30_000, 100);
+    }, opts.readyTimeoutMs ?? 30_000, 100);
   } catch (error) {
     await api.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${describeEnd(api)}`);

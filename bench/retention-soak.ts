@@ -35,7 +35,7 @@ const log = (msg: string, fields: Record<string, unknown> = {}) => console.log(J
 
 // A loaded machine can take minutes to start a worker.
 const spawn = async (): Promise<WorkerProcess> => {
-  const w = await spawnWorker({ DATABASE_URL: database.url, QUEUE_PREFIX: prefix, TRAIN_ENGINE: values.engine! }, 300_000);
+  const w = await spawnWorker({ DATABASE_URL: database.url, QUEUE_PREFIX: prefix, TRAIN_ENGINE: values.engine! }, { readyTimeoutMs: 300_000 });
   workers.push(w);
   return w;
 };

@@ -25,7 +25,7 @@ const chaos = new Chaos({
   jobs: long ? Math.max(100, minutes * 6) : 30,
   workers: 3,
   durationMs: long ? minutes * 60_000 : 100_000,
-  faultEveryMs: long ? 9_000 : 11_000,
+  faultEveryMs: long ? 6_000 : 11_000,
   cancelShare: 0.15,
   log: (line) => console.log(`[chaos] ${line}`),
 });
@@ -56,6 +56,8 @@ it(`survives a seeded schedule of faults (seed ${seed}) with every invariant int
     statuses: Object.fromEntries(['succeeded', 'failed', 'cancelled', 'queued', 'running'].map((s) => [s, withStatus(s).length])),
     cancelsTried: record.cancels.length,
     heldWithoutTrainerMaxMs: record.heldWithoutTrainerMs,
+    // The API answers 503 when Redis is away; these are the other 5xx it gave during faults (a finding, not gated).
+    serverErrors: chaos.serverErrors.length,
     attempts: rows.reduce((n, r) => n + r.attempts, 0),
     failed: withStatus('failed').map((r) => r.error),
   };

@@ -66,12 +66,17 @@ const COMMON_ENV = { REDIS_URL, DATA_DIR: CORPUS_DIR, TFJS_BACKEND: 'cpu', LOG_L
 // on a machine that other suites load (load average 30 on 2 cores was seen). A bound, not a target.
 const START_TIMEOUT_MS = 90_000;
 
+/** How long a process may take to come up (`readyTimeoutMs`); a suite that loads the machine hard raises it. */
+export interface SpawnOptions {
+  readyTimeoutMs?: number;
+}
+
 /** A worker with short heartbeat and stall intervals; resolves once it logs `worker started`. */
-export async function spawnWorker(env: ServiceEnv, startTimeoutMs = START_TIMEOUT_MS): Promise<WorkerProcess> {
+export async function spawnWorker(env: ServiceEnv, opts: SpawnOptions = {}): Promise<WorkerProcess> {
   const worker = startProcess('worker', WORKER_MAIN, {
     ...COMMON_ENV, HEARTBEAT_INTERVAL_MS: '500', STALLED_INTERVAL_MS: '2000', SHUTDOWN_TIMEOUT_MS: '20000', ...env,
   });
-  const started = await worker.waitForLog((l) => l.msg === 'worker started', startTimeoutMs).catch(async (error: unknown) => {
+  const started = await worker.waitForLog((l) => l.msg === 'worker started', opts.readyTimeoutMs ?? START_TIMEOUT_MS).catch(async (error: unknown) => {
     await worker.kill('SIGKILL');
     throw error;
   });
@@ -79,7 +84,7 @@ export async function spawnWorker(env: ServiceEnv, startTimeoutMs = START_TIMEOU
 }
 
 /** The API server on a free port of 127.0.0.1; resolves once `/readyz` answers 200. */
-export async function spawnApi(env: ServiceEnv): Promise<ApiProcess> {
+export async function spawnApi(env: ServiceEnv, opts: SpawnOptions = {}): Promise<ApiProcess> {
   const port = await freePort();
   const api = startProcess('api', API_SERVER, { ...COMMON_ENV, ...env, HOST: '127.0.0.1', PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
@@ -89,7 +94,7 @@ export async function spawnApi(env: ServiceEnv): Promise<ApiProcess> {
     await waitFor('the API to answer /readyz', async () => {
       if (exited) throw new Error('the API exited before it was ready');
       return fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
-    }, START_TIMEOUT_MS, 100);
+    }, opts.readyTimeoutMs ?? START_TIMEOUT_MS, 100);
   } catch (error) {
     await api.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${describeEnd(api)}`);

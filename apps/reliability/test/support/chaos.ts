@@ -44,6 +44,19 @@ export const CHAOS_ENV = {
 /** Tiny jobs of every architecture, the same config (and seed) per architecture as its reference run. */
 export const chaosJob = (arch: string) => tinyJob({ epochs: 4, seed: 11 }, { arch });
 
+/** Three workers and an API starting at once on a machine other suites load take far longer than testkit's 30 s. */
+const READY = { readyTimeoutMs: 180_000 };
+async function starting<T>(what: string, start: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (i >= tries) throw error;
+      console.warn(`[chaos] ${what} did not come up (try ${i}): ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+}
+
 /** mulberry32: a small seeded generator, so a schedule is replayed exactly from its seed. */
 export function seeded(seed: number): () => number {
   let a = seed >>> 0;
@@ -134,11 +147,15 @@ export class Chaos {
     this.db = createPrisma(databaseUrl);
     this.env = { DATABASE_URL: databaseUrl, QUEUE_PREFIX: 'rnnlab-chaos', REDIS_URL: this.redis.url, ...CHAOS_ENV };
     this.api = await this.spawnApi();
-    this.workers = await Promise.all(Array.from({ length: this.opts.workers }, () => spawnWorker(this.env)));
+    this.workers = await Promise.all(Array.from({ length: this.opts.workers }, () => this.spawnWorker()));
   }
 
   private spawnApi() {
-    return spawnApi({ ...this.env, RATE_LIMIT_SUBMIT_PER_MIN: '100000' });
+    return starting('the API', () => spawnApi({ ...this.env, RATE_LIMIT_SUBMIT_PER_MIN: '100000' }, READY));
+  }
+
+  private spawnWorker() {
+    return starting('a worker', () => spawnWorker(this.env, READY));
   }
 
   async stop(): Promise<void> {
@@ -158,12 +175,20 @@ export class Chaos {
     }
   }
 
-  /** POST /v1/jobs, retried while the API or Redis is away (a 503 or no answer). */
+  /** Answers other than 503 that the API gave while a fault was under way (recorded, not retried away silently). */
+  serverErrors: { path: string; status: number; at: number }[] = [];
+
+  /**
+   * POST /v1/jobs, retried while the API, Redis or Postgres is away (no answer or a 5xx; a 5xx other
+   * than 503 is recorded in serverErrors). No Idempotency-Key: a retried POST whose first try was
+   * applied would add a job the schedule does not know of, and the invariants cover every row anyway.
+   */
   async submit(arch: string): Promise<string> {
     for (;;) {
       const res = await this.http.post('/v1/jobs', chaosJob(arch)).catch(() => null);
       if (res?.status === 201) return res.body.id as string;
-      if (res && res.status !== 503) throw new Error(`submission answered ${res.status}: ${res.text}`);
+      if (res && res.status < 500) throw new Error(`submission answered ${res.status}: ${res.text}`);
+      if (res && res.status !== 503) this.serverErrors.push({ path: 'POST /v1/jobs', status: res.status, at: Date.now() });
       await sleep(500);
     }
   }
@@ -172,7 +197,8 @@ export class Chaos {
   async cancel(id: string): Promise<number> {
     for (;;) {
       const res = await this.http.post(`/v1/jobs/${id}/cancel`).catch(() => null);
-      if (res && res.status !== 503 && res.status < 500) return res.status;
+      if (res && res.status < 500) return res.status;
+      if (res && res.status !== 503) this.serverErrors.push({ path: 'POST /v1/jobs/{id}/cancel', status: res.status, at: Date.now() });
       await sleep(500);
     }
   }
@@ -277,7 +303,7 @@ export class Chaos {
         await w.kill('SIGKILL');
         this.workers = this.workers.filter((x) => x !== w);
         this.retired.push(w);
-        void spawnWorker(this.env).then((r) => this.workers.push(r), (e: unknown) => this.opts.log(`respawn failed: ${(e as Error).message}`));
+        void this.spawnWorker().then((r) => this.workers.push(r), (e: unknown) => this.opts.log(`respawn failed: ${(e as Error).message}`));
         return true;
       }
       case 'kill-trainer-mid-epoch': {

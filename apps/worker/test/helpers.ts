@@ -18,7 +18,7 @@ export interface TestEnv {
   /** Stops every worker this file spawned, then drops the database and deletes the queue's keys. */
   cleanup(): Promise<void>;
   /** A worker on this file's database and queue. */
-  spawnWorker(env?: Record<string, string>): Promise<WorkerProcess>;
+  spawnWorker(env?: Record<string, string>, startTimeoutMs?: number): Promise<WorkerProcess>;
 }
 
 /** Registers this file's setup and teardown; the returned getter is valid inside tests. */
@@ -50,8 +50,8 @@ export async function setupTestEnv(): Promise<TestEnv> {
     prefix,
     redis,
     queue,
-    async spawnWorker(env = {}) {
-      const worker = await spawnWorker({ DATABASE_URL: database.url, QUEUE_PREFIX: prefix, ...env });
+    async spawnWorker(env = {}, startTimeoutMs?: number) {
+      const worker = await spawnWorker({ DATABASE_URL: database.url, QUEUE_PREFIX: prefix, ...env }, startTimeoutMs);
       workers.push(worker);
       return worker;
     },

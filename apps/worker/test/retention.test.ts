@@ -39,7 +39,7 @@ const perplexities = async (t: TestEnv, jobId: string) =>
 
 it(`${EPOCHS} epochs with checkpointEvery 1: bounded checkpoint bytes, and an exact resume after SIGKILL`, async () => {
   const t = env();
-  const first = await t.spawnWorker();
+  const first = await t.spawnWorker({}, 120_000);
 
   const referenceId = await submitJob(t, config);
   const referenceDone = waitForStatus(t, referenceId, ['succeeded', 'failed'], 240_000);
@@ -53,7 +53,7 @@ it(`${EPOCHS} epochs with checkpointEvery 1: bounded checkpoint bytes, and an ex
   await first.kill('SIGKILL');
   const killedAt = (await t.db.job.findUniqueOrThrow({ where: { id: jobId } })).epoch;
   expect(killedAt).toBeLessThan(EPOCHS);
-  await t.spawnWorker();
+  await t.spawnWorker({}, 120_000);
   const done = waitForStatus(t, jobId, ['succeeded', 'failed', 'cancelled'], 240_000);
   const resumed = await watch(t, jobId, done);
   expect(await done).toMatchObject({ status: 'succeeded', epoch: EPOCHS, attempts: 2 });

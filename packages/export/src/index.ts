@@ -2,9 +2,10 @@
 // (d2l's RNNModel), ONNX (its RNN/GRU/LSTM operators) and a TF.js LayersModel. Pure: checkpoint bytes
 // in, file bytes out.
 import { checkpointWeights } from '@rnnlab/core';
+import { toOnnx } from './onnx.ts';
 import { toSafetensors } from './torch.ts';
 
-export const EXPORT_FORMATS = ['safetensors'] as const;
+export const EXPORT_FORMATS = ['onnx', 'safetensors'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportedFile {
@@ -19,6 +20,8 @@ export interface ExportedFile {
 export function exportCheckpoint(blob: Uint8Array, format: ExportFormat, name: string): ExportedFile {
   const w = checkpointWeights(blob);
   switch (format) {
+    case 'onnx':
+      return { filename: `${name}.onnx`, contentType: 'application/octet-stream', body: toOnnx(w), warnings: [] };
     case 'safetensors':
       return { filename: `${name}.safetensors`, contentType: 'application/octet-stream', body: toSafetensors(w), warnings: torchWarnings(w.config) };
   }
@@ -33,4 +36,5 @@ function torchWarnings(config: { arch: string; model: { cell: string; gruResetGa
 
 export { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.ts';
 export { torchStateDict, toSafetensors } from './torch.ts';
+export { ONNX_OPSET, toOnnx } from './onnx.ts';
 export { exportMetadata, type ExportMetadata } from './metadata.ts';

@@ -50,7 +50,7 @@ let failed = 0;
 try {
   for (const v of VARIANTS) {
     const blob = await trainedCheckpoint(v);
-    const file = exportCheckpoint(blob, 'safetensors', 'model');
+    const file = await exportCheckpoint(blob, 'safetensors', 'model');
     if (v.config.model.gruResetGate === 'before' && (v.config.arch === 'gru' || v.config.model.cell === 'gru')) {
       console.log(`${v.name.padEnd(42)} not checkable in nn.GRU (reset gate before the matmul): ${file.warnings.length} warning in the export`);
       continue;

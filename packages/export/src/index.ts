@@ -3,9 +3,10 @@
 // in, file bytes out.
 import { checkpointWeights } from '@rnnlab/core';
 import { toOnnx } from './onnx.ts';
+import { toTfjs } from './tfjs.ts';
 import { toSafetensors } from './torch.ts';
 
-export const EXPORT_FORMATS = ['onnx', 'safetensors'] as const;
+export const EXPORT_FORMATS = ['onnx', 'safetensors', 'tfjs'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportedFile {
@@ -17,13 +18,15 @@ export interface ExportedFile {
 }
 
 /** `name` is the file's base name (e.g. the job id and epoch). */
-export function exportCheckpoint(blob: Uint8Array, format: ExportFormat, name: string): ExportedFile {
+export async function exportCheckpoint(blob: Uint8Array, format: ExportFormat, name: string): Promise<ExportedFile> {
   const w = checkpointWeights(blob);
   switch (format) {
     case 'onnx':
       return { filename: `${name}.onnx`, contentType: 'application/octet-stream', body: toOnnx(w), warnings: [] };
     case 'safetensors':
       return { filename: `${name}.safetensors`, contentType: 'application/octet-stream', body: toSafetensors(w), warnings: torchWarnings(w.config) };
+    case 'tfjs':
+      return { filename: `${name}.tfjs.zip`, contentType: 'application/zip', body: await toTfjs(w), warnings: tfjsWarnings(w.config) };
   }
 }
 
@@ -34,6 +37,13 @@ function torchWarnings(config: { arch: string; model: { cell: string; gruResetGa
     : [];
 }
 
+function tfjsWarnings(config: { arch: string }): string[] {
+  return config.arch === 'bidirectional'
+    ? ["a bidirectional model is exported as rnnlab generates with it (one character per step, so its backward direction also reads the text in order): two forward layers per layer; it is not the model training evaluated on whole sequences"]
+    : [];
+}
+
+export { UnsupportedExportError, TFJS_FILES, toTfjs } from './tfjs.ts';
 export { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.ts';
 export { torchStateDict, toSafetensors } from './torch.ts';
 export { ONNX_OPSET, toOnnx } from './onnx.ts';

@@ -16,7 +16,7 @@
 // is linear_before_reset = 1 — both exact.
 import onnxProto from 'onnx-proto';
 import type { CheckpointWeights } from '@rnnlab/core';
-import { concat, concatColumns, transpose } from './matrix.ts';
+import { concat, reorderGates, transpose } from './matrix.ts';
 import { exportMetadata } from './metadata.ts';
 import { modelWeights, type UnitWeights } from './units.ts';
 
@@ -46,26 +46,14 @@ function ints(name: string, values: number[]): ITensor {
 const intAttr = (name: string, i: number) => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
 const strAttr = (name: string, s: string) => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(s) });
 
-/** Columns of a `[rows, gates·H]` block reordered gate by gate. */
-function reorderColumns(m: Float32Array, rows: number, hidden: number, order: number[]): Float32Array {
-  const gates = order.length;
-  return concatColumns(order.map((g) => ({ values: columnBlock(m, rows, gates * hidden, g * hidden, hidden), cols: hidden })), rows);
-}
-
-function columnBlock(m: Float32Array, rows: number, cols: number, c0: number, n: number): Float32Array {
-  const out = new Float32Array(rows * n);
-  for (let r = 0; r < rows; r++) out.set(m.subarray(r * cols + c0, r * cols + c0 + n), r * n);
-  return out;
-}
-
 /** ONNX's W `[G·H, input]`, R `[G·H, H]` and B `[2·G·H]` (Wb then Rb) of one direction. */
 function onnxDirection(u: UnitWeights): { w: Float32Array; r: Float32Array; b: Float32Array } {
   const order = ONNX_GATES[u.cell];
   const width = u.gates * u.hidden;
-  const bias = (b: Float32Array) => reorderColumns(b, 1, u.hidden, order);
+  const bias = (b: Float32Array) => reorderGates(b, 1, u.hidden, order);
   return {
-    w: transpose(reorderColumns(u.wx, u.input, u.hidden, order), u.input, width),
-    r: transpose(reorderColumns(u.wh, u.hidden, u.hidden, order), u.hidden, width),
+    w: transpose(reorderGates(u.wx, u.input, u.hidden, order), u.input, width),
+    r: transpose(reorderGates(u.wh, u.hidden, u.hidden, order), u.hidden, width),
     b: concat([bias(u.bih), bias(u.bhh)]),
   };
 }

@@ -27,7 +27,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('ONNX export', () => {
   it.each(VARIANTS.map((v) => [v.name, v] as const))('%s: onnxruntime gives rnnlab’s logits and greedy text', async (_name, v) => {
     const blob = await trainedCheckpoint(v);
-    const file = exportCheckpoint(blob, 'onnx', 'model');
+    const file = await exportCheckpoint(blob, 'onnx', 'model');
     const target = path.join(dir, `${v.name.replace(/\W+/g, '-')}.onnx`);
     fs.writeFileSync(target, file.body);
 

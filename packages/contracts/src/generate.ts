@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Nullable, Strict } from './common.ts';
+import { CheckpointSelector } from './export.ts';
 
 export const GenerateRequest = Strict({
   prefix: Type.String({ minLength: 1, maxLength: 1000 }),
@@ -9,9 +10,7 @@ export const GenerateRequest = Strict({
   topK: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 100_000 }))),
   topP: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1 }))),
   seed: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 }))),
-  checkpoint: Type.Optional(Type.Union([Type.Literal('latest'), Type.Literal('best'), Type.Integer({ minimum: 0 })], {
-    errorMessage: 'must be one of latest, best or an epoch number', description: 'latest (default), best, or an epoch number',
-  })),
+  checkpoint: Type.Optional(CheckpointSelector),
 });
 export type GenerateRequest = Static<typeof GenerateRequest>;
 

@@ -1,13 +1,13 @@
 // @rnnlab/export: a trained model in the formats other tools load — safetensors with PyTorch's names
 // (d2l's RNNModel), ONNX (its RNN/GRU/LSTM operators) and a TF.js LayersModel. Pure: checkpoint bytes
 // in, file bytes out.
+import type { ExportFormat } from '@rnnlab/contracts';
 import { checkpointWeights } from '@rnnlab/core';
 import { toOnnx } from './onnx.ts';
 import { toTfjs } from './tfjs.ts';
 import { toSafetensors } from './torch.ts';
 
-export const EXPORT_FORMATS = ['onnx', 'safetensors', 'tfjs'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export { EXPORT_FORMATS, type ExportFormat } from '@rnnlab/contracts';
 
 export interface ExportedFile {
   filename: string;
@@ -33,7 +33,7 @@ export async function exportCheckpoint(blob: Uint8Array, format: ExportFormat, n
 function torchWarnings(config: { arch: string; model: { cell: string; gruResetGate: string } }): string[] {
   const gru = config.arch === 'gru' || ((config.arch === 'deep' || config.arch === 'bidirectional') && config.model.cell === 'gru');
   return gru && config.model.gruResetGate === 'before'
-    ? ["this GRU applies the reset gate before the recurrent matmul (d2l's scratch GRU); nn.GRU applies it after, so nn.GRU loads these weights but computes another function — train with model.gruResetGate 'after' to load it into nn.GRU exactly"]
+    ? ["this GRU applies the reset gate before the recurrent matmul (d2l's scratch GRU); nn.GRU applies it after, so nn.GRU loads these weights but computes another function; train with model.gruResetGate 'after' to load it into nn.GRU exactly"]
     : [];
 }
 

@@ -1,6 +1,5 @@
 import { ErrorEnvelope, GenerateRequest, GenerateResponse, JobIdParams } from '@rnnlab/contracts';
 import type { FastifyRequest } from 'fastify';
-import { conflict } from '../errors.ts';
 import type { App, Services } from '../types.ts';
 
 export function generateRoutes(app: App, s: Services, generateLimit: object, clientKey: (req: FastifyRequest) => string): void {
@@ -17,12 +16,7 @@ export function generateRoutes(app: App, s: Services, generateLimit: object, cli
     },
   }, async (req, reply) => {
     const { checkpoint: which = 'latest', ...rest } = req.body;
-    const ckpt = await s.jobData.pickCheckpoint(req.params.id, which);
-    if (!ckpt) {
-      throw conflict(typeof which === 'number'
-        ? `job ${req.params.id} has no checkpoint at epoch ${which}`
-        : `job ${req.params.id} has no checkpoint yet`);
-    }
+    const ckpt = await s.jobData.requireCheckpoint(req.params.id, which);
     // A client that hangs up before its answer frees its slot (or its place in line) at once.
     const left = new AbortController();
     reply.raw.once('close', () => {

@@ -56,4 +56,18 @@ export class JobDataService {
       throw err;
     }
   }
+
+  /** The checkpoint a request names, or a 409 saying the job has none (yet, or at that epoch). */
+  async requireCheckpoint(id: string, which: 'latest' | 'best' | number) {
+    const ckpt = await this.pickCheckpoint(id, which);
+    if (!ckpt) throw conflict(typeof which === 'number' ? `job ${id} has no checkpoint at epoch ${which}` : `job ${id} has no checkpoint yet`);
+    return ckpt;
+  }
+
+  /** A checkpoint's bytes, for reading it in this thread (export, a job's source checkpoint). */
+  async checkpointBytes(checkpointId: string): Promise<Uint8Array> {
+    const bytes = await this.repos.checkpoints.bytes(checkpointId);
+    if (!bytes) throw notFound(`checkpoint ${checkpointId}`);
+    return new Uint8Array(bytes);
+  }
 }

@@ -11,6 +11,8 @@ export const JobSchema = Type.Object({
   dataset: Type.String(),
   config: RunConfigSchema,
   priority: Type.Integer(),
+  /** The checkpoint the job started from (POST /v1/jobs `init`), or null. */
+  init: Nullable(Type.Object({ job: Type.String(), epoch: Type.Integer() })),
   progress: Type.Object({ epoch: Type.Integer(), epochs: Type.Integer() }),
   metrics: Type.Object({
     trainPerplexity: Nullable(Type.Number()),

@@ -5,6 +5,7 @@ import { GenerationPool } from '../generation/pool.ts';
 import type { Services } from '../types.ts';
 import { DatasetService } from './datasets.ts';
 import { ExportService } from './exports.ts';
+import { InitResolver } from './init.ts';
 import { JobDataService } from './job-data.ts';
 import { JobService } from './jobs.ts';
 import { OpsService } from './ops.ts';
@@ -37,7 +38,7 @@ export function createServices(config: AppConfig, log: FastifyBaseLogger): Servi
     log.warn({ GENERATE_KEY_CONCURRENCY: env.GENERATE_KEY_CONCURRENCY, slots: env.GENERATE_THREADS * env.GENERATE_THREAD_SLOTS },
       'one client may hold every generation slot: keep GENERATE_KEY_CONCURRENCY below GENERATE_THREADS × GENERATE_THREAD_SLOTS');
   }
-  const jobs = new JobService(repos, queue, checks, log);
+  const jobs = new JobService(repos, queue, checks, new InitResolver(repos, jobData, checks), log);
   const scheduler = new StudyScheduler(repos, jobs, queue, log);
   return {
     config, db, repos, queue, generation, datasets, jobs,

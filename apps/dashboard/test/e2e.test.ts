@@ -214,6 +214,28 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
     await page.screenshot({ path: join(RESULTS, 'job.png'), fullPage: true });
   });
 
+  it("generates in this browser from the job's TF.js export: the same greedy text as the API's", async () => {
+    const form = page.locator('.generate-form');
+    await form.locator('.field[data-field="prefix"] input').fill('time traveller');
+    await form.locator('.field[data-field="length"] input').fill('100');
+    await page.getByTestId('generate-local').click();
+    const out = page.getByTestId('browser-generated');
+    await out.waitFor({ timeout: LONG });
+    const server = await apiCall<{ text: string }>('POST', `/v1/jobs/${tinyId}/generate`, { prefix: 'time traveller', length: 100, checkpoint: 'latest' });
+    expect(server.text).toHaveLength('time traveller'.length + 100);
+    expect(await out.textContent()).toBe(server.text);
+  }, LONG + 30_000);
+
+  it('links a job started from a checkpoint to its source', async () => {
+    const continued = await apiCall<{ id: string }>('POST', '/v1/jobs', { arch: 'gru', init: { job: tinyId }, training: { epochs: TINY_EPOCHS + 1 } });
+    await page.evaluate((id) => (location.hash = `#/jobs/${encodeURIComponent(id)}`), continued.id);
+    const source = page.getByTestId('init-source');
+    await source.waitFor();
+    expect(await source.textContent()).toBe(`${tinyId} at epoch ${TINY_EPOCHS}`);
+    await source.getByRole('link').click();
+    await page.waitForURL(new RegExp(`#/jobs/${tinyId}$`));
+  });
+
   it('cancels another running job from its page', async () => {
     const job = await apiCall<{ id: string }>('POST', '/v1/jobs', { arch: 'rnn', name: 'e2e long run', dataset: DATASET, model: { hiddenSize: 16 }, training: { epochs: 500, maxTokens: 2000, batchSize: 8, numSteps: 16 } });
     longId = job.id;

@@ -56,27 +56,26 @@ export async function toTfjs(w: CheckpointWeights): Promise<Uint8Array> {
   }
   const meta = exportMetadata(w);
   const { spec } = w;
-  const built = tf.tidy(() => {
-    const input = tf.input({ shape: [null, spec.vocabSize], name: 'onehot' });
-    let x: tf.SymbolicTensor = input;
-    const assign: [tf.layers.Layer, UnitWeights][] = [];
-    for (let l = 0; l < spec.numLayers; l++) {
-      const outs = m.units.filter((u) => u.layer === l).map((u) => {
-        const layer = recurrentLayer(u, `l${l}_${u.direction ? 'bwd' : 'fwd'}`);
-        assign.push([layer, u]);
-        return layer.apply(x) as tf.SymbolicTensor;
-      });
-      x = outs.length === 1 ? (outs[0] as tf.SymbolicTensor) : (tf.layers.concatenate({ axis: -1, name: `l${l}` }).apply(outs) as tf.SymbolicTensor);
-    }
-    const dense = tf.layers.dense({ units: spec.vocabSize, name: 'output' });
-    const model = tf.model({ inputs: input, outputs: dense.apply(x) as tf.SymbolicTensor, name: 'rnnlab' });
-    for (const [layer, u] of assign) {
-      const ws = kerasWeights(u);
-      layer.setWeights(ws);
-    }
-    dense.setWeights([tf.tensor2d(m.outW, [spec.outputWidth, spec.vocabSize]), tf.tensor1d(m.outB)]);
-    return model;
-  });
+  const input = tf.input({ shape: [null, spec.vocabSize], name: 'onehot' });
+  let x: tf.SymbolicTensor = input;
+  const assign: [tf.layers.Layer, UnitWeights][] = [];
+  for (let l = 0; l < spec.numLayers; l++) {
+    const outs = m.units.filter((u) => u.layer === l).map((u) => {
+      const layer = recurrentLayer(u, `l${l}_${u.direction ? 'bwd' : 'fwd'}`);
+      assign.push([layer, u]);
+      return layer.apply(x) as tf.SymbolicTensor;
+    });
+    x = outs.length === 1 ? (outs[0] as tf.SymbolicTensor) : (tf.layers.concatenate({ axis: -1, name: `l${l}` }).apply(outs) as tf.SymbolicTensor);
+  }
+  const dense = tf.layers.dense({ units: spec.vocabSize, name: 'output' });
+  const built = tf.model({ inputs: input, outputs: dense.apply(x) as tf.SymbolicTensor, name: 'rnnlab' });
+  // setWeights copies into the layers' variables: the tensors handed in are ours to dispose.
+  const load = (layer: tf.layers.Layer, ws: tf.Tensor[]) => {
+    layer.setWeights(ws);
+    tf.dispose(ws);
+  };
+  for (const [layer, u] of assign) load(layer, kerasWeights(u));
+  load(dense, [tf.tensor2d(m.outW, [spec.outputWidth, spec.vocabSize]), tf.tensor1d(m.outB)]);
   built.setUserDefinedMetadata({ rnnlab: meta });
   let saved: tf.io.ModelArtifacts | null = null;
   try {

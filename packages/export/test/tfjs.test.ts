@@ -1,8 +1,11 @@
 // TF.js round trip for every architecture it can express: the zip's model.json and weights load with
 // tf.loadLayersModel, and the LayersModel gives rnnlab's logits (within 1e-5) and 100 greedy
 // characters. The browser side (the dashboard's "generate in this browser") is apps/dashboard's e2e test.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as tf from '@tensorflow/tfjs';
 import { LanguageModel } from '@rnnlab/core';
+import { docSnippet } from '@rnnlab/testkit';
 import { strFromU8, unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportCheckpoint, TFJS_FILES, UnsupportedExportError, type ExportMetadata } from '../src/index.ts';
@@ -21,7 +24,7 @@ async function load(zip: Uint8Array): Promise<{ model: tf.LayersModel; meta: Exp
   const files = unzipSync(zip);
   const json = JSON.parse(strFromU8(files[TFJS_FILES.model]!)) as { weightsManifest: { paths: string[] }[] };
   expect(json.weightsManifest[0]!.paths).toEqual([TFJS_FILES.weights]);
-  const fetchFunc = async (url: string) => new Response(files[url.split('/').at(-1)!] as BodyInit);
+  const fetchFunc = async (url: RequestInfo | URL) => new Response(files[String(url).split('/').at(-1)!] as BodyInit);
   const model = await tf.loadLayersModel(`http://export.invalid/${TFJS_FILES.model}`, { fetchFunc });
   const meta = (model.getUserDefinedMetadata() as { rnnlab: ExportMetadata }).rnnlab;
   expect(JSON.parse(strFromU8(files[TFJS_FILES.metadata]!))).toEqual(meta);
@@ -66,6 +69,30 @@ describe('TF.js export', () => {
     expect(out.text).toBe(expected);
     expect(file.warnings.length > 0).toBe(v.config.arch === 'bidirectional');
   });
+
+  it("docs/export.md's web-page snippet, given the unzipped files over HTTP, writes rnnlab's greedy text", async () => {
+    const v = VARIANTS.find((x) => x.config.arch === 'lstm')!;
+    const blob = await trainedCheckpoint(v);
+    const files = unzipSync((await exportCheckpoint(blob, 'tfjs', 'model')).body);
+    const server = http.createServer((req, res) => {
+      const body = files[(req.url ?? '').slice(1)];
+      res.writeHead(body ? 200 : 404).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const html = docSnippet('export.md', 'tfjs-web');
+      const script = /<script>\n([\s\S]*?)\ngenerate\('model\.json'/.exec(html)?.[1];
+      expect(script).toBeDefined();
+      const generate = new Function('tf', `${script}\nreturn generate;`)(tf) as (url: string, prefix: string, length: number) => Promise<string>;
+      const { port } = server.address() as AddressInfo;
+      const text = await generate(`http://127.0.0.1:${port}/model.json`, 'Time-Traveller', LENGTH);
+      const rnnlab = LanguageModel.fromCheckpoint(blob);
+      expect(text).toBe(rnnlab.generate({ prefix: 'Time-Traveller', length: LENGTH }).text);
+      rnnlab.dispose();
+    } finally {
+      server.close();
+    }
+  }, 120_000);
 
   it("refuses a GRU trained with the reset gate after the matmul, saying why and what to use", async () => {
     const v = VARIANTS.find((x) => x.config.model.gruResetGate === 'after')!;

@@ -2,11 +2,10 @@
 // checkpoint (the same bytes @rnnlab/export writes; its tests check the formats themselves), and the
 // errors: unknown job, no checkpoint, bad format, a format that cannot express the model.
 import fs from 'node:fs';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TrainingRun, type RunConfig } from '@rnnlab/core';
 import { exportCheckpoint } from '@rnnlab/export';
-import { SHARED_DATA } from '@rnnlab/testkit';
+import { TIMEMACHINE_FILE } from '@rnnlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, tinyJob, type TestApp } from './helpers.ts';
 
@@ -24,7 +23,7 @@ async function jobWithCheckpoint(body: Record<string, unknown>): Promise<{ id: s
   const res = await t.app.inject({ method: 'POST', url: '/v1/jobs', payload: body });
   expect(res.statusCode).toBe(201);
   const job = res.json<{ id: string; config: RunConfig }>();
-  const run = TrainingRun.create(job.config, fs.readFileSync(path.join(SHARED_DATA, 'timemachine.txt'), 'utf8'));
+  const run = TrainingRun.create(job.config, fs.readFileSync(TIMEMACHINE_FILE, 'utf8'));
   await run.runEpoch();
   const blob = run.checkpoint();
   run.dispose();

@@ -113,7 +113,7 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
       // A 4xx the test provokes is logged by the browser as "Failed to load resource"; anything else counts.
       if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
     });
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await context?.close();

@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { nativeEngine } from '@rnnlab/native';
+import { TIMEMACHINE_FILE } from '@rnnlab/testkit';
 import { defaultRunConfig, TrainingRun, type Arch, type CellType, type GruResetGate, type RunConfig } from '@rnnlab/core';
 
-const TEXT_URL = new URL('../../../../shared/data/timemachine.txt', import.meta.url);
 let text: string | null = null;
-export const timeMachine = (): string => (text ??= fs.readFileSync(TEXT_URL, 'utf8'));
+export const timeMachine = (): string => (text ??= fs.readFileSync(TIMEMACHINE_FILE, 'utf8'));
 
 export interface Variant {
   name: string;

@@ -64,7 +64,8 @@ export interface ApiProcess extends ServiceProcess {
 const COMMON_ENV = { REDIS_URL, DATA_DIR: CORPUS_DIR, TFJS_BACKEND: 'cpu', LOG_LEVEL: 'info' };
 
 /** A worker with short heartbeat and stall intervals; resolves once it logs `worker started`. */
-export async function spawnWorker(env: ServiceEnv, startTimeoutMs = 30_000): Promise<WorkerProcess> {
+// The start timeout is generous: on a loaded machine, loading tsx, tfjs and the native engine can take half a minute.
+export async function spawnWorker(env: ServiceEnv, startTimeoutMs = 90_000): Promise<WorkerProcess> {
   const worker = startProcess('worker', WORKER_MAIN, {
     ...COMMON_ENV, HEARTBEAT_INTERVAL_MS: '500', STALLED_INTERVAL_MS: '2000', SHUTDOWN_TIMEOUT_MS: '20000', ...env,
   });
@@ -86,7 +87,7 @@ export async function spawnApi(env: ServiceEnv): Promise<ApiProcess> {
     await waitFor('the API to answer /readyz', async () => {
       if (exited) throw new Error('the API exited before it was ready');
       return fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
-    }, 30_000, 100);
+    }, 90_000, 100); // generous, as for the worker: a loaded machine starts processes slowly
   } catch (error) {
     await api.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${describeEnd(api)}`);

@@ -1,6 +1,6 @@
 // GET /v1/jobs/{id}/export: a checkpoint of the job written in another format (@rnnlab/export).
-import { exportCheckpoint, UnsupportedExportError, type ExportedFile } from '@rnnlab/export';
 import type { ExportFormat } from '@rnnlab/contracts';
+import type { ExportedFile } from '@rnnlab/export';
 import { HttpError } from '../errors.ts';
 import type { JobDataService } from './job-data.ts';
 
@@ -10,6 +10,8 @@ export class ExportService {
   async export(id: string, format: ExportFormat, which: 'latest' | 'best' | number): Promise<ExportedFile & { epoch: number }> {
     const ckpt = await this.jobData.requireCheckpoint(id, which);
     const bytes = await this.jobData.checkpointBytes(ckpt.id);
+    // Loaded on the first export: TensorFlow.js and the ONNX schema would slow every API start.
+    const { exportCheckpoint, UnsupportedExportError } = await import('@rnnlab/export');
     try {
       return { ...(await exportCheckpoint(bytes, format, `${id}-epoch${ckpt.epoch}`)), epoch: ckpt.epoch };
     } catch (err) {

@@ -214,7 +214,7 @@ export class TrainingRun {
       createOptimizer(cfg.training.optimizer, cfg.training.learningRate, network.params),
       Rng.fromSeed(seed, RngStream.data),
       Rng.fromSeed(seed, RngStream.dropout),
-      { epoch: 0, reports: [], progress: null },
+      { epoch: 0, last: null, progress: null },
       options,
     );
   }

@@ -206,7 +206,7 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
     const form = page.locator('.generate-form');
     await form.locator('.field[data-field="prefix"] input').fill('time traveller');
     await form.locator('.field[data-field="length"] input').fill('30');
-    await form.getByRole('button', { name: 'Generate' }).click();
+    await form.getByRole('button', { name: 'Generate', exact: true }).click();
     const generated = page.getByTestId('generated');
     await generated.waitFor();
     expect(await generated.textContent()).toHaveLength(30);

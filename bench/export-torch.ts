@@ -1,6 +1,7 @@
 // npm run bench:export — the safetensors export in PyTorch: for every architecture, a small trained
 // model is exported, loaded into d2l's RNNModel over nn.RNN / nn.GRU / nn.LSTM by
-// bench/torch_load_export.py (the snippet of docs/export.md), and its greedy predict_ch8 text (100
+// the PyTorch snippet of docs/export.md (run as it stands there, plus a line that prints its
+// result), and its greedy predict_ch8 text (100
 // characters after "time traveller") must equal rnnlab's greedy generation — what
 // POST /v1/jobs/{id}/generate runs — and its logits after the prefix rnnlab's within 1e-5.
 //
@@ -14,10 +15,22 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { LanguageModel } from '@rnnlab/core';
 import { exportCheckpoint } from '@rnnlab/export';
+import { docSnippet } from '@rnnlab/testkit';
 import { trainedCheckpoint, VARIANTS } from '../packages/export/test/models.ts';
 import { findTorchPython, TORCH_NEEDS } from './training/torch.ts';
 
-const SCRIPT = path.resolve(import.meta.dirname, 'torch_load_export.py');
+// The docs' snippet, then: load the file, run predict_ch8, and the logits after the prefix.
+const DRIVER = `
+if __name__ == '__main__':
+    import sys
+    path, prefix, num_preds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    with torch.no_grad():
+        net, vocab = load_rnnlab(path)
+        state, y = net.begin_state(batch_size=1), None
+        for ch in prefix:
+            y, state = net(torch.tensor([[vocab[ch]]]), state)
+        print(json.dumps({'text': predict_ch8(prefix, num_preds, net, vocab), 'logits': y.reshape(-1).tolist()}))
+`;
 const PREFIX = 'time traveller';
 const LENGTH = 100;
 const LOGIT_TOLERANCE = 1e-5;
@@ -31,18 +44,20 @@ tf.env().set('IS_TEST', true);
 await tf.setBackend('cpu');
 console.log(`PyTorch ${torch.version} (${torch.python}); prefix ${JSON.stringify(PREFIX)}, ${LENGTH} greedy characters`);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlab-export-torch-'));
+const script = path.join(dir, 'snippet.py');
+fs.writeFileSync(script, docSnippet('export.md', 'pytorch') + DRIVER);
 let failed = 0;
 try {
   for (const v of VARIANTS) {
     const blob = await trainedCheckpoint(v);
-    const file = exportCheckpoint(blob, 'safetensors', 'model');
+    const file = await exportCheckpoint(blob, 'safetensors', 'model');
     if (v.config.model.gruResetGate === 'before' && (v.config.arch === 'gru' || v.config.model.cell === 'gru')) {
       console.log(`${v.name.padEnd(42)} not checkable in nn.GRU (reset gate before the matmul): ${file.warnings.length} warning in the export`);
       continue;
     }
     const target = path.join(dir, `${v.name.replace(/\W+/g, '-')}.safetensors`);
     fs.writeFileSync(target, file.body);
-    const out = JSON.parse(execFileSync(torch.python, [SCRIPT, target, PREFIX, String(LENGTH)], { encoding: 'utf8' })) as { text: string; logits: number[] };
+    const out = JSON.parse(execFileSync(torch.python, [script, target, PREFIX, String(LENGTH)], { encoding: 'utf8' })) as { text: string; logits: number[] };
     const model = LanguageModel.fromCheckpoint(blob);
     const ours = model.generate({ prefix: PREFIX, length: LENGTH }).text;
     const logits = model.logits(PREFIX);

@@ -13,6 +13,7 @@ import { formatSchemaErrors, installErrorHandler, HttpError } from './errors.ts'
 import { clientIdentity, requireApiKey } from './plugins/auth.ts';
 import { prometheus } from './plugins/prometheus.ts';
 import { datasetRoutes } from './routes/datasets.ts';
+import { exportRoutes } from './routes/exports.ts';
 import { generateRoutes } from './routes/generate.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -122,6 +123,7 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
     jobRoutes(scope, s, submitLimit);
     studyRoutes(scope, s, submitLimit);
     generateRoutes(scope, s, generateLimit, clientKey);
+    exportRoutes(scope, s, generateLimit);
     datasetRoutes(scope, s);
     opsRoutes(scope, s);
   }, { prefix: '/v1' });

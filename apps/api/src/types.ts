@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppConfig } from '@rnnlab/config';
 import type { GenerationPool } from './generation/pool.ts';
 import type { DatasetService } from './services/datasets.ts';
+import type { ExportService } from './services/exports.ts';
 import type { JobDataService } from './services/job-data.ts';
 import type { JobService } from './services/jobs.ts';
 import type { OpsService } from './services/ops.ts';
@@ -18,6 +19,7 @@ export interface Services {
   jobData: JobDataService;
   studies: StudyService;
   datasets: DatasetService;
+  exports: ExportService;
   ops: OpsService;
   queue: TrainQueue;
   generation: GenerationPool;

@@ -91,6 +91,8 @@ interface RequestOptions {
   query?: Query;
   signal?: AbortSignal;
   headers?: Record<string, string>;
+  /** The answer is a file: its bytes, not JSON. */
+  binary?: boolean;
 }
 
 export class Api {
@@ -138,6 +140,11 @@ export class Api {
     return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/generate`, { body, signal });
   }
 
+  /** The job's checkpoint as a file in another format (API.md's export), as bytes. */
+  exportModel(id: string, format: 'onnx' | 'safetensors' | 'tfjs', checkpoint: 'latest' | 'best' | number, signal?: AbortSignal): Promise<ArrayBuffer> {
+    return this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/export`, { query: { format, checkpoint }, signal, binary: true });
+  }
+
   /** The idempotency key makes a retried or double-clicked submit return the same job. */
   submit(body: JobRequest, idempotencyKey: string): Promise<Job> {
     return this.request('POST', '/v1/jobs', { body, headers: { 'Idempotency-Key': idempotencyKey } });
@@ -156,7 +163,7 @@ export class Api {
     const kind = `GET ${path}`;
     // Re-checked after every wait: another request of this kind may have gone out meanwhile.
     while (gate && gate.delay(kind) > 0) await gate.turn(kind, init.signal);
-    const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+    const headers: Record<string, string> = { accept: init.binary ? '*/*' : 'application/json', ...init.headers };
     if (this.key) headers.authorization = `Bearer ${this.key}`;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
@@ -183,6 +190,7 @@ export class Api {
       throw error;
     }
     if (response.status === 204) return undefined as T;
+    if (init.binary) return (await response.arrayBuffer()) as T;
     return (await response.json()) as T;
   }
 }

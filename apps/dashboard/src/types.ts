@@ -52,6 +52,8 @@ export interface Job {
     validationPerplexity: number | null;
     tokensPerSecond: number | null;
   };
+  /** The checkpoint the job started from (continued or fine-tuned), or null. */
+  init: { job: string; epoch: number } | null;
   backend: string | null;
   device: string | null;
   attempts: number;

@@ -113,7 +113,7 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
       // A 4xx the test provokes is logged by the browser as "Failed to load resource"; anything else counts.
       if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
     });
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await context?.close();
@@ -206,12 +206,34 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
     const form = page.locator('.generate-form');
     await form.locator('.field[data-field="prefix"] input').fill('time traveller');
     await form.locator('.field[data-field="length"] input').fill('30');
-    await form.getByRole('button', { name: 'Generate' }).click();
+    await form.getByRole('button', { name: 'Generate', exact: true }).click();
     const generated = page.getByTestId('generated');
     await generated.waitFor();
     expect(await generated.textContent()).toHaveLength(30);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(RESULTS, 'job.png'), fullPage: true });
+  });
+
+  it("generates in this browser from the job's TF.js export: the same greedy text as the API's", async () => {
+    const form = page.locator('.generate-form');
+    await form.locator('.field[data-field="prefix"] input').fill('time traveller');
+    await form.locator('.field[data-field="length"] input').fill('100');
+    await page.getByTestId('generate-local').click();
+    const out = page.getByTestId('browser-generated');
+    await out.waitFor({ timeout: LONG });
+    const server = await apiCall<{ text: string }>('POST', `/v1/jobs/${tinyId}/generate`, { prefix: 'time traveller', length: 100, checkpoint: 'latest' });
+    expect(server.text).toHaveLength('time traveller'.length + 100);
+    expect(await out.textContent()).toBe(server.text);
+  }, LONG + 30_000);
+
+  it('links a job started from a checkpoint to its source', async () => {
+    const continued = await apiCall<{ id: string }>('POST', '/v1/jobs', { arch: 'gru', init: { job: tinyId }, training: { epochs: TINY_EPOCHS + 1 } });
+    await page.evaluate((id) => (location.hash = `#/jobs/${encodeURIComponent(id)}`), continued.id);
+    const source = page.getByTestId('init-source');
+    await source.waitFor();
+    expect(await source.textContent()).toBe(`${tinyId} at epoch ${TINY_EPOCHS}`);
+    await source.getByRole('link').click();
+    await page.waitForURL(new RegExp(`#/jobs/${tinyId}$`));
   });
 
   it('cancels another running job from its page', async () => {

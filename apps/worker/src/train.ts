@@ -24,6 +24,18 @@ const SAMPLE_LENGTH = 50;
 const isFinished = (status: string) => (FINISHED_STATUSES as readonly string[]).includes(status);
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/**
+ * The checkpoint a job started from another job's (POST /v1/jobs `init`) begins with, or null for a
+ * job from scratch. Read when the job first starts; later attempts resume from its own checkpoints.
+ */
+async function sourceCheckpoint(repos: Repositories, retry: JobContext['retry'], job: JobRecord): Promise<Uint8Array | Error | null> {
+  if (job.initJobId === null || job.initEpoch === null) return null;
+  const { initJobId, initEpoch } = job;
+  const ckpt = await retry('find source checkpoint', () => repos.checkpoints.pick(initJobId, initEpoch));
+  const bytes = ckpt && (await retry('load source checkpoint', () => repos.checkpoints.bytes(ckpt.id)));
+  return bytes ? new Uint8Array(bytes) : new Error(`job ${initJobId} no longer has its checkpoint of epoch ${initEpoch} to start from`);
+}
+
 export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext): Promise<TrainOutcome> {
   const { retry, logger: log, signal } = ctx;
   const { repos, catalog, backend, workerId } = ctx.resources;
@@ -89,6 +101,8 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
     ctx.report({ type: 'claimed', attempt, epoch: row.epoch, estimateBytes });
 
     const latest = await retry('load latest checkpoint', () => repos.checkpoints.latest(jobId));
+    const source = latest ? null : await sourceCheckpoint(repos, retry, row);
+    if (source instanceof Error) return await fail(source.message);
     let run: TrainingRun;
     try {
       // Passing the job's config makes resume refuse a checkpoint that belongs to another setup. The
@@ -96,10 +110,16 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
       // not the copy core's decoder (codec.ts, as of c84333c) takes it for.
       // backend.engine: the native OpenBLAS engine when this child set it up (TRAIN_ENGINE), else tfjs.
       const { engine } = backend;
-      run = latest ? TrainingRun.resume(latest.bytes, text, { config, engine }) : TrainingRun.create(config, text, { engine });
+      run = latest
+        ? TrainingRun.resume(latest.bytes, text, { config, engine })
+        : source
+          ? TrainingRun.fromCheckpoint(source, config, text, { engine })
+          : TrainingRun.create(config, text, { engine });
     } catch (error) {
       // Both are pure functions of the config, the corpus and the bytes: another try fails the same way.
-      const what = latest ? `cannot resume from the checkpoint of epoch ${latest.epoch}` : 'cannot start training';
+      const what = latest
+        ? `cannot resume from the checkpoint of epoch ${latest.epoch}`
+        : row.initJobId ? `cannot start from job ${row.initJobId}'s checkpoint of epoch ${row.initEpoch}` : 'cannot start training';
       return await fail(`${what}: ${messageOf(error)}`);
     }
     log.info(

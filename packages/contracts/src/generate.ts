@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
-import { Epoch, INT32_MAX, MAX_EPOCHS, Nullable, Strict, Text } from './common.ts';
+import { Epoch, INT32_MAX, Nullable, Strict, Text } from './common.ts';
+import { CheckpointSelector } from './export.ts';
 
 export const GenerateRequest = Strict({
   prefix: Text({ minLength: 1, maxLength: 1000, description: 'preprocessed like the corpus; must keep at least one character' }),
@@ -9,9 +10,7 @@ export const GenerateRequest = Strict({
   topK: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 100_000 }))),
   topP: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1 }))),
   seed: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: INT32_MAX }))),
-  checkpoint: Type.Optional(Type.Union([Type.Literal('latest'), Type.Literal('best'), Epoch()], {
-    errorMessage: `must be latest, best or an epoch number from 0 to ${MAX_EPOCHS}`, description: 'latest (default), best, or an epoch number',
-  })),
+  checkpoint: Type.Optional(CheckpointSelector),
 });
 export type GenerateRequest = Static<typeof GenerateRequest>;
 

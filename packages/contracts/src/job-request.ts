@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { ID_PATTERN, INT32_MAX, Label, MAX_EPOCHS, Nullable, Strict, Text } from './common.ts';
 import { literalUnion } from './literals.ts';
+import { CheckpointSelector } from './export.ts';
 
 export const ARCHS = ['rnn', 'gru', 'lstm', 'deep', 'bidirectional'] as const;
 export const CELLS = ['rnn', 'gru', 'lstm'] as const;
@@ -61,5 +62,11 @@ export const JobRequest = Strict({
   model: Type.Optional(ModelRequest),
   training: Type.Optional(TrainingRequest),
   priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: '1 runs first; default 5' })),
+  init: Type.Optional(Strict({
+    job: Type.String({ minLength: 1, maxLength: 64, description: 'the job whose checkpoint the new job starts from' }),
+    checkpoint: Type.Optional(CheckpointSelector),
+  }, {
+    description: "start from another job's checkpoint: the same dataset and config but epochs continue it exactly; another dataset fine-tunes it. Omitted fields take the source job's values",
+  })),
 });
 export type JobRequest = Static<typeof JobRequest>;

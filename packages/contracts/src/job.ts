@@ -11,6 +11,8 @@ export const JobSchema = Type.Object({
   dataset: Type.String(),
   config: RunConfigSchema,
   priority: Type.Integer({ minimum: 1, maximum: 10 }),
+  /** The checkpoint the job started from (POST /v1/jobs `init`), or null. */
+  init: Nullable(Type.Object({ job: Type.String(), epoch: Epoch() })),
   progress: Type.Object({ epoch: Epoch(), epochs: Epoch({ minimum: 1 }) }),
   metrics: Type.Object({
     trainPerplexity: Nullable(Type.Number()),

@@ -26,9 +26,12 @@ export class ConfigConflictError extends Error {
   }
 }
 
-/** Fills every omitted field with d2l's default; the result is what the job stores and trains. */
-export function resolveJobConfig(req: JobRequest): RunConfig {
-  const base = d2lDefaults(req.arch);
+/**
+ * Fills every omitted field with d2l's default — or with `source`'s value when the job starts from
+ * another job's checkpoint; the result is what the job stores and trains.
+ */
+export function resolveJobConfig(req: JobRequest, source?: RunConfig): RunConfig {
+  const base = source ?? d2lDefaults(req.arch);
   const model = { ...base.model, ...req.model };
   // For the single-cell architectures the arch *is* the cell; a different cell is a contradiction.
   if (req.arch !== 'deep' && req.arch !== 'bidirectional' && req.model?.cell !== undefined && req.model.cell !== req.arch) {

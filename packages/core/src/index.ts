@@ -6,7 +6,7 @@ export { CheckpointError, ConfigError, DivergedError, GenerationStopped } from '
 
 export { preprocess, tokenize, type Tokenizer } from './data/preprocess.ts';
 export { UNK, Vocab } from './data/vocab.ts';
-export { buildCorpus, corpusStats, type Corpus } from './data/corpus.ts';
+export { buildCorpus, corpusStats, outsideVocabulary, type Corpus } from './data/corpus.ts';
 export {
   EpochBatches,
   type IteratorRng,

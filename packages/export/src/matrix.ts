@@ -34,3 +34,13 @@ export function concat(parts: readonly Float32Array[]): Float32Array {
   }
   return out;
 }
+
+/** The gate blocks of a `[rows, gates·hidden]` matrix in another order: block k of the result is block order[k]. */
+export function reorderGates(m: Float32Array, rows: number, hidden: number, order: readonly number[]): Float32Array {
+  const width = order.length * hidden;
+  const out = new Float32Array(m.length);
+  for (let r = 0; r < rows; r++) {
+    order.forEach((g, k) => out.set(m.subarray(r * width + g * hidden, r * width + (g + 1) * hidden), r * width + k * hidden));
+  }
+  return out;
+}

@@ -15,7 +15,7 @@ beforeAll(async () => {
 describe('safetensors export', () => {
   it.each(VARIANTS.map((v) => [v.name, v] as const))('%s: PyTorch names and shapes, the weights transposed, metadata for rebuilding', async (_name, v) => {
     const blob = await trainedCheckpoint(v);
-    const file = exportCheckpoint(blob, 'safetensors', 'job');
+    const file = await exportCheckpoint(blob, 'safetensors', 'job');
     expect(file.filename).toBe('job.safetensors');
     const { metadata, tensors } = decodeSafetensors(file.body);
     const w = checkpointWeights(blob);

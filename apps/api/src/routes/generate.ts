@@ -1,7 +1,8 @@
 import { ErrorEnvelope, GenerateRequest, GenerateResponse, JobIdParams } from '@rnnlab/contracts';
 import { preprocess } from '@rnnlab/core';
 import type { FastifyRequest } from 'fastify';
-import { badRequest, conflict } from '../errors.ts';
+import { badRequest } from '../errors.ts';
+import { noCheckpoint } from '../services/job-data.ts';
 import { ref } from '../openapi.ts';
 import type { App, Services } from '../types.ts';
 
@@ -26,11 +27,7 @@ export function generateRoutes(app: App, s: Services, generateLimit: object, cli
     if (preprocess(rest.prefix, tokenizer).length === 0) {
       throw badRequest('body/prefix is empty after d2l preprocessing (it keeps only letters and spaces); give at least one letter');
     }
-    if (!ckpt) {
-      throw conflict(typeof which === 'number'
-        ? `job ${req.params.id} has no checkpoint at epoch ${which}`
-        : `job ${req.params.id} has no checkpoint yet`);
-    }
+    if (!ckpt) throw noCheckpoint(req.params.id, which);
     // A client that hangs up before its answer frees its slot (or its place in line) at once.
     const left = new AbortController();
     reply.raw.once('close', () => {

@@ -4,6 +4,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import { GenerationPool } from '../generation/pool.ts';
 import type { Services } from '../types.ts';
 import { DatasetService } from './datasets.ts';
+import { ExportService } from './exports.ts';
+import { InitResolver } from './init.ts';
 import { JobDataService } from './job-data.ts';
 import { JobService } from './jobs.ts';
 import { OpsService } from './ops.ts';
@@ -26,6 +28,7 @@ export function createServices(config: AppConfig, log: FastifyBaseLogger): Servi
   const queue = new TrainQueue(env.REDIS_URL, env.QUEUE_PREFIX);
   const datasets = new DatasetService(repos, env.DATA_DIR, { maxCount: env.DATASET_QUOTA_COUNT, maxBytes: env.DATASET_QUOTA_MB * 2 ** 20 });
   const checks = new SubmissionChecks(datasets.catalog, env.WORKER_MEMORY_BUDGET_MB * 2 ** 20);
+  const jobData = new JobDataService(repos);
   const generation = new GenerationPool({
     threads: env.GENERATE_THREADS, slotsPerThread: env.GENERATE_THREAD_SLOTS, perKeyRunning: env.GENERATE_KEY_CONCURRENCY,
     queueMax: env.GENERATE_QUEUE_MAX, perKeyQueueMax: env.GENERATE_KEY_QUEUE_MAX, timeoutMs: env.GENERATE_TIMEOUT_MS,
@@ -35,12 +38,13 @@ export function createServices(config: AppConfig, log: FastifyBaseLogger): Servi
     log.warn({ GENERATE_KEY_CONCURRENCY: env.GENERATE_KEY_CONCURRENCY, slots: env.GENERATE_THREADS * env.GENERATE_THREAD_SLOTS },
       'one client may hold every generation slot: keep GENERATE_KEY_CONCURRENCY below GENERATE_THREADS × GENERATE_THREAD_SLOTS');
   }
-  const jobs = new JobService(repos, queue, checks, log);
+  const jobs = new JobService(repos, queue, checks, new InitResolver(repos, jobData, checks), log);
   const scheduler = new StudyScheduler(repos, jobs, queue, log);
   return {
     config, db, repos, queue, generation, datasets, jobs,
     studies: new StudyService(repos, jobs, checks, scheduler, log),
-    jobData: new JobDataService(repos),
+    jobData,
+    exports: new ExportService(jobData),
     ops: new OpsService(db, repos, queue),
     dbReady: async () => {
       try {

@@ -58,4 +58,23 @@ export class JobDataService {
       throw err;
     }
   }
+
+  /** The checkpoint a request names, or a 409 saying the job has none (yet, or at that epoch). */
+  async requireCheckpoint(id: string, which: 'latest' | 'best' | number) {
+    const { checkpoint: ckpt } = await this.generationSource(id, which);
+    if (!ckpt) throw noCheckpoint(id, which);
+    return ckpt;
+  }
+
+  /** A checkpoint's bytes, for reading it in this thread (export, a job's source checkpoint). */
+  async checkpointBytes(checkpointId: string): Promise<Uint8Array> {
+    const bytes = await this.repos.checkpoints.bytes(checkpointId);
+    if (!bytes) throw notFound(`checkpoint ${checkpointId}`);
+    return new Uint8Array(bytes);
+  }
+}
+
+/** The 409 for a request naming a checkpoint the job does not have (yet, or at that epoch). */
+export function noCheckpoint(id: string, which: 'latest' | 'best' | number) {
+  return conflict(typeof which === 'number' ? `job ${id} has no checkpoint at epoch ${which}` : `job ${id} has no checkpoint yet`);
 }

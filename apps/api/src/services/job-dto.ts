@@ -9,6 +9,7 @@ export function toJob(row: JobRecord): Job {
   return {
     id: row.id, name: row.name, status: row.status, arch: config.arch, dataset: row.dataset, config,
     priority: row.priority,
+    init: row.initJobId === null || row.initEpoch === null ? null : { job: row.initJobId, epoch: row.initEpoch },
     progress: { epoch: row.epoch, epochs: row.epochs },
     metrics: {
       trainPerplexity: row.trainPerplexity, bestTrainPerplexity: row.bestTrainPerplexity,

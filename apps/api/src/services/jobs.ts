@@ -4,6 +4,7 @@ import { InvalidCursorError, type NewJob, type Repositories } from '@rnnlab/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { toJob } from './job-dto.ts';
+import type { InitResolver } from './init.ts';
 import type { TrainQueue } from './queue.ts';
 import { requestHash, type SubmissionChecks } from './submission.ts';
 
@@ -12,6 +13,7 @@ export class JobService {
     private readonly repos: Repositories,
     private readonly queue: TrainQueue,
     private readonly checks: SubmissionChecks,
+    private readonly init: InitResolver,
     private readonly log: FastifyBaseLogger,
   ) {}
 
@@ -20,17 +22,21 @@ export class JobService {
    * scheduler passes `trial` to link the job to its study and point.
    */
   async submit(body: JobRequest, idempotencyKey?: string, trial?: NewJob['trial']): Promise<{ job: Job; created: boolean }> {
-    let config;
+    let resolved;
     try {
-      config = resolveJobConfig(body);
+      const { init } = body;
+      resolved = init
+        ? await this.init.resolve({ ...body, init })
+        : { config: resolveJobConfig(body), dataset: body.dataset ?? DEFAULT_DATASET, initJobId: null, initEpoch: null };
     } catch (err) {
       if (err instanceof ConfigConflictError) throw badRequest(err.message);
       throw err;
     }
-    const dataset = body.dataset ?? DEFAULT_DATASET;
+    const { config, dataset } = resolved;
     await this.checks.check(dataset, config);
     const result = await this.repos.jobs.create({
       name: body.name ?? null, arch: body.arch, dataset, config, epochs: config.training.epochs,
+      initJobId: resolved.initJobId, initEpoch: resolved.initEpoch,
       priority: body.priority ?? DEFAULT_PRIORITY, idempotencyKey: idempotencyKey ?? null, requestHash: requestHash(body), trial: trial ?? null,
     });
     if (result.outcome !== 'created') return this.replayed(idempotencyKey ?? '', result);

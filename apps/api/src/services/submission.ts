@@ -24,19 +24,23 @@ export class SubmissionChecks {
 
   constructor(private readonly datasets: DatasetCatalog, private readonly memoryBudgetBytes: number) {}
 
-  private async countTokens(datasetId: string, config: RunConfig) {
-    const key = `${datasetId}|${config.tokenizer}|${config.training.maxTokens}`;
-    const cached = this.stats.get(key);
-    if (cached) return cached;
-    let text: string;
+  /** The dataset's text; a 400 naming body/dataset when there is no such dataset. */
+  async text(datasetId: string): Promise<string> {
     try {
-      ({ text } = await this.datasets.loadText(datasetId));
+      return (await this.datasets.loadText(datasetId)).text;
     } catch (err) {
       if (err instanceof DatasetError) {
         throw err.code === 'not_found' ? badRequest(`body/dataset: ${err.message}`) : unavailable(`body/dataset: ${err.message}`);
       }
       throw err;
     }
+  }
+
+  private async countTokens(datasetId: string, config: RunConfig) {
+    const key = `${datasetId}|${config.tokenizer}|${config.training.maxTokens}`;
+    const cached = this.stats.get(key);
+    if (cached) return cached;
+    const text = await this.text(datasetId);
     const counted = corpusStats(text, config.tokenizer, config.training.maxTokens);
     if (this.stats.size > 1024) this.stats.clear();
     this.stats.set(key, counted);

@@ -1,6 +1,7 @@
 // One job: live curves (metrics fetched with `after=`), samples, checkpoints, config, error text,
 // cancel, and a generate box. Polling stops once the job is finished and everything is fetched.
 import { ApiError } from '../api.ts';
+import { loadBrowserModel, type BrowserModel } from '../browser-model.ts';
 import { GENERATE_TIMEOUT_MS } from '../config.ts';
 import { LineChart, PALETTE } from '../chart.ts';
 import type { View } from '../context.ts';
@@ -95,6 +96,7 @@ export const mountJob: View = (ctx, root, route) => {
       metaItem('Created', dateTime(job.createdAt)),
       metaItem('Started', dateTime(job.startedAt)),
       metaItem('Finished', dateTime(job.finishedAt)),
+      ...(job.init ? [sourceItem(job.init)] : []),
     );
     const last = tracker.metrics.at(-1);
     fill(
@@ -193,6 +195,7 @@ export const mountJob: View = (ctx, root, route) => {
     strategy.addEventListener('change', syncStrategy);
     syncStrategy();
     const button = h('button', { type: 'submit', class: 'button primary' }, 'Generate');
+    const local = h('button', { type: 'button', class: 'button', 'data-testid': 'generate-local', title: "Downloads the model (TF.js) and generates greedily here, without the server" }, 'Generate in this browser');
     const general = h('div', { class: 'form-error', role: 'alert' });
     const output = h('div', { class: 'generate-output', 'data-testid': 'generate-output', 'aria-live': 'polite' });
     const form = h(
@@ -207,8 +210,34 @@ export const mountJob: View = (ctx, root, route) => {
         field('Checkpoint', checkpoint, { path: 'checkpoint' }),
       ),
       h('div', { class: 'field-row' }, field('Temperature', temperature, { path: 'temperature' }), field('Top-k', topK, { path: 'topK' }), field('Top-p', topP, { path: 'topP' })),
-      h('div', { class: 'form-actions' }, button, general),
+      h('div', { class: 'form-actions' }, button, local, general),
     );
+    let loaded: { key: string; model: BrowserModel } | null = null;
+    local.addEventListener('click', async () => {
+      clearErrors(form);
+      setText(general, '');
+      const n = numberValue(form, length, 'length', undefined);
+      if (n instanceof Error) return;
+      const which = checkpoint.value === 'best' ? 'best' : 'latest';
+      local.disabled = true;
+      setText(local, 'Loading the model…');
+      try {
+        // Reloaded on every click for `latest` (a running job checkpoints on), kept for `best` of a finished job.
+        const key = `${which}:${tracker.job?.progress.epoch ?? ''}`;
+        if (loaded?.key !== key) {
+          loaded?.model.dispose();
+          loaded = { key, model: await loadBrowserModel(await ctx.api.exportModel(id, 'tfjs', which, AbortSignal.timeout(GENERATE_TIMEOUT_MS))) };
+        }
+        setText(local, 'Generating…');
+        const text = loaded.model.generate(prefix.value, typeof n === 'number' ? n : 50);
+        fill(output, h('p', { class: 'generated', 'data-testid': 'browser-generated' }, text), h('div', { class: 'muted' }, 'greedy, in this browser (TensorFlow.js)'));
+      } catch (error) {
+        showRequestError(form, general, error);
+      } finally {
+        local.disabled = false;
+        setText(local, 'Generate in this browser');
+      }
+    });
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       clearErrors(form);
@@ -279,6 +308,11 @@ export const mountJob: View = (ctx, root, route) => {
 
 function metaItem(term: string, value: string, cls?: string): HTMLElement {
   return h('div', { class: cls }, h('dt', {}, term), h('dd', {}, value || DASH));
+}
+
+/** A job started from another job's checkpoint links to it (continued or fine-tuned). */
+function sourceItem(init: { job: string; epoch: number }): HTMLElement {
+  return h('div', { class: 'wide' }, h('dt', {}, 'Started from'), h('dd', { 'data-testid': 'init-source' }, link(`#/jobs/${encodeURIComponent(init.job)}`, init.job), ` at epoch ${init.epoch}`));
 }
 
 function stat(label: string, value: string, testid?: string): HTMLElement {

@@ -1,4 +1,5 @@
 // The corpus a run trains on: d2l's `load_corpus_time_machine(max_tokens)` plus an optional held-out tail.
+import { ConfigError } from '../errors.ts';
 import { fnv1a } from '../hash.ts';
 import { tokenize, type Tokenizer } from './preprocess.ts';
 import { Vocab } from './vocab.ts';
@@ -16,9 +17,17 @@ export interface Corpus {
   readonly fingerprint: string;
 }
 
-export function buildCorpus(text: string, tokenizer: Tokenizer, maxTokens: number | null, validationFraction = 0): Corpus {
+/**
+ * `vocab`: encode with this vocabulary (a model's, to fine-tune it on other text) instead of building
+ * one; every character of the text must be in it (see `outsideVocabulary`).
+ */
+export function buildCorpus(text: string, tokenizer: Tokenizer, maxTokens: number | null, validationFraction = 0, given?: Vocab): Corpus {
   const tokens = tokenize(text, tokenizer);
-  const vocab = Vocab.build(tokens);
+  const vocab = given ?? Vocab.build(tokens);
+  if (given) {
+    const outside = outsideVocabulary(tokens, given);
+    if (outside.length > 0) throw new ConfigError('dataset', `has characters outside the model's vocabulary: ${JSON.stringify(outside.join(''))}`);
+  }
   const capped = maxTokens !== null && maxTokens > 0 && maxTokens < tokens.length ? tokens.slice(0, maxTokens) : tokens;
   const ids = vocab.encode(capped);
   const held = Math.floor(ids.length * validationFraction);
@@ -29,6 +38,13 @@ export function buildCorpus(text: string, tokenizer: Tokenizer, maxTokens: numbe
     validation: held > 0 ? ids.subarray(ids.length - held) : null,
     fingerprint: fnv1a(ids),
   };
+}
+
+/** The distinct tokens (in order of first appearance) that `vocab` does not hold. */
+export function outsideVocabulary(tokens: Iterable<string>, vocab: Vocab): string[] {
+  const out = new Set<string>();
+  for (const t of tokens) if (!vocab.has(t)) out.add(t);
+  return [...out];
 }
 
 /**

@@ -184,6 +184,41 @@ export class TrainingRun {
     );
   }
 
+  /**
+   * A new run that starts from a checkpoint's weights. With the checkpoint's corpus and config (but
+   * `training.epochs`) it continues exactly where the checkpoint stopped (as `resume`); otherwise it
+   * fine-tunes: the checkpoint's weights and vocabulary (every character of the corpus must be in it:
+   * a ConfigError names those that are not), a fresh optimizer, and `config`'s RNGs and epochs. The
+   * model (arch, tokenizer, model.* but dropout) must be the checkpoint's: a CheckpointError names
+   * what differs.
+   */
+  static fromCheckpoint(checkpoint: Uint8Array, config: RunConfig, corpusText: string, options: RunOptions = {}): TrainingRun {
+    const decoded = decodeCheckpoint(checkpoint);
+    const source = checkpointConfig(decoded);
+    const cfg = validateRunConfig(config);
+    const diff = configDifferences(source, cfg);
+    const modelDiff = diff.filter((f) => !f.startsWith('training.') && f !== 'model.dropout');
+    if (modelDiff.length > 0) throw new CheckpointError(`the model differs from the checkpoint's in ${modelDiff.join(', ')}`);
+    const vocab = checkpointVocab(decoded);
+    const corpus = loadCorpus(cfg, corpusText, vocab);
+    const h = decoded.header;
+    if (diff.every((f) => f === 'training.epochs') && corpus.fingerprint === h.corpus.fingerprint && corpus.ids.length === h.corpus.tokens) {
+      return TrainingRun.resume(checkpoint, corpusText, { ...options, config: cfg });
+    }
+    const network = networkFromCheckpoint(decoded, cfg, vocab);
+    const seed = cfg.training.seed;
+    return new TrainingRun(
+      cfg,
+      corpus,
+      network,
+      createOptimizer(cfg.training.optimizer, cfg.training.learningRate, network.params),
+      Rng.fromSeed(seed, RngStream.data),
+      Rng.fromSeed(seed, RngStream.dropout),
+      { epoch: 0, last: null, progress: null },
+      options,
+    );
+  }
+
   get vocab(): Vocab {
     return this.corpus.vocab;
   }
@@ -405,9 +440,9 @@ function engineContext(config: RunConfig, network: Network, optimizer: Optimizer
   };
 }
 
-function loadCorpus(cfg: RunConfig, text: string): Corpus {
+function loadCorpus(cfg: RunConfig, text: string, vocab?: Vocab): Corpus {
   const t = cfg.training;
-  const corpus = buildCorpus(text, cfg.tokenizer, t.maxTokens, t.validationFraction);
+  const corpus = buildCorpus(text, cfg.tokenizer, t.maxTokens, t.validationFraction, vocab);
   if (corpus.vocab.size < 3) {
     throw new ConfigError('corpus', `has ${corpus.vocab.size - 1} distinct character(s) after ${cfg.tokenizer} preprocessing; a language model needs at least 2`);
   }

@@ -31,6 +31,8 @@ export const jobSelect = {
   studyId: true,
   trialIndex: true,
   trialParams: true,
+  initJobId: true,
+  initEpoch: true,
   createdAt: true,
   startedAt: true,
   finishedAt: true,
@@ -53,6 +55,9 @@ export interface NewJob {
   requestHash?: string | null;
   /** Set when the job is a study's trial. */
   trial?: { studyId: string; index: number; params: Prisma.InputJsonValue } | null;
+  /** The checkpoint the job starts from (another job's, by epoch), if any. */
+  initJobId?: string | null;
+  initEpoch?: number | null;
 }
 
 /**

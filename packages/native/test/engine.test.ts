@@ -99,6 +99,32 @@ describe('the native addon', () => {
     const [loss] = s.addon.step(net, params, new Float32Array(layout.count), ids(0), ids(1), 2, 3, null, state, null);
     expect(loss).toBeCloseTo(Math.log(28), 5); // all-zero weights: uniform predictions
   });
+
+  it('refuses a description whose units read another width than the vocabulary or the layer below gives', () => {
+    const s = loadAddon();
+    if (!s.available) throw new Error(`@rnnlab/native is unavailable: ${s.reason}`);
+    // Where each unit's input width sits in the description: 9 header numbers, then per unit
+    // cell, layer, direction, input, projection count and 5 numbers per projection.
+    const inputAt = (desc: Float64Array) => {
+      const at: number[] = [];
+      for (let u = 0, i = 9; u < desc[8]!; u++) {
+        at.push(i + 3);
+        i += 5 + 5 * desc[i + 4]!;
+      }
+      return at;
+    };
+    for (const arch of ['lstm', 'deep', 'bidirectional'] as const) {
+      const spec = buildNetworkSpec(config(arch), 28);
+      const { desc } = nativeLayout({ spec, paramSpecs: networkParamSpecs(spec) });
+      expect(() => s.addon.createNet(desc)).not.toThrow();
+      for (const [u, i] of inputAt(desc).entries()) {
+        // Narrower than what it is given: the projections still fit the parameters, so only this check stops it.
+        const bad = desc.slice();
+        bad[i] = desc[i]! - 1;
+        expect(() => s.addon.createNet(bad), `${arch} unit ${u}`).toThrow(/reads \d+ inputs, but the (vocabulary has|layer below gives) \d+/);
+      }
+    }
+  });
 });
 
 const VARIANTS: [string, RunConfig][] = [

@@ -76,7 +76,7 @@ export async function spawnWorker(env: ServiceEnv, startTimeoutMs = 30_000): Pro
 }
 
 /** The API server on a free port of 127.0.0.1; resolves once `/readyz` answers 200. */
-export async function spawnApi(env: ServiceEnv): Promise<ApiProcess> {
+export async function spawnApi(env: ServiceEnv, startTimeoutMs = 30_000): Promise<ApiProcess> {
   const port = await freePort();
   const api = startProcess('api', API_SERVER, { ...COMMON_ENV, ...env, HOST: '127.0.0.1', PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
@@ -86,7 +86,7 @@ export async function spawnApi(env: ServiceEnv): Promise<ApiProcess> {
     await waitFor('the API to answer /readyz', async () => {
       if (exited) throw new Error('the API exited before it was ready');
       return fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
-    }, 30_000, 100);
+    }, startTimeoutMs, 100);
   } catch (error) {
     await api.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${describeEnd(api)}`);

@@ -44,6 +44,19 @@ export const CHAOS_ENV = {
 /** Tiny jobs of every architecture, the same config (and seed) per architecture as its reference run. */
 export const chaosJob = (arch: string) => tinyJob({ epochs: 4, seed: 11 }, { arch });
 
+/** Three workers and an API starting at once on a machine other suites load take far longer than testkit's 30 s. */
+const READY_MS = 180_000;
+async function starting<T>(what: string, start: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (i >= tries) throw error;
+      console.warn(`[chaos] ${what} did not come up (try ${i}): ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+}
+
 /** mulberry32: a small seeded generator, so a schedule is replayed exactly from its seed. */
 export function seeded(seed: number): () => number {
   let a = seed >>> 0;
@@ -134,11 +147,15 @@ export class Chaos {
     this.db = createPrisma(databaseUrl);
     this.env = { DATABASE_URL: databaseUrl, QUEUE_PREFIX: 'rnnlab-chaos', REDIS_URL: this.redis.url, ...CHAOS_ENV };
     this.api = await this.spawnApi();
-    this.workers = await Promise.all(Array.from({ length: this.opts.workers }, () => spawnWorker(this.env)));
+    this.workers = await Promise.all(Array.from({ length: this.opts.workers }, () => this.spawnWorker()));
   }
 
   private spawnApi() {
-    return spawnApi({ ...this.env, RATE_LIMIT_SUBMIT_PER_MIN: '100000' });
+    return starting('the API', () => spawnApi({ ...this.env, RATE_LIMIT_SUBMIT_PER_MIN: '100000' }, READY_MS));
+  }
+
+  private spawnWorker() {
+    return starting('a worker', () => spawnWorker(this.env, READY_MS));
   }
 
   async stop(): Promise<void> {
@@ -277,7 +294,7 @@ export class Chaos {
         await w.kill('SIGKILL');
         this.workers = this.workers.filter((x) => x !== w);
         this.retired.push(w);
-        void spawnWorker(this.env).then((r) => this.workers.push(r), (e: unknown) => this.opts.log(`respawn failed: ${(e as Error).message}`));
+        void this.spawnWorker().then((r) => this.workers.push(r), (e: unknown) => this.opts.log(`respawn failed: ${(e as Error).message}`));
         return true;
       }
       case 'kill-trainer-mid-epoch': {

@@ -154,6 +154,12 @@ napi_value CreateNet(napi_env env, napi_callback_info info) {
       const int want = un.cell == rnnlab::kRnn ? 1 : un.cell == rnnlab::kGru ? 2 : un.cell == rnnlab::kLstm ? 1 : -1;
       if (want < 0 || nProj != want || un.layer != u / desc.directions || un.dir != u % desc.directions || un.input < 1)
         throw JsError("desc: unit " + std::to_string(u) + " is inconsistent");
+      // The first layer reads the one-hot tokens; every other layer reads the layer below, all of its
+      // directions side by side. Any other width would make the kernels read past the input buffers.
+      const int64_t inputWidth = un.layer == 0 ? int64_t(desc.vocab) : H * desc.directions;
+      if (un.input != inputWidth)
+        throw JsError("desc: unit " + std::to_string(u) + " reads " + std::to_string(un.input) + " inputs, but " +
+                      (un.layer == 0 ? "the vocabulary has " : "the layer below gives ") + std::to_string(inputWidth));
       un.gates = int((un.cell == rnnlab::kRnn ? 1 : un.cell == rnnlab::kGru ? 3 : 4) * H);
       un.stateSize = un.cell == rnnlab::kLstm ? 2 : 1;
       int col = 0;

@@ -94,10 +94,14 @@ class Team {
   /** Runs fn(rank) on every active thread, rank 0 on the caller; returns when all have finished. fn must not throw. */
   void run(const std::function<void(int)>& fn) {
     if (active_ == 1) return fn(0);
-    fn_ = &fn;
     done_.store(0, std::memory_order_relaxed);
     {
+      // The round, its active count and its function are published together: a worker reads all
+      // three under the same mutex, so it never pairs one round's function with another's count
+      // (an idle worker could otherwise read active_ while setActive writes it for the next run).
       std::lock_guard<std::mutex> lock(m_);
+      fn_ = &fn;
+      runActive_ = active_;
       round_.fetch_add(1, std::memory_order_acq_rel);
     }
     cv_.notify_all();
@@ -111,14 +115,18 @@ class Team {
     for (;;) {
       // Spin a little for the next minibatch (they follow each other closely), then sleep.
       for (int i = 0; i < 20000 && round_.load(std::memory_order_acquire) == seen; i++) cpuRelax();
-      if (round_.load(std::memory_order_acquire) == seen) {
+      const std::function<void(int)>* fn;
+      int active;
+      {
         std::unique_lock<std::mutex> lock(m_);
-        cv_.wait(lock, [&] { return round_.load() != seen; });
+        cv_.wait(lock, [&] { return round_.load(std::memory_order_relaxed) != seen; });
+        seen = round_.load(std::memory_order_relaxed);
+        if (stop_) return;
+        fn = fn_;
+        active = runActive_;
       }
-      seen = round_.load(std::memory_order_acquire);
-      if (stop_) return;
-      if (rank >= active_) continue;
-      (*fn_)(rank);
+      if (rank >= active) continue;
+      (*fn)(rank);
       done_.fetch_add(1, std::memory_order_acq_rel);
     }
   }
@@ -127,7 +135,9 @@ class Team {
   int active_;
   Barrier barrier_;
   std::vector<std::thread> workers_;
+  // Written only under m_, with round_ (see run()).
   const std::function<void(int)>* fn_ = nullptr;
+  int runActive_ = 1;
   std::mutex m_;
   std::condition_variable cv_;
   bool stop_ = false;

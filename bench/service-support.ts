@@ -2,7 +2,7 @@
 // settings, process memory from /proc, the baseline Fastify process, tables and the marked section
 // of docs/performance.md.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
@@ -107,15 +107,11 @@ export function procBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(m[1]) * 1024;
 }
 
-/** The worker's sandboxed training child: the one running BullMQ's child main (not tsx's esbuild). */
-export function trainingChild(workerPid: number): number | null {
-  for (const task of readdirSync(`/proc/${workerPid}/task`)) {
-    const children = readFileSync(`/proc/${workerPid}/task/${task}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
-    for (const pid of children) {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('bullmq')) return pid;
-    }
-  }
-  return null;
+/** The peak resident set of the worker's last training process, as its supervisor logged it when it exited. */
+export function trainerPeak(worker: { lines: { msg: string; peakRssBytes?: unknown }[] }): number {
+  const exited = worker.lines.filter((l) => l.msg === 'training process exited').at(-1);
+  if (typeof exited?.peakRssBytes !== 'number') throw new Error('the worker logged no training process exit');
+  return exited.peakRssBytes;
 }
 
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

@@ -20,8 +20,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { setupBackend } from '@rnnlab/backends';
 import { DEFAULT_DATASET, resolveJobConfig, type Arch } from '@rnnlab/contracts';
-import { ARCHS, LanguageModel, TrainingRun, corpusStats, estimateMemoryBytes } from '@rnnlab/core';
+import { ARCHS, LanguageModel, MEMORY_CALIBRATION, TrainingRun, corpusStats, estimateMemoryBytes } from '@rnnlab/core';
 import { createPrisma, createRepositories, type Db, type Repositories } from '@rnnlab/db';
+import { NATIVE_ENGINE_NAME } from '@rnnlab/native';
 import {
   REDIS_URL, REPO_ROOT, TIMEMACHINE_FILE, createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQueuePrefix, waitFor,
   type ApiProcess, type ServiceEnv,
@@ -31,7 +32,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
   cannon, eventLoopDelay, getLoop, int, markdown, median, mib, ms, procBytes, quantile, ratio, request, spawnBareFastify, timed,
-  trainingChild, wholeMs, writeServiceSection, type CannonFigures, type Table,
+  trainerPeak, wholeMs, writeServiceSection, type CannonFigures, type Table,
 } from './service-support.ts';
 
 const { values: args } = parseArgs({ options: { 'no-doc': { type: 'boolean', default: false } } });
@@ -262,18 +263,16 @@ async function submitToRunning(api: ApiProcess, db: Db, env: ServiceEnv, prefix:
       }), 60_000, 20);
     await sleep(300); // the worker is idle again, waiting on Redis
   }
-  const child = trainingChild(worker.pid);
-  if (!child) throw new Error(`no training child under worker ${worker.pid}`);
-  const tinyChildPeak = procBytes(child, 'VmHWM');
+  const tinyChildPeak = trainerPeak(worker);
   await worker.kill('SIGTERM');
   const warm = (xs: number[]) => xs.slice(1).filter((x) => !Number.isNaN(x));
   const row = (name: string, first: number, xs: number[]) => [name, ms(first), ms(median(xs)), ms(Math.min(...xs)), ms(Math.max(...xs))];
   const table: Table = {
     title: 'Submit to running',
     about: `A tiny job (LSTM hidden 16, one epoch of 300 tokens) submitted to an idle worker, ${SUBMITS + 1} times, each after the last one finished. ` +
-      'The first job forks the worker\'s training child (tsx, tfjs backend, database pool); the rest reuse it. ' +
+      'Every attempt forks its own training process (tsx, tfjs backend, the engine, database pool), which the worker supervises. ' +
       '"seen" is when a 10 ms poll of the row first read `running`; "stamped" is the row\'s `startedAt` minus the time the POST was sent.',
-    head: ['what', 'first job ms', 'median ms (warm child)', 'min', 'max'],
+    head: ['what', 'first job ms', 'median ms (jobs 2..)', 'min', 'max'],
     numeric: [1, 2, 3, 4],
     rows: [
       row('baseline: BullMQ alone, `add` → in-process processor starts', NaN, baseline),
@@ -292,7 +291,7 @@ async function workerMemory(api: ApiProcess, db: Db, env: ServiceEnv, text: stri
   const rows: string[][] = [];
   const idle: number[] = [];
   for (const arch of ARCHS as readonly Arch[]) {
-    // A fresh worker per architecture: its child is forked for this job, so VmHWM is this job's peak.
+    // A fresh worker per architecture, and a fresh training process per attempt: its peak is this job's.
     const worker = await spawnWorker(env);
     cleanups.push(() => worker.kill('SIGKILL'));
     await sleep(1_000);
@@ -304,27 +303,29 @@ async function workerMemory(api: ApiProcess, db: Db, env: ServiceEnv, text: stri
       if (r && ['failed', 'cancelled'].includes(r.status)) throw new Error(`job ${r.id} ${r.status}: ${r.error}`);
       return r?.status === 'succeeded' ? r : null;
     }), 240_000, 100);
-    const child = trainingChild(worker.pid);
-    if (!child) throw new Error(`no training child under worker ${worker.pid}`);
     const stats = corpusStats(text, config.tokenizer, config.training.maxTokens);
-    const childPeak = procBytes(child, 'VmHWM');
+    const childPeak = trainerPeak(worker);
+    const engine = job.backend === NATIVE_ENGINE_NAME ? 'native' : 'tfjs';
     rows.push([
-      `\`${arch}\``, mib(procBytes(worker.pid, 'VmHWM')), mib(childPeak), mib(procBytes(child, 'VmRSS')), mib(childPeak - tinyChildPeak),
-      mib(estimateMemoryBytes(config, stats.distinct + 1)), int(job.tokensPerSecond ?? NaN), job.backend ?? '?',
+      `\`${arch}\``, mib(procBytes(worker.pid, 'VmHWM')), mib(childPeak), mib(childPeak - tinyChildPeak),
+      mib(estimateMemoryBytes(config, stats.distinct + 1, engine) / MEMORY_CALIBRATION[engine]), mib(estimateMemoryBytes(config, stats.distinct + 1, engine)),
+      int(job.tokensPerSecond ?? NaN), job.backend ?? '?',
     ]);
     await worker.kill('SIGTERM');
   }
   return {
     title: 'Worker memory',
     about: `One fresh worker per architecture trains d2l's config for ${MEMORY_EPOCHS} epochs (10,000 tokens of The Time Machine, batch 32 × 35, hidden 256). ` +
-      'Peak resident set (VmHWM in /proc) of the worker process and of its sandboxed training child, read after the job; the child stays forked, ' +
-      `so "child after" is what it keeps while idle. Baseline: an idle worker, before its first job, is ${mib(median(idle))} MiB (VmRSS, median of ${idle.length}).`,
-    head: ['arch', 'worker peak MiB', 'child peak MiB', 'child after MiB', 'child peak − baseline MiB', 'estimate MiB', 'tokens/s', 'backend'],
+      'Peak resident set of the worker process (VmHWM in /proc) and of the training process it forked for the job (the peak its ' +
+      'supervisor logged when it exited: VmHWM polled every second, so growth in its last second is missed). ' +
+      `Baseline: an idle worker, before its first job, is ${mib(median(idle))} MiB (VmRSS, median of ${idle.length}).`,
+    head: ['arch', 'worker peak MiB', 'trainer peak MiB', 'trainer peak − baseline MiB', 'raw estimate MiB', 'calibrated estimate MiB', 'tokens/s', 'backend'],
     numeric: [1, 2, 3, 4, 5, 6],
-    rows: [['baseline: a child that trained only the tiny jobs above', '', mib(tinyChildPeak), '', '', '', '', ''], ...rows],
+    rows: [['baseline: a trainer that trained one tiny job above', '', mib(tinyChildPeak), '', '', '', '', ''], ...rows],
     notes: [
-      '"estimate" is `estimateMemoryBytes`, the training memory the API compares with `WORKER_MEMORY_BUDGET_MB` at submission; ' +
-        'it leaves out the runtime (Node, tsx, tfjs, Prisma), so it compares with "child peak − baseline".',
+      '"calibrated estimate" is `estimateMemoryBytes` for the engine (the raw count × `MEMORY_CALIBRATION`), which the API compares with ' +
+        '`WORKER_MEMORY_BUDGET_MB` at submission and the worker turns into the trainer\'s memory limit; it leaves out the runtime ' +
+        '(Node, tsx, tfjs, Prisma), so it compares with "trainer peak − baseline".',
     ],
   };
 }

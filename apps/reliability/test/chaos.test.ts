@@ -25,7 +25,7 @@ const chaos = new Chaos({
   jobs: long ? Math.max(100, minutes * 6) : 30,
   workers: 3,
   durationMs: long ? minutes * 60_000 : 100_000,
-  faultEveryMs: long ? 9_000 : 11_000,
+  faultEveryMs: long ? 6_000 : 11_000,
   cancelShare: 0.15,
   log: (line) => console.log(`[chaos] ${line}`),
 });

@@ -13,6 +13,8 @@ import type { FromTrainer, ToTrainer, TrainerFailureKind } from './trainer-proto
 // resumes the job. An orphaned trainer that kept training would race that worker's writes (they are
 // fenced, but it would waste a core), so it exits as soon as the IPC channel closes.
 process.on('disconnect', () => process.exit(1));
+// The worker may have died while this process was still loading its imports, before the listener above.
+if (!process.connected) process.exit(1);
 
 const config = loadConfig();
 const send = (message: FromTrainer): Promise<void> =>

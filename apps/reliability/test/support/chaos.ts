@@ -175,12 +175,20 @@ export class Chaos {
     }
   }
 
-  /** POST /v1/jobs, retried while the API or Redis is away (a 503 or no answer). */
+  /** Answers other than 503 that the API gave while a fault was under way (recorded, not retried away silently). */
+  serverErrors: { path: string; status: number; at: number }[] = [];
+
+  /**
+   * POST /v1/jobs, retried while the API, Redis or Postgres is away (no answer or a 5xx; a 5xx other
+   * than 503 is recorded in serverErrors). No Idempotency-Key: a retried POST whose first try was
+   * applied would add a job the schedule does not know of, and the invariants cover every row anyway.
+   */
   async submit(arch: string): Promise<string> {
     for (;;) {
       const res = await this.http.post('/v1/jobs', chaosJob(arch)).catch(() => null);
       if (res?.status === 201) return res.body.id as string;
-      if (res && res.status !== 503) throw new Error(`submission answered ${res.status}: ${res.text}`);
+      if (res && res.status < 500) throw new Error(`submission answered ${res.status}: ${res.text}`);
+      if (res && res.status !== 503) this.serverErrors.push({ path: 'POST /v1/jobs', status: res.status, at: Date.now() });
       await sleep(500);
     }
   }
@@ -189,7 +197,8 @@ export class Chaos {
   async cancel(id: string): Promise<number> {
     for (;;) {
       const res = await this.http.post(`/v1/jobs/${id}/cancel`).catch(() => null);
-      if (res && res.status !== 503 && res.status < 500) return res.status;
+      if (res && res.status < 500) return res.status;
+      if (res && res.status !== 503) this.serverErrors.push({ path: 'POST /v1/jobs/{id}/cancel', status: res.status, at: Date.now() });
       await sleep(500);
     }
   }

@@ -11,11 +11,26 @@ import type { TrainOutcome } from './train.ts';
 
 /**
  * Start-up (loading tfjs and the engine, before the trainer claims the job) runs module code that
- * blocks the trainer's event loop for seconds on a loaded machine, so its silence is allowed this
- * long, or three stall timeouts when that is longer.
+ * blocks the trainer's event loop: seconds on an idle machine, over a minute on one loaded 20-fold.
+ * So in start-up the trainer also counts as alive while it uses CPU (its utime + stime in /proc
+ * advance; a hung or stopped process's do not), and its silence with no CPU used is allowed this
+ * long, or three stall timeouts when that is longer; start-up as a whole is capped at ten times that.
  */
 export const STARTUP_SILENCE_MS = 60_000;
 export const startupBoundMs = (stallTimeoutMs: number) => Math.max(STARTUP_SILENCE_MS, 3 * stallTimeoutMs);
+
+/** CPU time (user + system, in clock ticks) a process has used, from /proc; null where /proc cannot tell. */
+function procCpuTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks : null;
+  } catch {
+    return null;
+  }
+}
 
 /** A trainer's memory limit is its runtime's plus this many times the job's estimate. */
 export const MEMORY_LIMIT_FACTOR = 2;
@@ -87,6 +102,8 @@ export function superviseTrainer(opts: SuperviseOptions): Promise<TrainerEnd> {
   let limit: number | null = null;
   let killedFor: TrainerDeath['cause'] | null = null;
   let stopDeadline: number | null = null;
+  let cpuTicks: number | null = null;
+  const started = Date.now();
 
   const kill = (cause: TrainerDeath['cause'], fields: Record<string, unknown>, message: string) => {
     if (killedFor) return;
@@ -146,6 +163,11 @@ export function superviseTrainer(opts: SuperviseOptions): Promise<TrainerEnd> {
     // queued in the channel, so its silence says nothing yet.
     if (now - lastTick > stallTimeoutMs / 2) lastBeat = now;
     lastTick = now;
+    if (!claim && child.pid) {
+      const ticks = procCpuTicks(child.pid);
+      if (ticks !== null && cpuTicks !== null && ticks > cpuTicks) lastBeat = now;
+      cpuTicks = ticks;
+    }
     const mem = child.pid ? procMemory(child.pid) : null;
     if (mem) {
       rss = mem.rss;
@@ -153,14 +175,13 @@ export function superviseTrainer(opts: SuperviseOptions): Promise<TrainerEnd> {
     }
     if (limit !== null && rss > limit) {
       kill('memory', { rssBytes: rss, limitBytes: limit }, 'training process over its memory limit; killed');
-    } else if (now - lastBeat > (claim ? stallTimeoutMs : startupBoundMs(stallTimeoutMs))) {
+    } else if (now - lastBeat > (claim ? stallTimeoutMs : startupBoundMs(stallTimeoutMs)) || (!claim && now - started > 10 * startupBoundMs(stallTimeoutMs))) {
       kill('stalled', { silentMs: now - lastBeat }, 'training process sent no heartbeat within the bound; killed');
     } else if (stopDeadline !== null && now > stopDeadline) {
       kill('stop-timeout', {}, 'training process did not stop within the bound after it was told to; killed');
     }
   }, tickMs);
 
-  const started = Date.now();
   return new Promise<TrainerEnd>((resolve) => {
     child.once('error', (error) => log.error({ err: error }, 'training process error'));
     // 'close' comes after 'exit' once the IPC channel is drained, so every message it sent is in.

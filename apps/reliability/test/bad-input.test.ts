@@ -302,6 +302,7 @@ describe('bad input', () => {
         expect(await rows(), what).toEqual(before);
       }), { numRuns: 80, seed: Number(process.env.FC_SEED ?? 4242), endOnFailure: true });
     }
+    await cancelUnfinished();
     expect(isAlive(api.pid)).toBe(true);
     expect(api.lines.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual([]);
     console.log(`reliability bad-input query figures: ${JSON.stringify({ routes: routes.map((r) => r.path), byStatus: tally })}`);
@@ -353,7 +354,8 @@ describe('bad input', () => {
   }, 30_000);
 
   it('a diverging learning rate fails the job once, with the reason, and no retry (attempts 1, BullMQ attemptsMade 1)', async () => {
-    const res = await http.post('/v1/jobs', tinyJob({ epochs: 3, learningRate: 1000, gradClipNorm: null, optimizer: 'sgd' }));
+    // Priority 1: ahead of anything the properties above left in the queue.
+    const res = await http.post('/v1/jobs', tinyJob({ epochs: 3, learningRate: 1000, gradClipNorm: null, optimizer: 'sgd' }, { priority: 1 }));
     expect(res.status).toBe(201);
     const id = res.body.id as string;
     const row = await waitForStatus(db, id, ['succeeded', 'failed', 'cancelled'], 60_000);

@@ -24,7 +24,7 @@ export function flagForField(field: string): string | null {
 export function explain(error: unknown): Explained {
   if (error instanceof ApiError) {
     const code = exitCodeFor(error);
-    const flag = error.location === 'body' && error.field ? flagForField(error.field) : null;
+    const flag = error.field && (error.location === 'body' || error.location === null) ? flagForField(error.field) : null;
     let message = error.message;
     // `body/training/epochs must be <= 100000` → `--epochs must be <= 100000 (training.epochs)`.
     if (flag) message = `${message.replace(/^\S+/, flag)} (${error.field})`;

@@ -18,6 +18,8 @@ export interface Running {
   done: Promise<Run>;
 }
 
+export const ESC = '\u001b';
+
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 function start(command: string, args: string[], env: Record<string, string>): Running {
@@ -51,6 +53,6 @@ export function rnnlabInTerminal(args: string[], env: Record<string, string>): R
 
 /** The screen's text without escape sequences or carriage-return redraws: the last state of each line. */
 export function screenLines(raw: string): string[] {
-  const plain = raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  const plain = raw.replace(new RegExp(`${ESC}\\[[0-9;?]*[A-Za-z]`, 'g'), '');
   return plain.split('\n').map((l) => l.split('\r').filter((part) => part.trim() !== '').at(-1) ?? '').filter((l) => l.trim() !== '');
 }

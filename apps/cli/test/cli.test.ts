@@ -4,33 +4,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase, deleteKeys, freePort, spawnApi, spawnWorker, testQueuePrefix, waitFor, type ApiProcess, type TestDatabase, type WorkerProcess,
-} from '@rnnlab/testkit';
+import { freePort, startServiceStack, waitFor, type ServiceStack } from '@rnnlab/testkit';
 import { ESC, rnnlab, rnnlabInTerminal, screenLines } from './support.ts';
 
 const KEY = 'cli-test-key';
-let database: TestDatabase;
-let prefix: string;
-let api: ApiProcess;
-let worker: WorkerProcess;
+let stack: ServiceStack;
 let env: Record<string, string>;
 const dir = mkdtempSync(join(tmpdir(), 'rnnlab-cli-'));
 
 beforeAll(async () => {
-  database = await createTestDatabase('cli');
-  prefix = testQueuePrefix('cli');
-  const service = { DATABASE_URL: database.url, QUEUE_PREFIX: prefix };
-  api = await spawnApi({ ...service, API_KEYS: KEY, LOG_LEVEL: 'warn' });
-  worker = await spawnWorker(service);
-  env = { RNNLAB_URL: api.url, RNNLAB_API_KEY: KEY };
-}, 90_000);
+  stack = await startServiceStack('cli', { API_KEYS: KEY });
+  env = { RNNLAB_URL: stack.url, RNNLAB_API_KEY: KEY };
+}, 120_000);
 
 afterAll(async () => {
-  await worker?.kill('SIGKILL');
-  await api?.kill('SIGTERM');
-  await deleteKeys(`${prefix}:*`);
-  await database?.drop();
+  await stack?.close();
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -132,7 +120,7 @@ describe('rnnlab through pipes and with --json', () => {
     expect(datasets.map((d) => d.id)).toEqual(expect.arrayContaining(['timemachine', uploaded.id]));
 
     const ops = json((await rnnlab(['ops', '--json'], env)).stdout);
-    expect(ops.workers.map((w: { id: string }) => w.id)).toContain(worker.workerId);
+    expect(ops.workers.map((w: { id: string }) => w.id)).toContain(stack.worker.workerId);
 
     expect(json((await rnnlab(['rm', job.id, '--json'], env)).stdout)).toEqual({ deleted: job.id });
     expect((await rnnlab(['show', job.id], env)).code).toBe(4);

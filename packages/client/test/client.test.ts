@@ -1,32 +1,20 @@
 // The client against the real API and a real worker: submission with its idempotency key, typed
 // errors, pages followed to the end, a job followed epoch by epoch, generation falling back to JSON.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQueuePrefix, type ApiProcess, type TestDatabase, type WorkerProcess,
-} from '@rnnlab/testkit';
+import { startServiceStack, type ServiceStack } from '@rnnlab/testkit';
 import { ApiError, RnnlabClient, type EpochMetric, type Job } from '../src/index.ts';
 
 const KEY = 'client-test-key';
-let database: TestDatabase;
-let prefix: string;
-let api: ApiProcess;
-let worker: WorkerProcess;
+let stack: ServiceStack;
 let client: RnnlabClient;
 
 beforeAll(async () => {
-  database = await createTestDatabase('client');
-  prefix = testQueuePrefix('client');
-  const service = { DATABASE_URL: database.url, QUEUE_PREFIX: prefix };
-  api = await spawnApi({ ...service, API_KEYS: KEY, LOG_LEVEL: 'warn' });
-  worker = await spawnWorker(service);
-  client = new RnnlabClient({ url: api.url, apiKey: KEY });
-}, 90_000);
+  stack = await startServiceStack('client', { API_KEYS: KEY });
+  client = new RnnlabClient({ url: stack.url, apiKey: KEY });
+}, 120_000);
 
 afterAll(async () => {
-  await worker?.kill('SIGKILL');
-  await api?.kill('SIGTERM');
-  await deleteKeys(`${prefix}:*`);
-  await database?.drop();
+  await stack?.close();
 }, 60_000);
 
 const tiny = (epochs: number) => ({
@@ -86,7 +74,7 @@ describe('RnnlabClient against the API', () => {
     expect(bad).toMatchObject({ status: 400, field: 'training.epochs', location: 'body', message: expect.stringMatching(/^body\/training\/epochs must be >= 1/) });
     expect((bad as ApiError).requestId).toEqual(expect.any(String));
     await expect(client.job('no-such-job')).rejects.toMatchObject({ status: 404, field: null });
-    await expect(new RnnlabClient({ url: api.url, apiKey: 'wrong' }).job('x')).rejects.toMatchObject({ status: 401, message: 'invalid API key' });
+    await expect(new RnnlabClient({ url: stack.url, apiKey: 'wrong' }).job('x')).rejects.toMatchObject({ status: 401, message: 'invalid API key' });
   });
 
   it('uploads a dataset as text and lists it with the built-ins', async () => {

@@ -150,8 +150,10 @@ export class RnnlabClient {
         // The job before its metrics: a job read as finished has written its last epoch already.
         const job = await this.job(id, signal);
         opts.onJob?.(job);
-        for await (const metric of this.metrics(id, { after, signal })) {
-          if (metric.epoch <= after) continue;
+        // Sorted here, so the order the API pages in does not matter.
+        const fresh: EpochMetric[] = [];
+        for await (const metric of this.metrics(id, { after, signal })) if (metric.epoch > after) fresh.push(metric);
+        for (const metric of fresh.sort((a, b) => a.epoch - b.epoch)) {
           after = metric.epoch;
           yield metric;
         }

@@ -10,7 +10,12 @@ export interface paths {
         };
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description default 100 */
+                    limit?: number;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -34,6 +39,32 @@ export interface paths {
                                 sha256: string | null;
                             }[];
                             nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
                         };
                     };
                 };
@@ -92,6 +123,19 @@ export interface paths {
                 };
                 /** @description Default Response */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -207,7 +251,7 @@ export interface paths {
                 query?: {
                     cursor?: string;
                     limit?: number;
-                    status?: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                    status?: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
                 };
                 header?: never;
                 path?: never;
@@ -232,6 +276,7 @@ export interface paths {
                                     model: {
                                         cell: "rnn" | "gru" | "lstm";
                                         dropout: number;
+                                        gruResetGate: "before" | "after";
                                         hiddenSize: number;
                                         numLayers: number;
                                     };
@@ -239,6 +284,8 @@ export interface paths {
                                     training: {
                                         batchSize: number;
                                         checkpointEvery: number;
+                                        checkpointKeepEvery: number;
+                                        checkpointKeepLast: number;
                                         epochs: number;
                                         gradClipNorm: number | null;
                                         learningRate: number;
@@ -276,7 +323,7 @@ export interface paths {
                                 };
                                 /** Format: date-time */
                                 startedAt: string | null;
-                                status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                                status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
                                 /** Format: date-time */
                                 updatedAt: string;
                             }[];
@@ -386,6 +433,8 @@ export interface paths {
                             cell?: "rnn" | "gru" | "lstm";
                             /** @description between stacked layers; default 0 */
                             dropout?: number;
+                            /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
+                            gruResetGate?: "before" | "after";
                             /** @description default 256 */
                             hiddenSize?: number;
                             /** @description 1; deep and bidirectional default to 2 */
@@ -400,6 +449,10 @@ export interface paths {
                             /** @description default 32 */
                             batchSize?: number;
                             checkpointEvery?: number;
+                            /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
+                            checkpointKeepEvery?: number;
+                            /** @description newest checkpoints kept besides the best; default 3 */
+                            checkpointKeepLast?: number;
                             /** @description default 500 */
                             epochs?: number;
                             gradClipNorm?: number | null;
@@ -435,6 +488,7 @@ export interface paths {
                                 model: {
                                     cell: "rnn" | "gru" | "lstm";
                                     dropout: number;
+                                    gruResetGate: "before" | "after";
                                     hiddenSize: number;
                                     numLayers: number;
                                 };
@@ -442,6 +496,8 @@ export interface paths {
                                 training: {
                                     batchSize: number;
                                     checkpointEvery: number;
+                                    checkpointKeepEvery: number;
+                                    checkpointKeepLast: number;
                                     epochs: number;
                                     gradClipNorm: number | null;
                                     learningRate: number;
@@ -479,7 +535,7 @@ export interface paths {
                             };
                             /** Format: date-time */
                             startedAt: string | null;
-                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
                             /** Format: date-time */
                             updatedAt: string;
                         };
@@ -501,6 +557,7 @@ export interface paths {
                                 model: {
                                     cell: "rnn" | "gru" | "lstm";
                                     dropout: number;
+                                    gruResetGate: "before" | "after";
                                     hiddenSize: number;
                                     numLayers: number;
                                 };
@@ -508,6 +565,8 @@ export interface paths {
                                 training: {
                                     batchSize: number;
                                     checkpointEvery: number;
+                                    checkpointKeepEvery: number;
+                                    checkpointKeepLast: number;
                                     epochs: number;
                                     gradClipNorm: number | null;
                                     learningRate: number;
@@ -545,7 +604,7 @@ export interface paths {
                             };
                             /** Format: date-time */
                             startedAt: string | null;
-                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
                             /** Format: date-time */
                             updatedAt: string;
                         };
@@ -684,6 +743,7 @@ export interface paths {
                                 model: {
                                     cell: "rnn" | "gru" | "lstm";
                                     dropout: number;
+                                    gruResetGate: "before" | "after";
                                     hiddenSize: number;
                                     numLayers: number;
                                 };
@@ -691,6 +751,8 @@ export interface paths {
                                 training: {
                                     batchSize: number;
                                     checkpointEvery: number;
+                                    checkpointKeepEvery: number;
+                                    checkpointKeepLast: number;
                                     epochs: number;
                                     gradClipNorm: number | null;
                                     learningRate: number;
@@ -728,7 +790,7 @@ export interface paths {
                             };
                             /** Format: date-time */
                             startedAt: string | null;
-                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
                             /** Format: date-time */
                             updatedAt: string;
                         };
@@ -955,6 +1017,7 @@ export interface paths {
                                 model: {
                                     cell: "rnn" | "gru" | "lstm";
                                     dropout: number;
+                                    gruResetGate: "before" | "after";
                                     hiddenSize: number;
                                     numLayers: number;
                                 };
@@ -962,6 +1025,8 @@ export interface paths {
                                 training: {
                                     batchSize: number;
                                     checkpointEvery: number;
+                                    checkpointKeepEvery: number;
+                                    checkpointKeepLast: number;
                                     epochs: number;
                                     gradClipNorm: number | null;
                                     learningRate: number;
@@ -999,7 +1064,7 @@ export interface paths {
                             };
                             /** Format: date-time */
                             startedAt: string | null;
-                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
                             /** Format: date-time */
                             updatedAt: string;
                         };
@@ -1100,7 +1165,12 @@ export interface paths {
         };
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description default 500 */
+                    limit?: number;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -1125,6 +1195,7 @@ export interface paths {
                                 trainPerplexity: number | null;
                                 validationPerplexity: number | null;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -1363,7 +1434,12 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description only epochs after this one */
                     after?: number;
+                    /** @description nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description default 500 */
+                    limit?: number;
                 };
                 header?: never;
                 path: {
@@ -1391,6 +1467,7 @@ export interface paths {
                                 trainPerplexity: number;
                                 validationPerplexity: number | null;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -1491,7 +1568,12 @@ export interface paths {
         };
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description default 500 */
+                    limit?: number;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -1512,6 +1594,7 @@ export interface paths {
                                 prefix: string;
                                 text: string;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -1629,6 +1712,7 @@ export interface paths {
                             jobs: {
                                 cancelled: number;
                                 failed: number;
+                                pruned: number;
                                 queued: number;
                                 running: number;
                                 succeeded: number;
@@ -1650,6 +1734,2557 @@ export interface paths {
                                 /** Format: date-time */
                                 lastSeenAt: string;
                             }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/studies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                    state?: "running" | "completed" | "cancelled" | "failed";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                bestObjective: number | null;
+                                counts: {
+                                    [key: string]: number;
+                                };
+                                /** Format: date-time */
+                                createdAt: string;
+                                dataset: string;
+                                error: {
+                                    message: string;
+                                } | null;
+                                /** Format: date-time */
+                                finishedAt: string | null;
+                                id: string;
+                                name: string | null;
+                                objective: "validationPerplexity" | "trainPerplexity";
+                                state: "running" | "completed" | "cancelled" | "failed";
+                                trialCount: number;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a study: a search over config fields, each trial an ordinary job */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        base?: {
+                            arch?: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
+                            model?: {
+                                /** @description cell of deep / bidirectional; default lstm */
+                                cell?: "rnn" | "gru" | "lstm";
+                                /** @description between stacked layers; default 0 */
+                                dropout?: number;
+                                /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
+                                gruResetGate?: "before" | "after";
+                                /** @description default 256 */
+                                hiddenSize?: number;
+                                /** @description 1; deep and bidirectional default to 2 */
+                                numLayers?: number;
+                            };
+                            /** @description 1 runs first; default 5 */
+                            priority?: number;
+                            /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
+                            tokenizer?: "d2l" | "raw";
+                            training?: {
+                                /** @description default 32 */
+                                batchSize?: number;
+                                checkpointEvery?: number;
+                                /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
+                                checkpointKeepEvery?: number;
+                                /** @description newest checkpoints kept besides the best; default 3 */
+                                checkpointKeepLast?: number;
+                                /** @description default 500 */
+                                epochs?: number;
+                                gradClipNorm?: number | null;
+                                /** @description default 1; deep 2 */
+                                learningRate?: number;
+                                maxTokens?: number | null;
+                                /** @description default 35 */
+                                numSteps?: number;
+                                optimizer?: "sgd" | "adam";
+                                sampleEvery?: number;
+                                samplePrefix?: string;
+                                sampling?: "sequential" | "random";
+                                seed?: number;
+                                validationFraction?: number;
+                            };
+                        };
+                        /** @description a built-in name or an uploaded dataset id; default timemachine */
+                        dataset?: string;
+                        earlyStopping?: {
+                            /** @description epochs before any trial may be stopped; default 1 */
+                            gracePeriod?: number;
+                            /** @description asha: keep the best 1/η at each rung; default 3 */
+                            reductionFactor?: number;
+                            rule: "none" | "median" | "asha";
+                        };
+                        /** @description trials queued or running at once; default 4 */
+                        maxParallel?: number;
+                        name?: string;
+                        objective?: "validationPerplexity" | "trainPerplexity";
+                        /** @description d2l-chapter: the five architectures at d2l’s configs */
+                        preset?: "d2l-chapter";
+                        search?: "grid" | {
+                            random: {
+                                seed?: number;
+                                trials: number;
+                            };
+                        };
+                        /** @description config field name → its values */
+                        space?: {
+                            arch?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            batchSize?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            cell?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            checkpointEvery?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            checkpointKeepEvery?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            checkpointKeepLast?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            dropout?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            epochs?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            gradClipNorm?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            gruResetGate?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            hiddenSize?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            learningRate?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            maxTokens?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            numLayers?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            numSteps?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            optimizer?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            sampleEvery?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            samplePrefix?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            sampling?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            seed?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            tokenizer?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                            validationFraction?: unknown[] | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                uniform: number[];
+                            } | {
+                                /** @description grid search only: how many evenly spaced points */
+                                count?: number;
+                                /** @description [min, max] */
+                                "log-uniform": number[];
+                            } | {
+                                /** @description [min, max] */
+                                int: number[];
+                                step?: number;
+                            };
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            best: {
+                                config: {
+                                    arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
+                                    model: {
+                                        cell: "rnn" | "gru" | "lstm";
+                                        dropout: number;
+                                        gruResetGate: "before" | "after";
+                                        hiddenSize: number;
+                                        numLayers: number;
+                                    };
+                                    tokenizer: "d2l" | "raw";
+                                    training: {
+                                        batchSize: number;
+                                        checkpointEvery: number;
+                                        checkpointKeepEvery: number;
+                                        checkpointKeepLast: number;
+                                        epochs: number;
+                                        gradClipNorm: number | null;
+                                        learningRate: number;
+                                        maxTokens: number | null;
+                                        numSteps: number;
+                                        optimizer: "sgd" | "adam";
+                                        sampleEvery: number;
+                                        samplePrefix: string;
+                                        sampling: "sequential" | "random";
+                                        seed: number;
+                                        validationFraction: number;
+                                    };
+                                } | null;
+                                epoch: number;
+                                epochs: number;
+                                index: number;
+                                jobId: string | null;
+                                objective: number | null;
+                                objectiveEpoch: number | null;
+                                parameters: number | null;
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                sample: string | null;
+                                status: ("queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned") | "pending";
+                                tokensPerSecond: number | null;
+                                trainPerplexity: number | null;
+                                trainSeconds: number | null;
+                                validationPerplexity: number | null;
+                            } | null;
+                            bestObjective: number | null;
+                            counts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            dataset: string;
+                            epochsTrained: number;
+                            error: {
+                                message: string;
+                            } | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            id: string;
+                            leaderboard: {
+                                epoch: number;
+                                index: number;
+                                jobId: string;
+                                objective: number;
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                rank: number;
+                                status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
+                            }[];
+                            name: string | null;
+                            objective: "validationPerplexity" | "trainPerplexity";
+                            spec: {
+                                base: {
+                                    arch?: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
+                                    model?: {
+                                        /** @description cell of deep / bidirectional; default lstm */
+                                        cell?: "rnn" | "gru" | "lstm";
+                                        /** @description between stacked layers; default 0 */
+                                        dropout?: number;
+                                        /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
+                                        gruResetGate?: "before" | "after";
+                                        /** @description default 256 */
+                                        hiddenSize?: number;
+                                        /** @description 1; deep and bidirectional default to 2 */
+                                        numLayers?: number;
+                                    };
+                                    /** @description 1 runs first; default 5 */
+                                    priority?: number;
+                                    /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
+                                    tokenizer?: "d2l" | "raw";
+                                    training?: {
+                                        /** @description default 32 */
+                                        batchSize?: number;
+                                        checkpointEvery?: number;
+                                        /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
+                                        checkpointKeepEvery?: number;
+                                        /** @description newest checkpoints kept besides the best; default 3 */
+                                        checkpointKeepLast?: number;
+                                        /** @description default 500 */
+                                        epochs?: number;
+                                        gradClipNorm?: number | null;
+                                        /** @description default 1; deep 2 */
+                                        learningRate?: number;
+                                        maxTokens?: number | null;
+                                        /** @description default 35 */
+                                        numSteps?: number;
+                                        optimizer?: "sgd" | "adam";
+                                        sampleEvery?: number;
+                                        samplePrefix?: string;
+                                        sampling?: "sequential" | "random";
+                                        seed?: number;
+                                        validationFraction?: number;
+                                    };
+                                };
+                                earlyStopping: {
+                                    gracePeriod: number;
+                                    reductionFactor: number;
+                                    rule: string;
+                                };
+                                maxParallel: number;
+                                objective: "validationPerplexity" | "trainPerplexity";
+                                preset: string | null;
+                                search: "grid" | {
+                                    random: {
+                                        seed?: number;
+                                        trials: number;
+                                    };
+                                };
+                                /** @description config field name → its values */
+                                space: {
+                                    arch?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    batchSize?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    cell?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    checkpointEvery?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    checkpointKeepEvery?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    checkpointKeepLast?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    dropout?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    epochs?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    gradClipNorm?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    gruResetGate?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    hiddenSize?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    learningRate?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    maxTokens?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    numLayers?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    numSteps?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    optimizer?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    sampleEvery?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    samplePrefix?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    sampling?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    seed?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    tokenizer?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    validationFraction?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                };
+                            };
+                            state: "running" | "completed" | "cancelled" | "failed";
+                            trialCount: number;
+                            trials: {
+                                config: {
+                                    arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
+                                    model: {
+                                        cell: "rnn" | "gru" | "lstm";
+                                        dropout: number;
+                                        gruResetGate: "before" | "after";
+                                        hiddenSize: number;
+                                        numLayers: number;
+                                    };
+                                    tokenizer: "d2l" | "raw";
+                                    training: {
+                                        batchSize: number;
+                                        checkpointEvery: number;
+                                        checkpointKeepEvery: number;
+                                        checkpointKeepLast: number;
+                                        epochs: number;
+                                        gradClipNorm: number | null;
+                                        learningRate: number;
+                                        maxTokens: number | null;
+                                        numSteps: number;
+                                        optimizer: "sgd" | "adam";
+                                        sampleEvery: number;
+                                        samplePrefix: string;
+                                        sampling: "sequential" | "random";
+                                        seed: number;
+                                        validationFraction: number;
+                                    };
+                                } | null;
+                                epoch: number;
+                                epochs: number;
+                                index: number;
+                                jobId: string | null;
+                                objective: number | null;
+                                objectiveEpoch: number | null;
+                                parameters: number | null;
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                sample: string | null;
+                                status: ("queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned") | "pending";
+                                tokensPerSecond: number | null;
+                                trainPerplexity: number | null;
+                                trainSeconds: number | null;
+                                validationPerplexity: number | null;
+                            }[];
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/studies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            best: {
+                                config: {
+                                    arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
+                                    model: {
+                                        cell: "rnn" | "gru" | "lstm";
+                                        dropout: number;
+                                        gruResetGate: "before" | "after";
+                                        hiddenSize: number;
+                                        numLayers: number;
+                                    };
+                                    tokenizer: "d2l" | "raw";
+                                    training: {
+                                        batchSize: number;
+                                        checkpointEvery: number;
+                                        checkpointKeepEvery: number;
+                                        checkpointKeepLast: number;
+                                        epochs: number;
+                                        gradClipNorm: number | null;
+                                        learningRate: number;
+                                        maxTokens: number | null;
+                                        numSteps: number;
+                                        optimizer: "sgd" | "adam";
+                                        sampleEvery: number;
+                                        samplePrefix: string;
+                                        sampling: "sequential" | "random";
+                                        seed: number;
+                                        validationFraction: number;
+                                    };
+                                } | null;
+                                epoch: number;
+                                epochs: number;
+                                index: number;
+                                jobId: string | null;
+                                objective: number | null;
+                                objectiveEpoch: number | null;
+                                parameters: number | null;
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                sample: string | null;
+                                status: ("queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned") | "pending";
+                                tokensPerSecond: number | null;
+                                trainPerplexity: number | null;
+                                trainSeconds: number | null;
+                                validationPerplexity: number | null;
+                            } | null;
+                            bestObjective: number | null;
+                            counts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            dataset: string;
+                            epochsTrained: number;
+                            error: {
+                                message: string;
+                            } | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            id: string;
+                            leaderboard: {
+                                epoch: number;
+                                index: number;
+                                jobId: string;
+                                objective: number;
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                rank: number;
+                                status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
+                            }[];
+                            name: string | null;
+                            objective: "validationPerplexity" | "trainPerplexity";
+                            spec: {
+                                base: {
+                                    arch?: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
+                                    model?: {
+                                        /** @description cell of deep / bidirectional; default lstm */
+                                        cell?: "rnn" | "gru" | "lstm";
+                                        /** @description between stacked layers; default 0 */
+                                        dropout?: number;
+                                        /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
+                                        gruResetGate?: "before" | "after";
+                                        /** @description default 256 */
+                                        hiddenSize?: number;
+                                        /** @description 1; deep and bidirectional default to 2 */
+                                        numLayers?: number;
+                                    };
+                                    /** @description 1 runs first; default 5 */
+                                    priority?: number;
+                                    /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
+                                    tokenizer?: "d2l" | "raw";
+                                    training?: {
+                                        /** @description default 32 */
+                                        batchSize?: number;
+                                        checkpointEvery?: number;
+                                        /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
+                                        checkpointKeepEvery?: number;
+                                        /** @description newest checkpoints kept besides the best; default 3 */
+                                        checkpointKeepLast?: number;
+                                        /** @description default 500 */
+                                        epochs?: number;
+                                        gradClipNorm?: number | null;
+                                        /** @description default 1; deep 2 */
+                                        learningRate?: number;
+                                        maxTokens?: number | null;
+                                        /** @description default 35 */
+                                        numSteps?: number;
+                                        optimizer?: "sgd" | "adam";
+                                        sampleEvery?: number;
+                                        samplePrefix?: string;
+                                        sampling?: "sequential" | "random";
+                                        seed?: number;
+                                        validationFraction?: number;
+                                    };
+                                };
+                                earlyStopping: {
+                                    gracePeriod: number;
+                                    reductionFactor: number;
+                                    rule: string;
+                                };
+                                maxParallel: number;
+                                objective: "validationPerplexity" | "trainPerplexity";
+                                preset: string | null;
+                                search: "grid" | {
+                                    random: {
+                                        seed?: number;
+                                        trials: number;
+                                    };
+                                };
+                                /** @description config field name → its values */
+                                space: {
+                                    arch?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    batchSize?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    cell?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    checkpointEvery?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    checkpointKeepEvery?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    checkpointKeepLast?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    dropout?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    epochs?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    gradClipNorm?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    gruResetGate?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    hiddenSize?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    learningRate?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    maxTokens?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    numLayers?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    numSteps?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    optimizer?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    sampleEvery?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    samplePrefix?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    sampling?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    seed?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    tokenizer?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    validationFraction?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                };
+                            };
+                            state: "running" | "completed" | "cancelled" | "failed";
+                            trialCount: number;
+                            trials: {
+                                config: {
+                                    arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
+                                    model: {
+                                        cell: "rnn" | "gru" | "lstm";
+                                        dropout: number;
+                                        gruResetGate: "before" | "after";
+                                        hiddenSize: number;
+                                        numLayers: number;
+                                    };
+                                    tokenizer: "d2l" | "raw";
+                                    training: {
+                                        batchSize: number;
+                                        checkpointEvery: number;
+                                        checkpointKeepEvery: number;
+                                        checkpointKeepLast: number;
+                                        epochs: number;
+                                        gradClipNorm: number | null;
+                                        learningRate: number;
+                                        maxTokens: number | null;
+                                        numSteps: number;
+                                        optimizer: "sgd" | "adam";
+                                        sampleEvery: number;
+                                        samplePrefix: string;
+                                        sampling: "sequential" | "random";
+                                        seed: number;
+                                        validationFraction: number;
+                                    };
+                                } | null;
+                                epoch: number;
+                                epochs: number;
+                                index: number;
+                                jobId: string | null;
+                                objective: number | null;
+                                objectiveEpoch: number | null;
+                                parameters: number | null;
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                sample: string | null;
+                                status: ("queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned") | "pending";
+                                tokensPerSecond: number | null;
+                                trainPerplexity: number | null;
+                                trainSeconds: number | null;
+                                validationPerplexity: number | null;
+                            }[];
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/studies/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            best: {
+                                config: {
+                                    arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
+                                    model: {
+                                        cell: "rnn" | "gru" | "lstm";
+                                        dropout: number;
+                                        gruResetGate: "before" | "after";
+                                        hiddenSize: number;
+                                        numLayers: number;
+                                    };
+                                    tokenizer: "d2l" | "raw";
+                                    training: {
+                                        batchSize: number;
+                                        checkpointEvery: number;
+                                        checkpointKeepEvery: number;
+                                        checkpointKeepLast: number;
+                                        epochs: number;
+                                        gradClipNorm: number | null;
+                                        learningRate: number;
+                                        maxTokens: number | null;
+                                        numSteps: number;
+                                        optimizer: "sgd" | "adam";
+                                        sampleEvery: number;
+                                        samplePrefix: string;
+                                        sampling: "sequential" | "random";
+                                        seed: number;
+                                        validationFraction: number;
+                                    };
+                                } | null;
+                                epoch: number;
+                                epochs: number;
+                                index: number;
+                                jobId: string | null;
+                                objective: number | null;
+                                objectiveEpoch: number | null;
+                                parameters: number | null;
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                sample: string | null;
+                                status: ("queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned") | "pending";
+                                tokensPerSecond: number | null;
+                                trainPerplexity: number | null;
+                                trainSeconds: number | null;
+                                validationPerplexity: number | null;
+                            } | null;
+                            bestObjective: number | null;
+                            counts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            dataset: string;
+                            epochsTrained: number;
+                            error: {
+                                message: string;
+                            } | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            id: string;
+                            leaderboard: {
+                                epoch: number;
+                                index: number;
+                                jobId: string;
+                                objective: number;
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                rank: number;
+                                status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
+                            }[];
+                            name: string | null;
+                            objective: "validationPerplexity" | "trainPerplexity";
+                            spec: {
+                                base: {
+                                    arch?: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
+                                    model?: {
+                                        /** @description cell of deep / bidirectional; default lstm */
+                                        cell?: "rnn" | "gru" | "lstm";
+                                        /** @description between stacked layers; default 0 */
+                                        dropout?: number;
+                                        /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
+                                        gruResetGate?: "before" | "after";
+                                        /** @description default 256 */
+                                        hiddenSize?: number;
+                                        /** @description 1; deep and bidirectional default to 2 */
+                                        numLayers?: number;
+                                    };
+                                    /** @description 1 runs first; default 5 */
+                                    priority?: number;
+                                    /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
+                                    tokenizer?: "d2l" | "raw";
+                                    training?: {
+                                        /** @description default 32 */
+                                        batchSize?: number;
+                                        checkpointEvery?: number;
+                                        /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
+                                        checkpointKeepEvery?: number;
+                                        /** @description newest checkpoints kept besides the best; default 3 */
+                                        checkpointKeepLast?: number;
+                                        /** @description default 500 */
+                                        epochs?: number;
+                                        gradClipNorm?: number | null;
+                                        /** @description default 1; deep 2 */
+                                        learningRate?: number;
+                                        maxTokens?: number | null;
+                                        /** @description default 35 */
+                                        numSteps?: number;
+                                        optimizer?: "sgd" | "adam";
+                                        sampleEvery?: number;
+                                        samplePrefix?: string;
+                                        sampling?: "sequential" | "random";
+                                        seed?: number;
+                                        validationFraction?: number;
+                                    };
+                                };
+                                earlyStopping: {
+                                    gracePeriod: number;
+                                    reductionFactor: number;
+                                    rule: string;
+                                };
+                                maxParallel: number;
+                                objective: "validationPerplexity" | "trainPerplexity";
+                                preset: string | null;
+                                search: "grid" | {
+                                    random: {
+                                        seed?: number;
+                                        trials: number;
+                                    };
+                                };
+                                /** @description config field name → its values */
+                                space: {
+                                    arch?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    batchSize?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    cell?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    checkpointEvery?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    checkpointKeepEvery?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    checkpointKeepLast?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    dropout?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    epochs?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    gradClipNorm?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    gruResetGate?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    hiddenSize?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    learningRate?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    maxTokens?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    numLayers?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    numSteps?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    optimizer?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    sampleEvery?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    samplePrefix?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    sampling?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    seed?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    tokenizer?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                    validationFraction?: unknown[] | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        uniform: number[];
+                                    } | {
+                                        /** @description grid search only: how many evenly spaced points */
+                                        count?: number;
+                                        /** @description [min, max] */
+                                        "log-uniform": number[];
+                                    } | {
+                                        /** @description [min, max] */
+                                        int: number[];
+                                        step?: number;
+                                    };
+                                };
+                            };
+                            state: "running" | "completed" | "cancelled" | "failed";
+                            trialCount: number;
+                            trials: {
+                                config: {
+                                    arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
+                                    model: {
+                                        cell: "rnn" | "gru" | "lstm";
+                                        dropout: number;
+                                        gruResetGate: "before" | "after";
+                                        hiddenSize: number;
+                                        numLayers: number;
+                                    };
+                                    tokenizer: "d2l" | "raw";
+                                    training: {
+                                        batchSize: number;
+                                        checkpointEvery: number;
+                                        checkpointKeepEvery: number;
+                                        checkpointKeepLast: number;
+                                        epochs: number;
+                                        gradClipNorm: number | null;
+                                        learningRate: number;
+                                        maxTokens: number | null;
+                                        numSteps: number;
+                                        optimizer: "sgd" | "adam";
+                                        sampleEvery: number;
+                                        samplePrefix: string;
+                                        sampling: "sequential" | "random";
+                                        seed: number;
+                                        validationFraction: number;
+                                    };
+                                } | null;
+                                epoch: number;
+                                epochs: number;
+                                index: number;
+                                jobId: string | null;
+                                objective: number | null;
+                                objectiveEpoch: number | null;
+                                parameters: number | null;
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                sample: string | null;
+                                status: ("queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned") | "pending";
+                                tokensPerSecond: number | null;
+                                trainPerplexity: number | null;
+                                trainSeconds: number | null;
+                                validationPerplexity: number | null;
+                            }[];
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/studies/{id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every trial’s per-epoch metrics */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                index: number;
+                                jobId: string;
+                                metrics: {
+                                    /** Format: date-time */
+                                    createdAt: string;
+                                    durationMs: number;
+                                    epoch: number;
+                                    gradNorm: number;
+                                    learningRate: number;
+                                    tokensPerSecond: number;
+                                    trainPerplexity: number;
+                                    validationPerplexity: number | null;
+                                }[];
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
+                            }[];
+                            objective: "validationPerplexity" | "trainPerplexity";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            statusCode: number;
                         };
                     };
                 };

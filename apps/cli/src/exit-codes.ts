@@ -18,7 +18,7 @@ export const EXIT = {
   unavailable: 6,
   /** A followed job failed. */
   jobFailed: 7,
-  /** A followed job was cancelled. */
+  /** A followed job was cancelled, or pruned by its study's early stopping. */
   jobCancelled: 8,
   /** Ctrl-C: stopped following (the job goes on unless you cancelled it). */
   interrupted: 130,

@@ -4,6 +4,7 @@ import { registerDatasetCommands } from './commands/datasets.ts';
 import { registerGenerateCommand } from './commands/generate.ts';
 import { registerJobCommands } from './commands/jobs.ts';
 import { registerOpsCommand } from './commands/ops.ts';
+import { registerStudyCommands } from './commands/studies.ts';
 
 export function buildProgram(): Command {
   const program = new Command('rnnlab')
@@ -16,10 +17,16 @@ export function buildProgram(): Command {
   registerJobCommands(program);
   registerGenerateCommand(program);
   registerDatasetCommands(program);
+  registerStudyCommands(program);
   registerOpsCommand(program);
   program.addHelpText('after', '\nExit codes: 0 ok, 1 unexpected error, 2 bad arguments or a field the API refused, 3 no or wrong API key,\n'
-    + '4 not found, 5 conflict, 6 API unreachable or failing, 7 followed job failed, 8 followed job cancelled, 130 Ctrl-C.\n'
+    + '4 not found, 5 conflict, 6 API unreachable or failing, 7 followed job failed, 8 followed job cancelled or pruned, 130 Ctrl-C.\n'
     + 'See docs/cli.md.');
-  for (const cmd of program.commands) cmd.exitOverride();
+  // Subcommands of subcommands too (datasets upload, studies create), so every error comes back here.
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   return program;
 }

@@ -1,5 +1,5 @@
 // Commands return an exit code; this carries it out of commander's action callbacks.
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { contextFor, type Context } from './context.ts';
 
 export type Action<A extends unknown[]> = (ctx: Context, ...args: A) => Promise<number>;
@@ -25,9 +25,11 @@ export async function take<T>(items: AsyncIterable<T>, limit: number | null): Pr
   return out;
 }
 
-/** Commander parser of a positive integer flag. */
-export function positiveInt(raw: string): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || n < 1) throw new Error(`must be a positive integer (got ${JSON.stringify(raw)})`);
-  return n;
+/** A flag whose value is a positive integer. */
+export function positiveIntOption(flags: string, description: string): Option {
+  return new Option(flags, description).argParser((raw: string) => {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+    return n;
+  });
 }

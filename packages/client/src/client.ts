@@ -10,6 +10,7 @@ import type { paths } from './generated/api.ts';
 import { retryingFetch, type RetryOptions } from './retry.ts';
 import type {
   Checkpoint, Dataset, EpochMetric, GenerateRequest, GenerateResponse, Job, JobListQuery, JobRequest, JobStatus, OpsSummary, Sample,
+  Study, StudyListQuery, StudyMetrics, StudyRequest, StudySummary,
 } from './types.ts';
 
 export interface ClientOptions {
@@ -125,17 +126,17 @@ export class RnnlabClient {
   /** The job's epochs after `after`, ascending. */
   metrics(id: string, opts: { after?: number; signal?: AbortSignal } = {}): AsyncGenerator<EpochMetric> {
     return this.pages((cursor) => this.call(this.http.GET('/v1/jobs/{id}/metrics', {
-      params: { path: { id }, query: { ...(opts.after ? { after: opts.after } : {}), ...(cursor ? { cursor } : {}) } as { after?: number } },
+      params: { path: { id }, query: { ...(opts.after ? { after: opts.after } : {}), ...(cursor ? { cursor } : {}) } },
       signal: opts.signal,
     })));
   }
 
   samples(id: string): AsyncGenerator<Sample> {
-    return this.pages((cursor) => this.call(this.http.GET('/v1/jobs/{id}/samples', { params: { path: { id }, query: (cursor ? { cursor } : {}) as never } })));
+    return this.pages((cursor) => this.call(this.http.GET('/v1/jobs/{id}/samples', { params: { path: { id }, query: cursor ? { cursor } : {} } })));
   }
 
   checkpoints(id: string): AsyncGenerator<Checkpoint> {
-    return this.pages((cursor) => this.call(this.http.GET('/v1/jobs/{id}/checkpoints', { params: { path: { id }, query: (cursor ? { cursor } : {}) as never } })));
+    return this.pages((cursor) => this.call(this.http.GET('/v1/jobs/{id}/checkpoints', { params: { path: { id }, query: cursor ? { cursor } : {} } })));
   }
 
   /**
@@ -203,11 +204,32 @@ export class RnnlabClient {
   }
 
   datasets(): AsyncGenerator<Dataset> {
-    return this.pages((cursor) => this.call(this.http.GET('/v1/datasets', { params: { query: (cursor ? { cursor } : {}) as never } })));
+    return this.pages((cursor) => this.call(this.http.GET('/v1/datasets', { params: { query: cursor ? { cursor } : {} } })));
   }
 
   async dataset(id: string): Promise<Dataset> {
     return this.call(this.http.GET('/v1/datasets/{id}', { params: { path: { id } } }));
+  }
+
+  async createStudy(request: StudyRequest): Promise<Study> {
+    return this.call(this.http.POST('/v1/studies', { body: request }));
+  }
+
+  /** Studies, newest first, across as many pages as the iteration consumes. */
+  studies(query: Omit<StudyListQuery, 'cursor'> = {}): AsyncGenerator<StudySummary> {
+    return this.pages((cursor) => this.call(this.http.GET('/v1/studies', { params: { query: { ...query, ...(cursor ? { cursor } : {}) } } })));
+  }
+
+  async study(id: string): Promise<Study> {
+    return this.call(this.http.GET('/v1/studies/{id}', { params: { path: { id } } }));
+  }
+
+  async studyMetrics(id: string): Promise<StudyMetrics> {
+    return this.call(this.http.GET('/v1/studies/{id}/metrics', { params: { path: { id } } }));
+  }
+
+  async cancelStudy(id: string): Promise<Study> {
+    return this.call(this.http.POST('/v1/studies/{id}/cancel', { params: { path: { id } } }));
   }
 
   async opsSummary(): Promise<OpsSummary> {

@@ -1,25 +1,17 @@
 // Jobs: train (submit, optionally follow), jobs, show, metrics, samples, checkpoints, cancel, rm.
-import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import type { JobRequest, JobStatus } from '@rnnlab/client';
 import { ARCHS, JOB_STATUSES, JobRequest as JobRequestSchema } from '@rnnlab/contracts';
 import { EXIT } from '../exit-codes.ts';
 import { followJob } from '../follow.ts';
 import { checkpointRows, jobBlock, jobRows, metricRows, outcomeLine, sampleLines } from '../format.ts';
-import { action, positiveInt, take } from '../run.ts';
+import { action, positiveIntOption, take } from '../run.ts';
 import { bodyFromFlags, flagsFromSchema } from '../schema-flags.ts';
 
 /** Every field of a job request but `arch` (the argument) as a flag. */
 export const JOB_FLAGS = flagsFromSchema(JobRequestSchema, ['arch']);
 
-const intFlag = (raw: string) => {
-  try {
-    return positiveInt(raw);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-};
-
-const pollOption = () => new Option('--poll <ms>', 'with --follow: how often to ask the API for new epochs').argParser(intFlag).default(1000);
+const pollOption = () => positiveIntOption('--poll <ms>', 'with --follow: how often to ask the API for new epochs').default(1000);
 
 export function registerJobCommands(program: Command): void {
   const train = program.command('train')
@@ -46,7 +38,7 @@ export function registerJobCommands(program: Command): void {
   program.command('jobs')
     .description('list jobs, newest first')
     .addOption(new Option('--status <status>', 'only jobs in this status').choices(JOB_STATUSES))
-    .addOption(new Option('--limit <n>', 'at most this many').argParser(intFlag).default(20))
+    .addOption(positiveIntOption('--limit <n>', 'at most this many').default(20))
     .option('--all', 'every job (follows the pages to the end)')
     .action(action(async (ctx, opts: { status?: JobStatus; limit: number; all?: boolean }) => {
       const jobs = await take(ctx.client.jobs({ ...(opts.status ? { status: opts.status } : {}), limit: Math.min(opts.limit, 100) }), opts.all ? null : opts.limit);
@@ -70,7 +62,7 @@ export function registerJobCommands(program: Command): void {
     .description('the job\'s epochs (perplexity, tokens/s, …); --follow shows new ones as they come')
     .argument('<id>', 'job id')
     .option('-f, --follow', 'keep showing new epochs until the job finishes')
-    .addOption(new Option('--after <epoch>', 'only epochs after this one').argParser(intFlag))
+    .addOption(positiveIntOption('--after <epoch>', 'only epochs after this one'))
     .addOption(pollOption())
     .action(action(async (ctx, id: string, opts: { follow?: boolean; after?: number; poll: number }) => {
       if (opts.follow) return followJob(ctx, await ctx.client.job(id), { after: opts.after ?? 0, intervalMs: opts.poll });

@@ -11,7 +11,7 @@ let client: RnnlabClient;
 beforeAll(async () => {
   stack = await startServiceStack('client', { API_KEYS: KEY });
   client = new RnnlabClient({ url: stack.url, apiKey: KEY });
-}, 120_000);
+}, 200_000);
 
 afterAll(async () => {
   await stack?.close();
@@ -57,7 +57,7 @@ describe('RnnlabClient against the API', () => {
     const checkpoints = [];
     for await (const c of client.checkpoints(job.id)) checkpoints.push(c.epoch);
     expect(checkpoints).toContain(3);
-  }, 120_000);
+  }, 200_000);
 
   it('iterates every job across pages', async () => {
     const ids = [];

@@ -148,7 +148,7 @@ describe('rnnlab through pipes and with --json', () => {
     const bad = await rnnlab(['studies', 'create', '--file', join(dir, 'missing.json')], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/missing\.json: no such file/);
-  }, 90_000);
+  }, 200_000);
 
   it('cancel --json on a queued job, and a conflict when it is cancelled twice', async () => {
     // Priority 10 behind the worker's current work is not needed: cancelling right after submission

@@ -28,18 +28,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            items: {
-                                builtin: boolean;
-                                chars: number | null;
-                                /** Format: date-time */
-                                createdAt: string | null;
-                                id: string;
-                                name: string;
-                                sha256: string | null;
-                            }[];
-                            nextCursor: string | null;
-                        };
+                        "application/json": components["schemas"]["DatasetList"];
                     };
                 };
                 /** @description Default Response */
@@ -48,11 +37,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -61,11 +46,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -83,10 +64,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        name: string;
-                        text: string;
-                    };
+                    "application/json": components["schemas"]["DatasetUpload"];
                     "text/plain": string;
                 };
             };
@@ -97,15 +75,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            builtin: boolean;
-                            chars: number | null;
-                            /** Format: date-time */
-                            createdAt: string | null;
-                            id: string;
-                            name: string;
-                            sha256: string | null;
-                        };
+                        "application/json": components["schemas"]["Dataset"];
                     };
                 };
                 /** @description Default Response */
@@ -114,11 +84,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -127,11 +93,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -140,11 +102,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -153,11 +111,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -166,11 +120,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -205,15 +155,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            builtin: boolean;
-                            chars: number | null;
-                            /** Format: date-time */
-                            createdAt: string | null;
-                            id: string;
-                            name: string;
-                            sha256: string | null;
-                        };
+                        "application/json": components["schemas"]["Dataset"];
                     };
                 };
                 /** @description Default Response */
@@ -222,11 +164,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -249,6 +187,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description nextCursor of the previous page */
                     cursor?: string;
                     limit?: number;
                     status?: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
@@ -265,70 +204,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            items: {
-                                arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                attempts: number;
-                                backend: string | null;
-                                cancelRequested: boolean;
-                                config: {
-                                    arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                    model: {
-                                        cell: "rnn" | "gru" | "lstm";
-                                        dropout: number;
-                                        gruResetGate: "before" | "after";
-                                        hiddenSize: number;
-                                        numLayers: number;
-                                    };
-                                    tokenizer: "d2l" | "raw";
-                                    training: {
-                                        batchSize: number;
-                                        checkpointEvery: number;
-                                        checkpointKeepEvery: number;
-                                        checkpointKeepLast: number;
-                                        epochs: number;
-                                        gradClipNorm: number | null;
-                                        learningRate: number;
-                                        maxTokens: number | null;
-                                        numSteps: number;
-                                        optimizer: "sgd" | "adam";
-                                        sampleEvery: number;
-                                        samplePrefix: string;
-                                        sampling: "sequential" | "random";
-                                        seed: number;
-                                        validationFraction: number;
-                                    };
-                                };
-                                /** Format: date-time */
-                                createdAt: string;
-                                dataset: string;
-                                device: string | null;
-                                error: {
-                                    message: string;
-                                } | null;
-                                /** Format: date-time */
-                                finishedAt: string | null;
-                                id: string;
-                                metrics: {
-                                    bestTrainPerplexity: number | null;
-                                    tokensPerSecond: number | null;
-                                    trainPerplexity: number | null;
-                                    validationPerplexity: number | null;
-                                };
-                                name: string | null;
-                                priority: number;
-                                progress: {
-                                    epoch: number;
-                                    epochs: number;
-                                };
-                                /** Format: date-time */
-                                startedAt: string | null;
-                                status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
-                                /** Format: date-time */
-                                updatedAt: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
+                        "application/json": components["schemas"]["JobList"];
                     };
                 };
                 /** @description Default Response */
@@ -337,11 +213,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -350,11 +222,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -363,11 +231,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -376,11 +240,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -389,11 +249,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -402,11 +258,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -424,51 +276,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                        /** @description a built-in name or an uploaded dataset id; default timemachine */
-                        dataset?: string;
-                        model?: {
-                            /** @description cell of deep / bidirectional; default lstm */
-                            cell?: "rnn" | "gru" | "lstm";
-                            /** @description between stacked layers; default 0 */
-                            dropout?: number;
-                            /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
-                            gruResetGate?: "before" | "after";
-                            /** @description default 256 */
-                            hiddenSize?: number;
-                            /** @description 1; deep and bidirectional default to 2 */
-                            numLayers?: number;
-                        };
-                        name?: string;
-                        /** @description 1 runs first; default 5 */
-                        priority?: number;
-                        /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
-                        tokenizer?: "d2l" | "raw";
-                        training?: {
-                            /** @description default 32 */
-                            batchSize?: number;
-                            checkpointEvery?: number;
-                            /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
-                            checkpointKeepEvery?: number;
-                            /** @description newest checkpoints kept besides the best; default 3 */
-                            checkpointKeepLast?: number;
-                            /** @description default 500 */
-                            epochs?: number;
-                            gradClipNorm?: number | null;
-                            /** @description default 1; deep 2 */
-                            learningRate?: number;
-                            maxTokens?: number | null;
-                            /** @description default 35 */
-                            numSteps?: number;
-                            optimizer?: "sgd" | "adam";
-                            sampleEvery?: number;
-                            samplePrefix?: string;
-                            sampling?: "sequential" | "random";
-                            seed?: number;
-                            validationFraction?: number;
-                        };
-                    };
+                    "application/json": components["schemas"]["JobRequest"];
                 };
             };
             responses: {
@@ -478,67 +286,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                            attempts: number;
-                            backend: string | null;
-                            cancelRequested: boolean;
-                            config: {
-                                arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                model: {
-                                    cell: "rnn" | "gru" | "lstm";
-                                    dropout: number;
-                                    gruResetGate: "before" | "after";
-                                    hiddenSize: number;
-                                    numLayers: number;
-                                };
-                                tokenizer: "d2l" | "raw";
-                                training: {
-                                    batchSize: number;
-                                    checkpointEvery: number;
-                                    checkpointKeepEvery: number;
-                                    checkpointKeepLast: number;
-                                    epochs: number;
-                                    gradClipNorm: number | null;
-                                    learningRate: number;
-                                    maxTokens: number | null;
-                                    numSteps: number;
-                                    optimizer: "sgd" | "adam";
-                                    sampleEvery: number;
-                                    samplePrefix: string;
-                                    sampling: "sequential" | "random";
-                                    seed: number;
-                                    validationFraction: number;
-                                };
-                            };
-                            /** Format: date-time */
-                            createdAt: string;
-                            dataset: string;
-                            device: string | null;
-                            error: {
-                                message: string;
-                            } | null;
-                            /** Format: date-time */
-                            finishedAt: string | null;
-                            id: string;
-                            metrics: {
-                                bestTrainPerplexity: number | null;
-                                tokensPerSecond: number | null;
-                                trainPerplexity: number | null;
-                                validationPerplexity: number | null;
-                            };
-                            name: string | null;
-                            priority: number;
-                            progress: {
-                                epoch: number;
-                                epochs: number;
-                            };
-                            /** Format: date-time */
-                            startedAt: string | null;
-                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
-                            /** Format: date-time */
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["Job"];
                     };
                 };
                 /** @description Default Response */
@@ -547,67 +295,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                            attempts: number;
-                            backend: string | null;
-                            cancelRequested: boolean;
-                            config: {
-                                arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                model: {
-                                    cell: "rnn" | "gru" | "lstm";
-                                    dropout: number;
-                                    gruResetGate: "before" | "after";
-                                    hiddenSize: number;
-                                    numLayers: number;
-                                };
-                                tokenizer: "d2l" | "raw";
-                                training: {
-                                    batchSize: number;
-                                    checkpointEvery: number;
-                                    checkpointKeepEvery: number;
-                                    checkpointKeepLast: number;
-                                    epochs: number;
-                                    gradClipNorm: number | null;
-                                    learningRate: number;
-                                    maxTokens: number | null;
-                                    numSteps: number;
-                                    optimizer: "sgd" | "adam";
-                                    sampleEvery: number;
-                                    samplePrefix: string;
-                                    sampling: "sequential" | "random";
-                                    seed: number;
-                                    validationFraction: number;
-                                };
-                            };
-                            /** Format: date-time */
-                            createdAt: string;
-                            dataset: string;
-                            device: string | null;
-                            error: {
-                                message: string;
-                            } | null;
-                            /** Format: date-time */
-                            finishedAt: string | null;
-                            id: string;
-                            metrics: {
-                                bestTrainPerplexity: number | null;
-                                tokensPerSecond: number | null;
-                                trainPerplexity: number | null;
-                                validationPerplexity: number | null;
-                            };
-                            name: string | null;
-                            priority: number;
-                            progress: {
-                                epoch: number;
-                                epochs: number;
-                            };
-                            /** Format: date-time */
-                            startedAt: string | null;
-                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
-                            /** Format: date-time */
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["Job"];
                     };
                 };
                 /** @description Default Response */
@@ -616,11 +304,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -629,11 +313,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -642,11 +322,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -655,11 +331,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -668,11 +340,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -681,11 +349,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -694,11 +358,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -733,67 +393,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                            attempts: number;
-                            backend: string | null;
-                            cancelRequested: boolean;
-                            config: {
-                                arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                model: {
-                                    cell: "rnn" | "gru" | "lstm";
-                                    dropout: number;
-                                    gruResetGate: "before" | "after";
-                                    hiddenSize: number;
-                                    numLayers: number;
-                                };
-                                tokenizer: "d2l" | "raw";
-                                training: {
-                                    batchSize: number;
-                                    checkpointEvery: number;
-                                    checkpointKeepEvery: number;
-                                    checkpointKeepLast: number;
-                                    epochs: number;
-                                    gradClipNorm: number | null;
-                                    learningRate: number;
-                                    maxTokens: number | null;
-                                    numSteps: number;
-                                    optimizer: "sgd" | "adam";
-                                    sampleEvery: number;
-                                    samplePrefix: string;
-                                    sampling: "sequential" | "random";
-                                    seed: number;
-                                    validationFraction: number;
-                                };
-                            };
-                            /** Format: date-time */
-                            createdAt: string;
-                            dataset: string;
-                            device: string | null;
-                            error: {
-                                message: string;
-                            } | null;
-                            /** Format: date-time */
-                            finishedAt: string | null;
-                            id: string;
-                            metrics: {
-                                bestTrainPerplexity: number | null;
-                                tokensPerSecond: number | null;
-                                trainPerplexity: number | null;
-                                validationPerplexity: number | null;
-                            };
-                            name: string | null;
-                            priority: number;
-                            progress: {
-                                epoch: number;
-                                epochs: number;
-                            };
-                            /** Format: date-time */
-                            startedAt: string | null;
-                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
-                            /** Format: date-time */
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["Job"];
                     };
                 };
                 /** @description Default Response */
@@ -802,11 +402,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -815,11 +411,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -828,11 +420,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -841,11 +429,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -854,11 +438,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -867,11 +447,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -902,11 +478,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -915,11 +487,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -928,11 +496,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -941,11 +505,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -954,11 +514,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -967,11 +523,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1007,67 +559,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                            attempts: number;
-                            backend: string | null;
-                            cancelRequested: boolean;
-                            config: {
-                                arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                model: {
-                                    cell: "rnn" | "gru" | "lstm";
-                                    dropout: number;
-                                    gruResetGate: "before" | "after";
-                                    hiddenSize: number;
-                                    numLayers: number;
-                                };
-                                tokenizer: "d2l" | "raw";
-                                training: {
-                                    batchSize: number;
-                                    checkpointEvery: number;
-                                    checkpointKeepEvery: number;
-                                    checkpointKeepLast: number;
-                                    epochs: number;
-                                    gradClipNorm: number | null;
-                                    learningRate: number;
-                                    maxTokens: number | null;
-                                    numSteps: number;
-                                    optimizer: "sgd" | "adam";
-                                    sampleEvery: number;
-                                    samplePrefix: string;
-                                    sampling: "sequential" | "random";
-                                    seed: number;
-                                    validationFraction: number;
-                                };
-                            };
-                            /** Format: date-time */
-                            createdAt: string;
-                            dataset: string;
-                            device: string | null;
-                            error: {
-                                message: string;
-                            } | null;
-                            /** Format: date-time */
-                            finishedAt: string | null;
-                            id: string;
-                            metrics: {
-                                bestTrainPerplexity: number | null;
-                                tokensPerSecond: number | null;
-                                trainPerplexity: number | null;
-                                validationPerplexity: number | null;
-                            };
-                            name: string | null;
-                            priority: number;
-                            progress: {
-                                epoch: number;
-                                epochs: number;
-                            };
-                            /** Format: date-time */
-                            startedAt: string | null;
-                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
-                            /** Format: date-time */
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["Job"];
                     };
                 };
                 /** @description Default Response */
@@ -1076,11 +568,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1089,11 +577,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1102,11 +586,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1115,11 +595,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1128,11 +604,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1141,11 +613,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1185,18 +653,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            items: {
-                                /** Format: date-time */
-                                createdAt: string;
-                                epoch: number;
-                                sha256: string;
-                                sizeBytes: number;
-                                trainPerplexity: number | null;
-                                validationPerplexity: number | null;
-                            }[];
-                            nextCursor: string | null;
-                        };
+                        "application/json": components["schemas"]["CheckpointList"];
                     };
                 };
                 /** @description Default Response */
@@ -1205,11 +662,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1218,11 +671,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1231,11 +680,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1244,11 +689,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1257,11 +698,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1270,11 +707,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1308,19 +741,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description latest (default), best, or an epoch number */
-                        checkpoint?: "latest" | "best" | number;
-                        /** @description default 50 */
-                        length?: number;
-                        prefix: string;
-                        seed?: number | null;
-                        /** @description default greedy (d2l) */
-                        strategy?: "greedy" | "sample";
-                        temperature?: number;
-                        topK?: number | null;
-                        topP?: number | null;
-                    };
+                    "application/json": components["schemas"]["GenerateRequest"];
                 };
             };
             responses: {
@@ -1330,12 +751,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            checkpointEpoch: number;
-                            generated: string;
-                            text: string;
-                            warnings: string[];
-                        };
+                        "application/json": components["schemas"]["GenerateResponse"];
                     };
                 };
                 /** @description Default Response */
@@ -1344,11 +760,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1357,11 +769,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1370,11 +778,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1383,11 +787,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1396,11 +796,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1409,11 +805,25 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the generation queue (or this client's share of it) is full: see Retry-After; or a generation thread died */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not finished within GENERATE_TIMEOUT_MS, waiting included */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1434,7 +844,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description only epochs after this one */
+                    /** @description only epochs after this one (0..100000) */
                     after?: number;
                     /** @description nextCursor of the previous page */
                     cursor?: string;
@@ -1455,20 +865,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            items: {
-                                /** Format: date-time */
-                                createdAt: string;
-                                durationMs: number;
-                                epoch: number;
-                                gradNorm: number;
-                                learningRate: number;
-                                tokensPerSecond: number;
-                                trainPerplexity: number;
-                                validationPerplexity: number | null;
-                            }[];
-                            nextCursor: string | null;
-                        };
+                        "application/json": components["schemas"]["MetricsList"];
                     };
                 };
                 /** @description Default Response */
@@ -1477,11 +874,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1490,11 +883,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1503,11 +892,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1516,11 +901,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1529,11 +910,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1542,11 +919,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1588,14 +961,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            items: {
-                                epoch: number;
-                                prefix: string;
-                                text: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
+                        "application/json": components["schemas"]["SampleList"];
                     };
                 };
                 /** @description Default Response */
@@ -1604,11 +970,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1617,11 +979,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1630,11 +988,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1643,11 +997,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1656,11 +1006,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1669,11 +1015,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1708,33 +1050,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            jobs: {
-                                cancelled: number;
-                                failed: number;
-                                pruned: number;
-                                queued: number;
-                                running: number;
-                                succeeded: number;
-                            };
-                            queue: {
-                                active: number;
-                                completed: number;
-                                delayed: number;
-                                failed: number;
-                                waiting: number;
-                            };
-                            workers: {
-                                backend: string | null;
-                                currentJobId: string | null;
-                                device: string | null;
-                                engine?: string | null;
-                                host: string;
-                                id: string;
-                                /** Format: date-time */
-                                lastSeenAt: string;
-                            }[];
-                        };
+                        "application/json": components["schemas"]["OpsSummary"];
                     };
                 };
             };
@@ -1773,30 +1089,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            items: {
-                                bestObjective: number | null;
-                                counts: {
-                                    [key: string]: number;
-                                };
-                                /** Format: date-time */
-                                createdAt: string;
-                                dataset: string;
-                                error: {
-                                    message: string;
-                                } | null;
-                                /** Format: date-time */
-                                finishedAt: string | null;
-                                id: string;
-                                name: string | null;
-                                objective: "validationPerplexity" | "trainPerplexity";
-                                state: "running" | "completed" | "cancelled" | "failed";
-                                trialCount: number;
-                                /** Format: date-time */
-                                updatedAt: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
+                        "application/json": components["schemas"]["StudyList"];
                     };
                 };
                 /** @description Default Response */
@@ -1805,11 +1098,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1818,11 +1107,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1831,11 +1116,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1844,11 +1125,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1857,11 +1134,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -1870,11 +1143,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1890,404 +1159,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        base?: {
-                            arch?: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                            model?: {
-                                /** @description cell of deep / bidirectional; default lstm */
-                                cell?: "rnn" | "gru" | "lstm";
-                                /** @description between stacked layers; default 0 */
-                                dropout?: number;
-                                /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
-                                gruResetGate?: "before" | "after";
-                                /** @description default 256 */
-                                hiddenSize?: number;
-                                /** @description 1; deep and bidirectional default to 2 */
-                                numLayers?: number;
-                            };
-                            /** @description 1 runs first; default 5 */
-                            priority?: number;
-                            /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
-                            tokenizer?: "d2l" | "raw";
-                            training?: {
-                                /** @description default 32 */
-                                batchSize?: number;
-                                checkpointEvery?: number;
-                                /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
-                                checkpointKeepEvery?: number;
-                                /** @description newest checkpoints kept besides the best; default 3 */
-                                checkpointKeepLast?: number;
-                                /** @description default 500 */
-                                epochs?: number;
-                                gradClipNorm?: number | null;
-                                /** @description default 1; deep 2 */
-                                learningRate?: number;
-                                maxTokens?: number | null;
-                                /** @description default 35 */
-                                numSteps?: number;
-                                optimizer?: "sgd" | "adam";
-                                sampleEvery?: number;
-                                samplePrefix?: string;
-                                sampling?: "sequential" | "random";
-                                seed?: number;
-                                validationFraction?: number;
-                            };
-                        };
-                        /** @description a built-in name or an uploaded dataset id; default timemachine */
-                        dataset?: string;
-                        earlyStopping?: {
-                            /** @description epochs before any trial may be stopped; default 1 */
-                            gracePeriod?: number;
-                            /** @description asha: keep the best 1/η at each rung; default 3 */
-                            reductionFactor?: number;
-                            rule: "none" | "median" | "asha";
-                        };
-                        /** @description trials queued or running at once; default 4 */
-                        maxParallel?: number;
-                        name?: string;
-                        objective?: "validationPerplexity" | "trainPerplexity";
-                        /** @description d2l-chapter: the five architectures at d2l’s configs */
-                        preset?: "d2l-chapter";
-                        search?: "grid" | {
-                            random: {
-                                seed?: number;
-                                trials: number;
-                            };
-                        };
-                        /** @description config field name → its values */
-                        space?: {
-                            arch?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            batchSize?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            cell?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            checkpointEvery?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            checkpointKeepEvery?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            checkpointKeepLast?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            dropout?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            epochs?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            gradClipNorm?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            gruResetGate?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            hiddenSize?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            learningRate?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            maxTokens?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            numLayers?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            numSteps?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            optimizer?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            sampleEvery?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            samplePrefix?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            sampling?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            seed?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            tokenizer?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                            validationFraction?: unknown[] | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                uniform: number[];
-                            } | {
-                                /** @description grid search only: how many evenly spaced points */
-                                count?: number;
-                                /** @description [min, max] */
-                                "log-uniform": number[];
-                            } | {
-                                /** @description [min, max] */
-                                int: number[];
-                                step?: number;
-                            };
-                        };
-                    };
+                    "application/json": components["schemas"]["StudyRequest"];
                 };
             };
             responses: {
@@ -2297,522 +1169,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            best: {
-                                config: {
-                                    arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                    model: {
-                                        cell: "rnn" | "gru" | "lstm";
-                                        dropout: number;
-                                        gruResetGate: "before" | "after";
-                                        hiddenSize: number;
-                                        numLayers: number;
-                                    };
-                                    tokenizer: "d2l" | "raw";
-                                    training: {
-                                        batchSize: number;
-                                        checkpointEvery: number;
-                                        checkpointKeepEvery: number;
-                                        checkpointKeepLast: number;
-                                        epochs: number;
-                                        gradClipNorm: number | null;
-                                        learningRate: number;
-                                        maxTokens: number | null;
-                                        numSteps: number;
-                                        optimizer: "sgd" | "adam";
-                                        sampleEvery: number;
-                                        samplePrefix: string;
-                                        sampling: "sequential" | "random";
-                                        seed: number;
-                                        validationFraction: number;
-                                    };
-                                } | null;
-                                epoch: number;
-                                epochs: number;
-                                index: number;
-                                jobId: string | null;
-                                objective: number | null;
-                                objectiveEpoch: number | null;
-                                parameters: number | null;
-                                params: {
-                                    [key: string]: unknown;
-                                };
-                                sample: string | null;
-                                status: ("queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned") | "pending";
-                                tokensPerSecond: number | null;
-                                trainPerplexity: number | null;
-                                trainSeconds: number | null;
-                                validationPerplexity: number | null;
-                            } | null;
-                            bestObjective: number | null;
-                            counts: {
-                                [key: string]: number;
-                            };
-                            /** Format: date-time */
-                            createdAt: string;
-                            dataset: string;
-                            epochsTrained: number;
-                            error: {
-                                message: string;
-                            } | null;
-                            /** Format: date-time */
-                            finishedAt: string | null;
-                            id: string;
-                            leaderboard: {
-                                epoch: number;
-                                index: number;
-                                jobId: string;
-                                objective: number;
-                                params: {
-                                    [key: string]: unknown;
-                                };
-                                rank: number;
-                                status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
-                            }[];
-                            name: string | null;
-                            objective: "validationPerplexity" | "trainPerplexity";
-                            spec: {
-                                base: {
-                                    arch?: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                    model?: {
-                                        /** @description cell of deep / bidirectional; default lstm */
-                                        cell?: "rnn" | "gru" | "lstm";
-                                        /** @description between stacked layers; default 0 */
-                                        dropout?: number;
-                                        /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
-                                        gruResetGate?: "before" | "after";
-                                        /** @description default 256 */
-                                        hiddenSize?: number;
-                                        /** @description 1; deep and bidirectional default to 2 */
-                                        numLayers?: number;
-                                    };
-                                    /** @description 1 runs first; default 5 */
-                                    priority?: number;
-                                    /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
-                                    tokenizer?: "d2l" | "raw";
-                                    training?: {
-                                        /** @description default 32 */
-                                        batchSize?: number;
-                                        checkpointEvery?: number;
-                                        /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
-                                        checkpointKeepEvery?: number;
-                                        /** @description newest checkpoints kept besides the best; default 3 */
-                                        checkpointKeepLast?: number;
-                                        /** @description default 500 */
-                                        epochs?: number;
-                                        gradClipNorm?: number | null;
-                                        /** @description default 1; deep 2 */
-                                        learningRate?: number;
-                                        maxTokens?: number | null;
-                                        /** @description default 35 */
-                                        numSteps?: number;
-                                        optimizer?: "sgd" | "adam";
-                                        sampleEvery?: number;
-                                        samplePrefix?: string;
-                                        sampling?: "sequential" | "random";
-                                        seed?: number;
-                                        validationFraction?: number;
-                                    };
-                                };
-                                earlyStopping: {
-                                    gracePeriod: number;
-                                    reductionFactor: number;
-                                    rule: string;
-                                };
-                                maxParallel: number;
-                                objective: "validationPerplexity" | "trainPerplexity";
-                                preset: string | null;
-                                search: "grid" | {
-                                    random: {
-                                        seed?: number;
-                                        trials: number;
-                                    };
-                                };
-                                /** @description config field name → its values */
-                                space: {
-                                    arch?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    batchSize?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    cell?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    checkpointEvery?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    checkpointKeepEvery?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    checkpointKeepLast?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    dropout?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    epochs?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    gradClipNorm?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    gruResetGate?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    hiddenSize?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    learningRate?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    maxTokens?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    numLayers?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    numSteps?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    optimizer?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    sampleEvery?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    samplePrefix?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    sampling?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    seed?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    tokenizer?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    validationFraction?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                };
-                            };
-                            state: "running" | "completed" | "cancelled" | "failed";
-                            trialCount: number;
-                            trials: {
-                                config: {
-                                    arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                    model: {
-                                        cell: "rnn" | "gru" | "lstm";
-                                        dropout: number;
-                                        gruResetGate: "before" | "after";
-                                        hiddenSize: number;
-                                        numLayers: number;
-                                    };
-                                    tokenizer: "d2l" | "raw";
-                                    training: {
-                                        batchSize: number;
-                                        checkpointEvery: number;
-                                        checkpointKeepEvery: number;
-                                        checkpointKeepLast: number;
-                                        epochs: number;
-                                        gradClipNorm: number | null;
-                                        learningRate: number;
-                                        maxTokens: number | null;
-                                        numSteps: number;
-                                        optimizer: "sgd" | "adam";
-                                        sampleEvery: number;
-                                        samplePrefix: string;
-                                        sampling: "sequential" | "random";
-                                        seed: number;
-                                        validationFraction: number;
-                                    };
-                                } | null;
-                                epoch: number;
-                                epochs: number;
-                                index: number;
-                                jobId: string | null;
-                                objective: number | null;
-                                objectiveEpoch: number | null;
-                                parameters: number | null;
-                                params: {
-                                    [key: string]: unknown;
-                                };
-                                sample: string | null;
-                                status: ("queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned") | "pending";
-                                tokensPerSecond: number | null;
-                                trainPerplexity: number | null;
-                                trainSeconds: number | null;
-                                validationPerplexity: number | null;
-                            }[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["Study"];
                     };
                 };
                 /** @description Default Response */
@@ -2821,11 +1178,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -2834,11 +1187,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -2847,11 +1196,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -2860,11 +1205,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -2873,11 +1214,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -2886,11 +1223,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -2925,522 +1258,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            best: {
-                                config: {
-                                    arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                    model: {
-                                        cell: "rnn" | "gru" | "lstm";
-                                        dropout: number;
-                                        gruResetGate: "before" | "after";
-                                        hiddenSize: number;
-                                        numLayers: number;
-                                    };
-                                    tokenizer: "d2l" | "raw";
-                                    training: {
-                                        batchSize: number;
-                                        checkpointEvery: number;
-                                        checkpointKeepEvery: number;
-                                        checkpointKeepLast: number;
-                                        epochs: number;
-                                        gradClipNorm: number | null;
-                                        learningRate: number;
-                                        maxTokens: number | null;
-                                        numSteps: number;
-                                        optimizer: "sgd" | "adam";
-                                        sampleEvery: number;
-                                        samplePrefix: string;
-                                        sampling: "sequential" | "random";
-                                        seed: number;
-                                        validationFraction: number;
-                                    };
-                                } | null;
-                                epoch: number;
-                                epochs: number;
-                                index: number;
-                                jobId: string | null;
-                                objective: number | null;
-                                objectiveEpoch: number | null;
-                                parameters: number | null;
-                                params: {
-                                    [key: string]: unknown;
-                                };
-                                sample: string | null;
-                                status: ("queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned") | "pending";
-                                tokensPerSecond: number | null;
-                                trainPerplexity: number | null;
-                                trainSeconds: number | null;
-                                validationPerplexity: number | null;
-                            } | null;
-                            bestObjective: number | null;
-                            counts: {
-                                [key: string]: number;
-                            };
-                            /** Format: date-time */
-                            createdAt: string;
-                            dataset: string;
-                            epochsTrained: number;
-                            error: {
-                                message: string;
-                            } | null;
-                            /** Format: date-time */
-                            finishedAt: string | null;
-                            id: string;
-                            leaderboard: {
-                                epoch: number;
-                                index: number;
-                                jobId: string;
-                                objective: number;
-                                params: {
-                                    [key: string]: unknown;
-                                };
-                                rank: number;
-                                status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
-                            }[];
-                            name: string | null;
-                            objective: "validationPerplexity" | "trainPerplexity";
-                            spec: {
-                                base: {
-                                    arch?: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                    model?: {
-                                        /** @description cell of deep / bidirectional; default lstm */
-                                        cell?: "rnn" | "gru" | "lstm";
-                                        /** @description between stacked layers; default 0 */
-                                        dropout?: number;
-                                        /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
-                                        gruResetGate?: "before" | "after";
-                                        /** @description default 256 */
-                                        hiddenSize?: number;
-                                        /** @description 1; deep and bidirectional default to 2 */
-                                        numLayers?: number;
-                                    };
-                                    /** @description 1 runs first; default 5 */
-                                    priority?: number;
-                                    /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
-                                    tokenizer?: "d2l" | "raw";
-                                    training?: {
-                                        /** @description default 32 */
-                                        batchSize?: number;
-                                        checkpointEvery?: number;
-                                        /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
-                                        checkpointKeepEvery?: number;
-                                        /** @description newest checkpoints kept besides the best; default 3 */
-                                        checkpointKeepLast?: number;
-                                        /** @description default 500 */
-                                        epochs?: number;
-                                        gradClipNorm?: number | null;
-                                        /** @description default 1; deep 2 */
-                                        learningRate?: number;
-                                        maxTokens?: number | null;
-                                        /** @description default 35 */
-                                        numSteps?: number;
-                                        optimizer?: "sgd" | "adam";
-                                        sampleEvery?: number;
-                                        samplePrefix?: string;
-                                        sampling?: "sequential" | "random";
-                                        seed?: number;
-                                        validationFraction?: number;
-                                    };
-                                };
-                                earlyStopping: {
-                                    gracePeriod: number;
-                                    reductionFactor: number;
-                                    rule: string;
-                                };
-                                maxParallel: number;
-                                objective: "validationPerplexity" | "trainPerplexity";
-                                preset: string | null;
-                                search: "grid" | {
-                                    random: {
-                                        seed?: number;
-                                        trials: number;
-                                    };
-                                };
-                                /** @description config field name → its values */
-                                space: {
-                                    arch?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    batchSize?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    cell?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    checkpointEvery?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    checkpointKeepEvery?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    checkpointKeepLast?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    dropout?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    epochs?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    gradClipNorm?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    gruResetGate?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    hiddenSize?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    learningRate?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    maxTokens?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    numLayers?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    numSteps?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    optimizer?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    sampleEvery?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    samplePrefix?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    sampling?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    seed?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    tokenizer?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    validationFraction?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                };
-                            };
-                            state: "running" | "completed" | "cancelled" | "failed";
-                            trialCount: number;
-                            trials: {
-                                config: {
-                                    arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                    model: {
-                                        cell: "rnn" | "gru" | "lstm";
-                                        dropout: number;
-                                        gruResetGate: "before" | "after";
-                                        hiddenSize: number;
-                                        numLayers: number;
-                                    };
-                                    tokenizer: "d2l" | "raw";
-                                    training: {
-                                        batchSize: number;
-                                        checkpointEvery: number;
-                                        checkpointKeepEvery: number;
-                                        checkpointKeepLast: number;
-                                        epochs: number;
-                                        gradClipNorm: number | null;
-                                        learningRate: number;
-                                        maxTokens: number | null;
-                                        numSteps: number;
-                                        optimizer: "sgd" | "adam";
-                                        sampleEvery: number;
-                                        samplePrefix: string;
-                                        sampling: "sequential" | "random";
-                                        seed: number;
-                                        validationFraction: number;
-                                    };
-                                } | null;
-                                epoch: number;
-                                epochs: number;
-                                index: number;
-                                jobId: string | null;
-                                objective: number | null;
-                                objectiveEpoch: number | null;
-                                parameters: number | null;
-                                params: {
-                                    [key: string]: unknown;
-                                };
-                                sample: string | null;
-                                status: ("queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned") | "pending";
-                                tokensPerSecond: number | null;
-                                trainPerplexity: number | null;
-                                trainSeconds: number | null;
-                                validationPerplexity: number | null;
-                            }[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["Study"];
                     };
                 };
                 /** @description Default Response */
@@ -3449,11 +1267,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -3462,11 +1276,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -3475,11 +1285,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -3488,11 +1294,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -3501,11 +1303,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -3514,11 +1312,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -3557,522 +1351,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            best: {
-                                config: {
-                                    arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                    model: {
-                                        cell: "rnn" | "gru" | "lstm";
-                                        dropout: number;
-                                        gruResetGate: "before" | "after";
-                                        hiddenSize: number;
-                                        numLayers: number;
-                                    };
-                                    tokenizer: "d2l" | "raw";
-                                    training: {
-                                        batchSize: number;
-                                        checkpointEvery: number;
-                                        checkpointKeepEvery: number;
-                                        checkpointKeepLast: number;
-                                        epochs: number;
-                                        gradClipNorm: number | null;
-                                        learningRate: number;
-                                        maxTokens: number | null;
-                                        numSteps: number;
-                                        optimizer: "sgd" | "adam";
-                                        sampleEvery: number;
-                                        samplePrefix: string;
-                                        sampling: "sequential" | "random";
-                                        seed: number;
-                                        validationFraction: number;
-                                    };
-                                } | null;
-                                epoch: number;
-                                epochs: number;
-                                index: number;
-                                jobId: string | null;
-                                objective: number | null;
-                                objectiveEpoch: number | null;
-                                parameters: number | null;
-                                params: {
-                                    [key: string]: unknown;
-                                };
-                                sample: string | null;
-                                status: ("queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned") | "pending";
-                                tokensPerSecond: number | null;
-                                trainPerplexity: number | null;
-                                trainSeconds: number | null;
-                                validationPerplexity: number | null;
-                            } | null;
-                            bestObjective: number | null;
-                            counts: {
-                                [key: string]: number;
-                            };
-                            /** Format: date-time */
-                            createdAt: string;
-                            dataset: string;
-                            epochsTrained: number;
-                            error: {
-                                message: string;
-                            } | null;
-                            /** Format: date-time */
-                            finishedAt: string | null;
-                            id: string;
-                            leaderboard: {
-                                epoch: number;
-                                index: number;
-                                jobId: string;
-                                objective: number;
-                                params: {
-                                    [key: string]: unknown;
-                                };
-                                rank: number;
-                                status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
-                            }[];
-                            name: string | null;
-                            objective: "validationPerplexity" | "trainPerplexity";
-                            spec: {
-                                base: {
-                                    arch?: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                    model?: {
-                                        /** @description cell of deep / bidirectional; default lstm */
-                                        cell?: "rnn" | "gru" | "lstm";
-                                        /** @description between stacked layers; default 0 */
-                                        dropout?: number;
-                                        /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
-                                        gruResetGate?: "before" | "after";
-                                        /** @description default 256 */
-                                        hiddenSize?: number;
-                                        /** @description 1; deep and bidirectional default to 2 */
-                                        numLayers?: number;
-                                    };
-                                    /** @description 1 runs first; default 5 */
-                                    priority?: number;
-                                    /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
-                                    tokenizer?: "d2l" | "raw";
-                                    training?: {
-                                        /** @description default 32 */
-                                        batchSize?: number;
-                                        checkpointEvery?: number;
-                                        /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
-                                        checkpointKeepEvery?: number;
-                                        /** @description newest checkpoints kept besides the best; default 3 */
-                                        checkpointKeepLast?: number;
-                                        /** @description default 500 */
-                                        epochs?: number;
-                                        gradClipNorm?: number | null;
-                                        /** @description default 1; deep 2 */
-                                        learningRate?: number;
-                                        maxTokens?: number | null;
-                                        /** @description default 35 */
-                                        numSteps?: number;
-                                        optimizer?: "sgd" | "adam";
-                                        sampleEvery?: number;
-                                        samplePrefix?: string;
-                                        sampling?: "sequential" | "random";
-                                        seed?: number;
-                                        validationFraction?: number;
-                                    };
-                                };
-                                earlyStopping: {
-                                    gracePeriod: number;
-                                    reductionFactor: number;
-                                    rule: string;
-                                };
-                                maxParallel: number;
-                                objective: "validationPerplexity" | "trainPerplexity";
-                                preset: string | null;
-                                search: "grid" | {
-                                    random: {
-                                        seed?: number;
-                                        trials: number;
-                                    };
-                                };
-                                /** @description config field name → its values */
-                                space: {
-                                    arch?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    batchSize?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    cell?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    checkpointEvery?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    checkpointKeepEvery?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    checkpointKeepLast?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    dropout?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    epochs?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    gradClipNorm?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    gruResetGate?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    hiddenSize?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    learningRate?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    maxTokens?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    numLayers?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    numSteps?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    optimizer?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    sampleEvery?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    samplePrefix?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    sampling?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    seed?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    tokenizer?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                    validationFraction?: unknown[] | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        uniform: number[];
-                                    } | {
-                                        /** @description grid search only: how many evenly spaced points */
-                                        count?: number;
-                                        /** @description [min, max] */
-                                        "log-uniform": number[];
-                                    } | {
-                                        /** @description [min, max] */
-                                        int: number[];
-                                        step?: number;
-                                    };
-                                };
-                            };
-                            state: "running" | "completed" | "cancelled" | "failed";
-                            trialCount: number;
-                            trials: {
-                                config: {
-                                    arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
-                                    model: {
-                                        cell: "rnn" | "gru" | "lstm";
-                                        dropout: number;
-                                        gruResetGate: "before" | "after";
-                                        hiddenSize: number;
-                                        numLayers: number;
-                                    };
-                                    tokenizer: "d2l" | "raw";
-                                    training: {
-                                        batchSize: number;
-                                        checkpointEvery: number;
-                                        checkpointKeepEvery: number;
-                                        checkpointKeepLast: number;
-                                        epochs: number;
-                                        gradClipNorm: number | null;
-                                        learningRate: number;
-                                        maxTokens: number | null;
-                                        numSteps: number;
-                                        optimizer: "sgd" | "adam";
-                                        sampleEvery: number;
-                                        samplePrefix: string;
-                                        sampling: "sequential" | "random";
-                                        seed: number;
-                                        validationFraction: number;
-                                    };
-                                } | null;
-                                epoch: number;
-                                epochs: number;
-                                index: number;
-                                jobId: string | null;
-                                objective: number | null;
-                                objectiveEpoch: number | null;
-                                parameters: number | null;
-                                params: {
-                                    [key: string]: unknown;
-                                };
-                                sample: string | null;
-                                status: ("queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned") | "pending";
-                                tokensPerSecond: number | null;
-                                trainPerplexity: number | null;
-                                trainSeconds: number | null;
-                                validationPerplexity: number | null;
-                            }[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["Study"];
                     };
                 };
                 /** @description Default Response */
@@ -4081,11 +1360,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -4094,11 +1369,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -4107,11 +1378,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -4120,11 +1387,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -4133,11 +1396,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -4146,11 +1405,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -4186,28 +1441,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            items: {
-                                index: number;
-                                jobId: string;
-                                metrics: {
-                                    /** Format: date-time */
-                                    createdAt: string;
-                                    durationMs: number;
-                                    epoch: number;
-                                    gradNorm: number;
-                                    learningRate: number;
-                                    tokensPerSecond: number;
-                                    trainPerplexity: number;
-                                    validationPerplexity: number | null;
-                                }[];
-                                params: {
-                                    [key: string]: unknown;
-                                };
-                                status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
-                            }[];
-                            objective: "validationPerplexity" | "trainPerplexity";
-                        };
+                        "application/json": components["schemas"]["StudyMetrics"];
                     };
                 };
                 /** @description Default Response */
@@ -4216,11 +1450,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -4229,11 +1459,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -4242,11 +1468,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -4255,11 +1477,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -4268,11 +1486,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -4281,11 +1495,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -4301,7 +1511,1090 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        /** Arch */
+        Arch: "rnn" | "gru" | "lstm" | "deep" | "bidirectional";
+        /** Cell */
+        Cell: "rnn" | "gru" | "lstm";
+        /** Checkpoint */
+        Checkpoint: {
+            /** Format: date-time */
+            createdAt: string;
+            epoch: number;
+            sha256: string;
+            sizeBytes: number;
+            trainPerplexity: number | null;
+            validationPerplexity: number | null;
+        };
+        /** CheckpointList */
+        CheckpointList: {
+            items: components["schemas"]["Checkpoint"][];
+            nextCursor: string | null;
+        };
+        /** Dataset */
+        Dataset: {
+            builtin: boolean;
+            chars: number | null;
+            createdAt: string | null;
+            id: string;
+            name: string;
+            sha256: string | null;
+        };
+        /** DatasetList */
+        DatasetList: {
+            items: components["schemas"]["Dataset"][];
+            nextCursor: string | null;
+        };
+        /** DatasetUpload */
+        DatasetUpload: {
+            name: string;
+            /** @description the corpus, UTF-8; stored exactly as sent (see docs/api.md on control characters) */
+            text: string;
+        };
+        /** EpochMetric */
+        EpochMetric: {
+            /** Format: date-time */
+            createdAt: string;
+            durationMs: number;
+            epoch: number;
+            gradNorm: number;
+            learningRate: number;
+            tokensPerSecond: number;
+            trainPerplexity: number;
+            validationPerplexity: number | null;
+        };
+        /** Error */
+        Error: {
+            error: string;
+            /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
+            message: string;
+            statusCode: number;
+        };
+        /** GenerateRequest */
+        GenerateRequest: {
+            /** @description latest (default), best, or an epoch number */
+            checkpoint?: "latest" | "best" | number;
+            /** @description default 50 */
+            length?: number;
+            /** @description preprocessed like the corpus; must keep at least one character */
+            prefix: string;
+            seed?: number | null;
+            /** @description default greedy (d2l) */
+            strategy?: "greedy" | "sample";
+            temperature?: number;
+            topK?: number | null;
+            topP?: number | null;
+        };
+        /** GenerateResponse */
+        GenerateResponse: {
+            checkpointEpoch: number;
+            generated: string;
+            text: string;
+            warnings: string[];
+        };
+        /** Job */
+        Job: {
+            arch: components["schemas"]["Arch"];
+            attempts: number;
+            backend: string | null;
+            cancelRequested: boolean;
+            config: components["schemas"]["RunConfig"];
+            /** Format: date-time */
+            createdAt: string;
+            dataset: string;
+            device: string | null;
+            error: {
+                message: string;
+            } | null;
+            finishedAt: string | null;
+            id: string;
+            metrics: {
+                bestTrainPerplexity: number | null;
+                tokensPerSecond: number | null;
+                trainPerplexity: number | null;
+                validationPerplexity: number | null;
+            };
+            name: string | null;
+            priority: number;
+            progress: {
+                epoch: number;
+                epochs: number;
+            };
+            startedAt: string | null;
+            status: components["schemas"]["JobStatus"];
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** JobList */
+        JobList: {
+            items: components["schemas"]["Job"][];
+            nextCursor: string | null;
+        };
+        /** JobRequest */
+        JobRequest: {
+            arch: components["schemas"]["Arch"];
+            /** @description a built-in name or an uploaded dataset id; default timemachine */
+            dataset?: string;
+            model?: components["schemas"]["ModelRequest"];
+            name?: string;
+            /** @description 1 runs first; default 5 */
+            priority?: number;
+            /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
+            tokenizer?: "d2l" | "raw";
+            training?: components["schemas"]["TrainingRequest"];
+        };
+        /** JobStatus */
+        JobStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
+        /** LeaderboardEntry */
+        LeaderboardEntry: {
+            epoch: number;
+            index: number;
+            jobId: string;
+            objective: number;
+            params: {
+                [key: string]: unknown;
+            };
+            rank: number;
+            status: components["schemas"]["JobStatus"];
+        };
+        /** MetricsList */
+        MetricsList: {
+            items: components["schemas"]["EpochMetric"][];
+            nextCursor: string | null;
+        };
+        /** ModelRequest */
+        ModelRequest: {
+            /** @description cell of deep / bidirectional; default lstm */
+            cell?: "rnn" | "gru" | "lstm";
+            /** @description between stacked layers; default 0 */
+            dropout?: number;
+            /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
+            gruResetGate?: "before" | "after";
+            /** @description default 256 */
+            hiddenSize?: number;
+            /** @description 1; deep and bidirectional default to 2 */
+            numLayers?: number;
+        };
+        /** OpsSummary */
+        OpsSummary: {
+            jobs: {
+                cancelled: number;
+                failed: number;
+                pruned: number;
+                queued: number;
+                running: number;
+                succeeded: number;
+            };
+            queue: {
+                active: number;
+                completed: number;
+                delayed: number;
+                failed: number;
+                waiting: number;
+            };
+            workers: components["schemas"]["Worker"][];
+        };
+        /** ResolvedModel */
+        ResolvedModel: {
+            /** @description cell of deep / bidirectional; default lstm */
+            cell: "rnn" | "gru" | "lstm";
+            /** @description between stacked layers; default 0 */
+            dropout: number;
+            /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
+            gruResetGate: "before" | "after";
+            /** @description default 256 */
+            hiddenSize: number;
+            /** @description 1; deep and bidirectional default to 2 */
+            numLayers: number;
+        };
+        /** ResolvedTraining */
+        ResolvedTraining: {
+            /** @description default 32 */
+            batchSize: number;
+            checkpointEvery: number;
+            /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
+            checkpointKeepEvery: number;
+            /** @description newest checkpoints kept besides the best; default 3 */
+            checkpointKeepLast: number;
+            /** @description default 500 */
+            epochs: number;
+            gradClipNorm: number | null;
+            /** @description default 1; deep 2 */
+            learningRate: number;
+            maxTokens: number | null;
+            /** @description default 35 */
+            numSteps: number;
+            optimizer: "sgd" | "adam";
+            sampleEvery: number;
+            samplePrefix: string;
+            sampling: "sequential" | "random";
+            seed: number;
+            validationFraction: number;
+        };
+        /** RunConfig */
+        RunConfig: {
+            arch: components["schemas"]["Arch"];
+            model: components["schemas"]["ResolvedModel"];
+            tokenizer: "d2l" | "raw";
+            training: components["schemas"]["ResolvedTraining"];
+        };
+        /** Sample */
+        Sample: {
+            epoch: number;
+            prefix: string;
+            text: string;
+        };
+        /** SampleList */
+        SampleList: {
+            items: components["schemas"]["Sample"][];
+            nextCursor: string | null;
+        };
+        /** Study */
+        Study: {
+            best: components["schemas"]["Trial"] | null;
+            bestObjective: number | null;
+            counts: {
+                [key: string]: number;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            dataset: string;
+            epochsTrained: number;
+            error: {
+                message: string;
+            } | null;
+            finishedAt: string | null;
+            id: string;
+            leaderboard: components["schemas"]["LeaderboardEntry"][];
+            name: string | null;
+            objective: "validationPerplexity" | "trainPerplexity";
+            spec: components["schemas"]["StudySpec"];
+            state: "running" | "completed" | "cancelled" | "failed";
+            trialCount: number;
+            trials: components["schemas"]["Trial"][];
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** StudyList */
+        StudyList: {
+            items: components["schemas"]["StudySummary"][];
+            nextCursor: string | null;
+        };
+        /** StudyMetrics */
+        StudyMetrics: {
+            items: {
+                index: number;
+                jobId: string;
+                metrics: components["schemas"]["EpochMetric"][];
+                params: {
+                    [key: string]: unknown;
+                };
+                status: components["schemas"]["JobStatus"];
+            }[];
+            objective: "validationPerplexity" | "trainPerplexity";
+        };
+        /** StudyRequest */
+        StudyRequest: {
+            base?: {
+                arch?: components["schemas"]["Arch"];
+                model?: components["schemas"]["ModelRequest"];
+                /** @description 1 runs first; default 5 */
+                priority?: number;
+                /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
+                tokenizer?: "d2l" | "raw";
+                training?: components["schemas"]["TrainingRequest"];
+            };
+            /** @description a built-in name or an uploaded dataset id; default timemachine */
+            dataset?: string;
+            earlyStopping?: {
+                /** @description epochs before any trial may be stopped; default 1 */
+                gracePeriod?: number;
+                /** @description asha: keep the best 1/η at each rung; default 3 */
+                reductionFactor?: number;
+                rule: "none" | "median" | "asha";
+            };
+            /** @description trials queued or running at once; default 4 */
+            maxParallel?: number;
+            name?: string;
+            objective?: "validationPerplexity" | "trainPerplexity";
+            /** @description d2l-chapter: the five architectures at d2l’s configs */
+            preset?: "d2l-chapter";
+            search?: "grid" | {
+                random: {
+                    seed?: number;
+                    trials: number;
+                };
+            };
+            /** @description config field name → its values */
+            space?: {
+                arch?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                batchSize?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                cell?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                checkpointEvery?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                checkpointKeepEvery?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                checkpointKeepLast?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                dropout?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                epochs?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                gradClipNorm?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                gruResetGate?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                hiddenSize?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                learningRate?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                maxTokens?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                numLayers?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                numSteps?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                optimizer?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                sampleEvery?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                samplePrefix?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                sampling?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                seed?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                tokenizer?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                validationFraction?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+            };
+        };
+        /** StudySpec */
+        StudySpec: {
+            base: {
+                arch?: components["schemas"]["Arch"];
+                model?: components["schemas"]["ModelRequest"];
+                /** @description 1 runs first; default 5 */
+                priority?: number;
+                /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
+                tokenizer?: "d2l" | "raw";
+                training?: components["schemas"]["TrainingRequest"];
+            };
+            earlyStopping: {
+                gracePeriod: number;
+                reductionFactor: number;
+                rule: string;
+            };
+            maxParallel: number;
+            objective: "validationPerplexity" | "trainPerplexity";
+            preset: string | null;
+            search: "grid" | {
+                random: {
+                    seed?: number;
+                    trials: number;
+                };
+            };
+            /** @description config field name → its values */
+            space: {
+                arch?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                batchSize?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                cell?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                checkpointEvery?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                checkpointKeepEvery?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                checkpointKeepLast?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                dropout?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                epochs?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                gradClipNorm?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                gruResetGate?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                hiddenSize?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                learningRate?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                maxTokens?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                numLayers?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                numSteps?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                optimizer?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                sampleEvery?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                samplePrefix?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                sampling?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                seed?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                tokenizer?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+                validationFraction?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
+            };
+        };
+        /** StudySummary */
+        StudySummary: {
+            bestObjective: number | null;
+            counts: {
+                [key: string]: number;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            dataset: string;
+            error: {
+                message: string;
+            } | null;
+            finishedAt: string | null;
+            id: string;
+            name: string | null;
+            objective: "validationPerplexity" | "trainPerplexity";
+            state: "running" | "completed" | "cancelled" | "failed";
+            trialCount: number;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** TrainingRequest */
+        TrainingRequest: {
+            /** @description default 32 */
+            batchSize?: number;
+            checkpointEvery?: number;
+            /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
+            checkpointKeepEvery?: number;
+            /** @description newest checkpoints kept besides the best; default 3 */
+            checkpointKeepLast?: number;
+            /** @description default 500 */
+            epochs?: number;
+            gradClipNorm?: number | null;
+            /** @description default 1; deep 2 */
+            learningRate?: number;
+            maxTokens?: number | null;
+            /** @description default 35 */
+            numSteps?: number;
+            optimizer?: "sgd" | "adam";
+            sampleEvery?: number;
+            samplePrefix?: string;
+            sampling?: "sequential" | "random";
+            seed?: number;
+            validationFraction?: number;
+        };
+        /** Trial */
+        Trial: {
+            config: components["schemas"]["RunConfig"] | null;
+            epoch: number;
+            epochs: number;
+            index: number;
+            jobId: string | null;
+            objective: number | null;
+            objectiveEpoch: number | null;
+            parameters: number | null;
+            params: {
+                [key: string]: unknown;
+            };
+            sample: string | null;
+            status: components["schemas"]["JobStatus"] | "pending";
+            tokensPerSecond: number | null;
+            trainPerplexity: number | null;
+            trainSeconds: number | null;
+            validationPerplexity: number | null;
+        };
+        /** Worker */
+        Worker: {
+            backend: string | null;
+            currentJobId: string | null;
+            device: string | null;
+            engine?: string | null;
+            host: string;
+            id: string;
+            /** Format: date-time */
+            lastSeenAt: string;
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;

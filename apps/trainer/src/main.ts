@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { BackendUnavailableError, setupTraining } from '@rnnlab/backends';
 import { CheckpointError, ConfigError, DivergedError, readCheckpointHeader, TrainingRun, type EngineFactory, type RunConfig } from '@rnnlab/core';
+import { isInteractive, trainingProgressBar } from '@rnnlab/terminal';
 import { applyOverrides, baseConfig, flagFor, parseTrainArgs, UsageError, type TrainArgs } from './args.ts';
 import { doneJson, epochJson, epochLine } from './format.ts';
 
@@ -58,16 +59,26 @@ async function main(argv: string[]): Promise<number> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  // In a terminal the epochs redraw one progress bar (the rnnlab command's); piped, one line each.
+  const bar = !args.json && isInteractive(process.stdout)
+    ? trainingProgressBar({ stream: process.stdout, total: cfg.training.epochs, start: run.epoch, label: `${cfg.arch} on ${backend}` })
+    : null;
   try {
     while (!run.finished) {
       const report = await run.runEpoch(controller.signal);
       if (!report) break;
-      out(args.json ? epochJson(report) : epochLine(report, backend));
+      if (bar) bar.update(report);
+      else out(args.json ? epochJson(report) : epochLine(report, backend));
       // Every checkpointEvery epochs as well as at the end, so a crash loses at most that many epochs.
       if (args.save && report.epoch % cfg.training.checkpointEvery === 0) writeAtomically(args.save, run.checkpoint());
       const every = cfg.training.sampleEvery;
-      if (!args.json && every > 0 && report.epoch % every === 0) out(run.sample(cfg.training.samplePrefix, SAMPLE_LENGTH));
+      if (!args.json && every > 0 && report.epoch % every === 0) {
+        const sample = run.sample(cfg.training.samplePrefix, SAMPLE_LENGTH);
+        if (bar) bar.log(sample);
+        else out(sample);
+      }
     }
+    bar?.stop();
     if (args.save) writeAtomically(args.save, run.checkpoint());
     if (controller.signal.aborted) {
       process.stderr.write(`stopped in epoch ${run.epoch + 1}${args.save ? `; checkpoint saved to ${args.save}` : ''}\n`);
@@ -83,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
+    bar?.stop();
     process.off('SIGINT', onSigint);
     run.dispose();
   }

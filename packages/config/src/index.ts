@@ -1,11 +1,10 @@
 import Value from 'typebox/value';
+import { ConfigError } from './errors.ts';
 import { EnvSchema, type Env } from './schema.ts';
 
 export { EnvSchema, type Env } from './schema.ts';
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ClientEnvSchema, loadClientEnv, type ClientEnv } from './client.ts';
+export { ConfigError };
 
 export interface AppConfig {
   readonly env: Env;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, EnvSchema, loadConfig } from '../src/index.ts';
+import { ClientEnvSchema, ConfigError, EnvSchema, loadClientEnv, loadConfig } from '../src/index.ts';
 
 describe('loadConfig', () => {
   it('fills every default from docs/api.md', () => {
@@ -34,9 +34,18 @@ describe('loadConfig', () => {
   it('is documented: every variable appears in .env.example and README.md', () => {
     const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-    for (const key of Object.keys(EnvSchema.properties)) {
+    for (const key of [...Object.keys(EnvSchema.properties), ...Object.keys(ClientEnvSchema.properties)]) {
       expect(example, `.env.example lists ${key}`).toMatch(new RegExp(`^#?\\s*${key}=`, 'm'));
       expect(readme, `README lists ${key}`).toContain(`\`${key}\``);
     }
+  });
+});
+
+describe('loadClientEnv', () => {
+  it('defaults to the local API with no key, and names a wrong variable', () => {
+    expect(loadClientEnv({})).toEqual({ RNNLAB_URL: 'http://127.0.0.1:3000', RNNLAB_API_KEY: '' });
+    expect(loadClientEnv({ RNNLAB_URL: 'https://rnnlab.example', RNNLAB_API_KEY: 'k' })).toMatchObject({ RNNLAB_URL: 'https://rnnlab.example', RNNLAB_API_KEY: 'k' });
+    expect(() => loadClientEnv({ RNNLAB_URL: 'localhost:3000' })).toThrow(ConfigError);
+    expect(() => loadClientEnv({ RNNLAB_URL: 'localhost:3000' })).toThrow(/RNNLAB_URL/);
   });
 });

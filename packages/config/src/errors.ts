@@ -1,0 +1,4 @@
+/** A wrong environment variable; the message names it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

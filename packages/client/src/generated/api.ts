@@ -720,6 +720,133 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a checkpoint as ONNX, safetensors (PyTorch) or a TF.js LayersModel (docs/export.md) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description latest (default), best, or an epoch number */
+                    checkpoint?: "latest" | "best" | number;
+                    /** @description onnx (one .onnx file), safetensors (PyTorch names), tfjs (a zip of model.json, weights.bin, rnnlab.json) */
+                    format: "onnx" | "safetensors" | "tfjs";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
+                            message: string;
+                            statusCode: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{id}/generate": {
         parameters: {
             query?: never;
@@ -1608,6 +1735,10 @@ export interface components {
             } | null;
             finishedAt: string | null;
             id: string;
+            init: {
+                epoch: number;
+                job: string;
+            } | null;
             metrics: {
                 bestTrainPerplexity: number | null;
                 tokensPerSecond: number | null;
@@ -1635,6 +1766,13 @@ export interface components {
             arch: components["schemas"]["Arch"];
             /** @description a built-in name or an uploaded dataset id; default timemachine */
             dataset?: string;
+            /** @description start from another job's checkpoint: the same dataset and config but epochs continue it exactly; another dataset fine-tunes it. Omitted fields take the source job's values */
+            init?: {
+                /** @description latest (default), best, or an epoch number */
+                checkpoint?: "latest" | "best" | number;
+                /** @description the job whose checkpoint the new job starts from */
+                job: string;
+            };
             model?: components["schemas"]["ModelRequest"];
             name?: string;
             /** @description 1 runs first; default 5 */

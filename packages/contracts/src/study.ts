@@ -5,8 +5,8 @@ import { JobRequest, JobStatusSchema } from './job-request.ts';
 import { literalUnion } from './literals.ts';
 import { RunConfigSchema } from './run-config.ts';
 import { SearchSpace } from './search-space.ts';
+import { STUDY_STATES } from './statuses.ts';
 
-export const STUDY_STATES = ['running', 'completed', 'cancelled', 'failed'] as const;
 export const StudyStateSchema = literalUnion(STUDY_STATES);
 export type StudyState = Static<typeof StudyStateSchema>;
 

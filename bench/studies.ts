@@ -72,7 +72,7 @@ const minutes = (s: number | null) => (s === null ? '–' : s < 120 ? `${s.toFix
 const machine = () => `${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the end, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 
 function chapterTable(study: Study, seconds: number, epochs: number): string {
-  const rows = study.trials.map((t) => `| ${t.params.arch} | ${int(t.parameters)} | ${t.config?.training.learningRate ?? '–'} | ${t.status} | ${t.epoch} | ${num(t.trainPerplexity)} | ${num(t.objective)} | ${int(t.tokensPerSecond)} | ${minutes(t.trainSeconds)} | \`${(t.sample ?? '').replace(/\|/g, '\\|')}\` |`);
+  const rows = study.trials.map((t) => `| ${t.params.arch} | ${int(t.parameters)} | ${(t.config?.training as { learningRate?: number } | undefined)?.learningRate ?? '–'} | ${t.status} | ${t.epoch} | ${num(t.trainPerplexity)} | ${num(t.objective)} | ${int(t.tokensPerSecond)} | ${minutes(t.trainSeconds)} | \`${(t.sample ?? '').replace(/\|/g, '\\|')}\` |`);
   return [
     `Study \`${study.id}\`: \`{"preset": "d2l-chapter", "dataset": "timemachine", "base": {"training": {"epochs": ${epochs}}}}\`, ${study.state} in ${minutes(seconds)} on ${workersWanted} workers (maxParallel ${study.spec.maxParallel}).`,
     '',

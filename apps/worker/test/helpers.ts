@@ -51,7 +51,7 @@ export async function setupTestEnv(): Promise<TestEnv> {
     redis,
     queue,
     async spawnWorker(env = {}, startTimeoutMs?: number) {
-      const worker = await spawnWorker({ DATABASE_URL: database.url, QUEUE_PREFIX: prefix, ...env }, startTimeoutMs);
+      const worker = await spawnWorker({ DATABASE_URL: database.url, QUEUE_PREFIX: prefix, ...env }, { readyTimeoutMs: startTimeoutMs });
       workers.push(worker);
       return worker;
     },

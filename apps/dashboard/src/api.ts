@@ -4,7 +4,7 @@ import { API_KEY_STORAGE } from './config.ts';
 import type { RequestGate } from './poller.ts';
 import type {
   Checkpoint, Dataset, EpochMetric, GenerateRequest, GenerateResponse, Job, JobRequest, JobStatus, List,
-  OpsSummary, Sample,
+  OpsSummary, Sample, Study, StudyMetrics, StudyRequest, StudySummary,
 } from './types.ts';
 
 export class ApiError extends Error {
@@ -148,6 +148,27 @@ export class Api {
   /** The idempotency key makes a retried or double-clicked submit return the same job. */
   submit(body: JobRequest, idempotencyKey: string): Promise<Job> {
     return this.request('POST', '/v1/jobs', { body, headers: { 'Idempotency-Key': idempotencyKey } });
+  }
+
+  listStudies(limit: number, signal?: AbortSignal): Promise<List<StudySummary>> {
+    return this.request('GET', '/v1/studies', { query: { limit }, signal });
+  }
+
+  getStudy(id: string, signal?: AbortSignal): Promise<Study> {
+    return this.request('GET', `/v1/studies/${encodeURIComponent(id)}`, { signal });
+  }
+
+  /** Every trial's per-epoch metrics in one request. */
+  studyMetrics(id: string, signal?: AbortSignal): Promise<StudyMetrics> {
+    return this.request('GET', `/v1/studies/${encodeURIComponent(id)}/metrics`, { signal });
+  }
+
+  createStudy(body: StudyRequest): Promise<Study> {
+    return this.request('POST', '/v1/studies', { body });
+  }
+
+  cancelStudy(id: string): Promise<Study> {
+    return this.request('POST', `/v1/studies/${encodeURIComponent(id)}/cancel`);
   }
 
   datasets(signal?: AbortSignal): Promise<List<Dataset>> {

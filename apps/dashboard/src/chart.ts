@@ -18,6 +18,10 @@ export interface ChartOptions {
   log?: boolean;
   height?: number;
   format?: (value: number) => string;
+  /** Many lines: hovering near one brings it forward and dims the rest; the container's data-focused names it. */
+  focus?: boolean;
+  /** Hide the legend (a page with many series draws its own table). */
+  legend?: boolean;
 }
 
 /** Colours for overlaid series, readable on white and distinct for the common colour blindnesses. */
@@ -109,8 +113,16 @@ export class LineChart {
           value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : format(v)),
         })),
       ],
-      cursor: { drag: { x: true, y: false } },
-      legend: { live: true },
+      cursor: { drag: { x: true, y: false }, ...(this.options.focus ? { focus: { prox: 24 } } : {}) },
+      legend: { live: true, show: this.options.legend ?? true },
+      ...(this.options.focus ? { focus: { alpha: 0.15 } } : {}),
+      hooks: {
+        setSeries: [(u: uPlot, index: number | null) => {
+          const focused = index === null ? null : u.series[index];
+          if (focused && index !== 0) this.el.dataset.focused = String(focused.label ?? '');
+          else delete this.el.dataset.focused;
+        }],
+      },
     };
     this.plot = new uPlot(opts, this.data, this.el);
   }

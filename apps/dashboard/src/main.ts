@@ -8,6 +8,8 @@ import { Poller, RequestGate, type PollerState } from './poller.ts';
 import { mountCompare } from './views/compare.ts';
 import { mountJob } from './views/job.ts';
 import { mountJobs } from './views/jobs.ts';
+import { mountStudies } from './views/studies.ts';
+import { mountStudy } from './views/study.ts';
 import { mountSubmit } from './views/submit.ts';
 
 const pollMs = pollIntervalFrom(location.search);
@@ -17,6 +19,7 @@ const keyButton = h('button', { type: 'button', class: 'button ghost', onclick: 
 const navLinks = {
   jobs: link('#/', 'Jobs'),
   compare: link('#/compare', 'Compare'),
+  studies: link('#/studies', 'Studies'),
   new: link('#/new', 'New job'),
 };
 const keyInput = h('input', { type: 'password', name: 'apiKey', autocomplete: 'off', placeholder: 'API key', 'aria-label': 'API key' });
@@ -106,7 +109,7 @@ function renderLive(state: PollerState): void {
   setText(liveDot, labels[s] ?? s);
 }
 
-const ROUTES: Record<string, View> = { '': mountJobs, jobs: mountJobs, compare: mountCompare, new: mountSubmit };
+const ROUTES: Record<string, View> = { '': mountJobs, jobs: mountJobs, compare: mountCompare, new: mountSubmit, studies: mountStudies };
 
 let unmount: (() => void) | null = null;
 
@@ -114,13 +117,13 @@ function route(): void {
   unmount?.();
   unmount = null;
   const r = parseHash(location.hash);
-  const view = r.name === 'jobs' && r.id ? mountJob : ROUTES[r.name];
-  const active = r.name === 'compare' ? 'compare' : r.name === 'new' ? 'new' : 'jobs';
+  const view = r.name === 'jobs' && r.id ? mountJob : r.name === 'studies' && r.id ? mountStudy : ROUTES[r.name];
+  const active = r.name === 'compare' || r.name === 'new' || r.name === 'studies' ? r.name : 'jobs';
   for (const [name, a] of Object.entries(navLinks)) {
     if (name === active) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  const root = h('div', { class: `view view-${r.id ? 'job' : r.name || 'jobs'}` });
+  const root = h('div', { class: `view view-${r.id ? (r.name === 'studies' ? 'study' : 'job') : r.name || 'jobs'}` });
   fill(main, root);
   window.scrollTo(0, 0);
   document.title = 'rnnlab';
@@ -136,7 +139,7 @@ document.body.append(
     'header',
     { class: 'topbar' },
     h('a', { class: 'brand', href: '#/' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'rnnlab'),
-    h('nav', { class: 'nav' }, navLinks.jobs, navLinks.compare, navLinks.new),
+    h('nav', { class: 'nav' }, navLinks.jobs, navLinks.compare, navLinks.studies, navLinks.new),
     h('div', { class: 'topbar-end' }, liveDot, keyButton),
   ),
   keyForm,

@@ -1,8 +1,11 @@
-// The shapes of docs/api.md (version 1), as the page uses them. Kept here rather than imported from
-// @rnnlab/contracts so the page depends on the published HTTP contract only.
+// The shapes of docs/api.md (version 1), as the page uses them. The job shapes are kept here; the status
+// list and the study shapes come from @rnnlab/contracts, so a status added there shows here.
+import { FINISHED_STATUSES, JOB_STATUSES } from '@rnnlab/contracts/statuses';
 
-export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export { FINISHED_STATUSES, JOB_STATUSES };
 export type JobStatus = (typeof JOB_STATUSES)[number];
+// The study shapes, as types only (nothing of the contracts' schemas reaches the bundle).
+export type { Study, StudyMetrics, StudyRequest, StudySummary, Trial } from '@rnnlab/contracts';
 export const ARCHS = ['rnn', 'gru', 'lstm', 'deep', 'bidirectional'] as const;
 export type Arch = (typeof ARCHS)[number];
 export const CELLS = ['rnn', 'gru', 'lstm'] as const;
@@ -11,7 +14,7 @@ export const GRU_RESET_GATES = ['before', 'after'] as const;
 export type GruResetGate = (typeof GRU_RESET_GATES)[number];
 
 export function isFinished(status: JobStatus): boolean {
-  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+  return (FINISHED_STATUSES as readonly string[]).includes(status);
 }
 
 export interface ModelConfig {

@@ -1,4 +1,5 @@
 export * from './common.ts';
+export * from './statuses.ts';
 export * from './job-request.ts';
 export * from './run-config.ts';
 export * from './resolve.ts';

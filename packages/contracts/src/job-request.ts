@@ -2,13 +2,10 @@ import { Type, type Static } from 'typebox';
 import { ID_PATTERN, INT32_MAX, Label, MAX_EPOCHS, Nullable, Strict, Text } from './common.ts';
 import { literalUnion } from './literals.ts';
 import { CheckpointSelector } from './export.ts';
+import { JOB_STATUSES } from './statuses.ts';
 
 export const ARCHS = ['rnn', 'gru', 'lstm', 'deep', 'bidirectional'] as const;
 export const CELLS = ['rnn', 'gru', 'lstm'] as const;
-// `pruned`: a study's early stopping ended the trial; like `cancelled` it keeps its metrics and checkpoints.
-export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'pruned'] as const;
-export const FINISHED_STATUSES = ['succeeded', 'failed', 'cancelled', 'pruned'] as const;
-export const ACTIVE_STATUSES = ['queued', 'running'] as const;
 
 export const ArchSchema = Type.Union([
   Type.Literal('rnn'), Type.Literal('gru'), Type.Literal('lstm'), Type.Literal('deep'), Type.Literal('bidirectional'),

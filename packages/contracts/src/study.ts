@@ -3,10 +3,9 @@ import { Count, Epoch, Id, IsoDate, Label, MAX_EPOCHS, Nullable, Strict, listOf 
 import { EpochMetricSchema } from './job.ts';
 import { JobRequest, JobStatusSchema } from './job-request.ts';
 import { literalUnion } from './literals.ts';
-import { RunConfigSchema } from './run-config.ts';
 import { SearchSpace } from './search-space.ts';
+import { STUDY_STATES } from './statuses.ts';
 
-export const STUDY_STATES = ['running', 'completed', 'cancelled', 'failed'] as const;
 export const StudyStateSchema = literalUnion(STUDY_STATES);
 export type StudyState = Static<typeof StudyStateSchema>;
 
@@ -59,16 +58,26 @@ export const StudyRequest = Strict({
 export type StudyRequest = Static<typeof StudyRequest>;
 
 /** What a study stores and the scheduler follows: the request with every default applied. */
+// Replies carry the space and search as stored (validated on the way in); loose schemas here keep
+// the reply serialisers small (a union per searchable field would be compiled into each of them).
 export const StudySpecSchema = Type.Object({
   preset: Nullable(Type.String()),
-  base: StudyBase,
-  space: SearchSpace,
-  search: SearchSchema,
+  base: Type.Record(Type.String(), Type.Unknown()),
+  space: Type.Record(Type.String(), Type.Unknown()),
+  search: Type.Unknown(),
   objective: ObjectiveSchema,
   maxParallel: Type.Integer({ minimum: 1, maximum: 100 }),
   earlyStopping: Type.Object({ rule: Type.String(), gracePeriod: Epoch(), reductionFactor: Type.Integer({ minimum: 2, maximum: 16 }) }),
 });
-export type StudySpec = Omit<Static<typeof StudySpecSchema>, 'earlyStopping'> & { earlyStopping: EarlyStoppingConfig };
+export interface StudySpec {
+  preset: string | null;
+  base: StudyBase;
+  space: SearchSpace;
+  search: Search;
+  objective: Objective;
+  maxParallel: number;
+  earlyStopping: EarlyStoppingConfig;
+}
 
 const TrialParamsSchema = Type.Record(Type.String(), Type.Unknown());
 
@@ -94,7 +103,7 @@ export const TrialSchema = Type.Object({
   // A model's weights can pass 2^31 (hidden 4096, 8 bidirectional layers): bounded by exact doubles.
   parameters: Nullable(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
   sample: Nullable(Type.String()),
-  config: Nullable(RunConfigSchema),
+  config: Nullable(Type.Record(Type.String(), Type.Unknown())),
 });
 export type Trial = Static<typeof TrialSchema>;
 

@@ -44,17 +44,18 @@ export class StudyScheduler {
 
   /** Ticks now and every `intervalMs`; returns a stop function. */
   start(intervalMs: number): () => void {
-    this.kick();
     this.timer = setInterval(() => this.kick(), intervalMs);
     this.timer.unref();
+    this.kick();
     return () => {
       if (this.timer) clearInterval(this.timer);
       this.timer = null;
     };
   }
 
-  /** A tick soon (a new study should not wait a whole interval); ticks never overlap. */
+  /** A tick soon when started (a new study should not wait a whole interval); ticks never overlap. */
   kick(): void {
+    if (!this.timer) return;
     if (this.running) {
       this.again = true;
       return;

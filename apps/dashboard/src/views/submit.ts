@@ -5,7 +5,7 @@ import type { View } from '../context.ts';
 import { fill, h, setText } from '../dom.ts';
 import { clearErrors, field, input, numberValue, select, showRequestError } from '../form.ts';
 import { rate } from '../format.ts';
-import { ARCHS, CELLS, GRU_RESET_GATES, type Arch, type JobRequest } from '../types.ts';
+import { ARCHS, CELLS, GRU_RESET_GATES, type Arch, type JobRequest, type StudyRequest } from '../types.ts';
 
 type Kind = 'int' | 'float' | 'text' | 'choice';
 type Value = string | number | null;
@@ -125,6 +125,57 @@ export const mountSubmit: View = (ctx, root) => {
       setText(button, 'Submit job');
     }
   });
+
+  // A study from the same form: the chapter's comparison with the fields edited here, or a sweep of one field.
+  const sweepable = SPECS.filter((spec) => spec.kind !== 'text' && spec.path !== 'dataset' && spec.path !== 'priority');
+  const sweepField = select(sweepable.map((spec) => spec.path), 'training.learningRate', Object.fromEntries(sweepable.map((spec) => [spec.path, spec.label])));
+  const sweepValues = input('text', '0.5, 1, 2', { 'aria-label': 'values to try' });
+  const parallel = input('number', 4, { step: 1, min: 1, 'aria-label': 'trials at once' });
+  const studyError = h('div', { class: 'form-error', role: 'alert', 'data-testid': 'study-error' });
+  const compareButton = h('button', { type: 'button', class: 'button', 'data-testid': 'compare-architectures' }, 'Compare architectures');
+  const sweepButton = h('button', { type: 'button', class: 'button', 'data-testid': 'sweep-field' }, 'Sweep this field');
+  root.append(h(
+    'section',
+    { class: 'card form-card', 'data-testid': 'study-form' },
+    h('h2', {}, 'Or run a study from this form'),
+    h('p', { class: 'muted' }, 'Compare architectures: the five models at d2l’s configs, with the fields you edited above. Sweep: one job per value of the chosen field, the rest as above.'),
+    h('div', { class: 'grid' }, field('Field to sweep', sweepField, { path: 'sweep.field' }), field('Values (comma-separated)', sweepValues, { path: 'sweep.values' }), field('Trials at once', parallel, { path: 'maxParallel' })),
+    h('div', { class: 'form-actions' }, compareButton, sweepButton, studyError),
+  ));
+
+  const createStudy = async (build: (body: JobRequest) => StudyRequest | string) => {
+    clearErrors(form);
+    setText(studyError, '');
+    const body = readBody(form, controls);
+    if (!body) return setText(studyError, 'Please fix the highlighted field.');
+    const request = build(body);
+    if (typeof request === 'string') return setText(studyError, request);
+    try {
+      const study = await ctx.api.createStudy({ ...request, maxParallel: Number(parallel.value) || 1 });
+      ctx.navigate(`#/studies/${encodeURIComponent(study.id)}`);
+    } catch (error) {
+      showRequestError(form, studyError, error);
+    }
+  };
+  compareButton.addEventListener('click', () => void createStudy((body) => {
+    // Only what was edited: the preset gives each architecture its own defaults (layers, learning rate).
+    const base: Record<string, unknown> = {};
+    for (const path of touched) {
+      if (path === 'arch' || path === 'name' || path === 'dataset') continue;
+      const value = path.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], body);
+      if (value !== undefined) setPath(base, path, value);
+    }
+    return { preset: 'd2l-chapter', name: body.name, dataset: body.dataset, base } as StudyRequest;
+  }));
+  sweepButton.addEventListener('click', () => void createStudy((body) => {
+    const spec = sweepable.find((s) => s.path === sweepField.value);
+    if (!spec) return 'Pick a field to sweep.';
+    const raw = sweepValues.value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+    const values = spec.kind === 'choice' ? raw : raw.map(Number);
+    if (values.length === 0 || values.some((v) => typeof v === 'number' && Number.isNaN(v))) return 'Give the values to try, separated by commas.';
+    const { name, dataset, ...base } = body;
+    return { name, dataset, base, space: { [spec.path.split('.').pop() as string]: values } } as StudyRequest;
+  }));
 
   // Datasets: one request, through the poller so its interval holds across view changes.
   ctx.poller.add('datasets', async (signal) => {

@@ -108,12 +108,14 @@ export function studiesRepository(db: Db) {
     /**
      * Runs `fn` while holding the study's row lock, only if the study is running and no other process
      * holds the lock (SKIP LOCKED): two API processes never schedule one study at the same time, and
-     * neither waits for the other. Null when skipped.
+     * neither waits for the other. Null when skipped. NO KEY UPDATE, not UPDATE: the trial jobs the
+     * holder inserts reference this row, and their foreign-key check takes a KEY SHARE lock on it,
+     * which FOR UPDATE would block (the holder would wait on its own inserts).
      */
     async withRunningLock<T>(id: string, fn: (study: StudyRecord, tx: StudyTx) => Promise<T>): Promise<T | null> {
       return db.$transaction(async (tx) => {
         const locked = await tx.$queryRaw<Array<{ id: string }>>`
-          SELECT "id" FROM "studies" WHERE "id" = ${id} AND "state" = 'running' FOR UPDATE SKIP LOCKED`;
+          SELECT "id" FROM "studies" WHERE "id" = ${id} AND "state" = 'running' FOR NO KEY UPDATE SKIP LOCKED`;
         if (locked.length === 0) return null;
         const study = await tx.study.findUniqueOrThrow({ where: { id }, select: studySelect });
         return fn(study, txOps(tx as Db, id));
@@ -123,7 +125,7 @@ export function studiesRepository(db: Db) {
     /** Runs `fn` holding the study's row lock (waiting for a scheduler tick to finish first). */
     async withLock<T>(id: string, fn: (study: StudyRecord | null, tx: StudyTx) => Promise<T>): Promise<T> {
       return db.$transaction(async (tx) => {
-        const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT "id" FROM "studies" WHERE "id" = ${id} FOR UPDATE`;
+        const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT "id" FROM "studies" WHERE "id" = ${id} FOR NO KEY UPDATE`;
         const study = locked.length ? await tx.study.findUniqueOrThrow({ where: { id }, select: studySelect }) : null;
         return fn(study, txOps(tx as Db, id));
       }, { maxWait: 10_000, timeout: 120_000 });

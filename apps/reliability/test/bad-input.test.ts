@@ -177,15 +177,21 @@ function prepare(route: Route, base: Record<string, unknown>, m: Mutation, valid
       if (Object.hasOwn(route.schemaAt(m.path).properties ?? {}, m.key)) return null;
       const copy = structuredClone(base);
       let target = copy;
+      let created = false;
       for (const k of m.path) {
-        if (typeof target[k] !== 'object' || target[k] === null) target[k] = {};
+        if (typeof target[k] !== 'object' || target[k] === null) {
+          target[k] = {};
+          created = true;
+        }
         target = target[k] as Record<string, unknown>;
       }
       // An own property even for __proto__, as a client's JSON text would make it.
       Object.defineProperty(target, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
       body = copy;
       // Fastify's JSON parser refuses prototype poisoning itself, before the schema sees the key.
-      names = ['__proto__', 'constructor'].includes(m.key) ? null : `body${m.path.map((p) => `/${p}`).join('')}/${m.key}`;
+      // An object the mutation had to create also lacks its required members: the answer may name one
+      // of those instead of the unknown key, but always a field inside that object.
+      names = ['__proto__', 'constructor'].includes(m.key) ? null : `body${m.path.map((p) => `/${p}`).join('')}/${created ? '' : m.key}`;
       break;
     }
     case 'deepNesting':

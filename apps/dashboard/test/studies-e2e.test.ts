@@ -117,7 +117,7 @@ describe('study pages in headless Chromium against the real API and worker', () 
   it('creates a study from the submit form by sweeping one field', async () => {
     await page.goto(`${api!.url}/?poll=500#/new`);
     await page.locator('select[name="dataset"]').selectOption(dataset, { timeout: LONG });
-    for (const [path, value] of [['model.hiddenSize', '8'], ['training.epochs', '2'], ['training.batchSize', '4'], ['training.numSteps', '5'], ['training.maxTokens', '800']]) {
+    for (const [path, value] of [['model.hiddenSize', '8'], ['training.epochs', '2'], ['training.batchSize', '4'], ['training.numSteps', '5']]) {
       await page.locator(`[name="${path}"]`).fill(value!);
     }
     await page.locator('[name="sweep.field"]').selectOption('model.hiddenSize');

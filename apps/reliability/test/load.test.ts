@@ -109,7 +109,7 @@ it('200 jobs from 20 clients with two workers: accepted once, none lost or dupli
   // Release the workers; from here on they drain the queue.
   const trainStarted = performance.now();
   for (const id of blockers) expect((await http.post(`/v1/jobs/${id}/cancel`)).status).toBe(202);
-  await waitFor('every job to finish', async () => (await db.job.count({ where: { status: { in: ['queued', 'running'] } } })) === 0, 240_000, 250);
+  await waitFor('every job to finish', async () => (await db.job.count({ where: { status: { in: ['queued', 'running'] } } })) === 0, 900_000, 250);
   const trainMs = performance.now() - trainStarted;
   polling = false;
   await Promise.all(pollers);
@@ -168,4 +168,4 @@ it('200 jobs from 20 clients with two workers: accepted once, none lost or dupli
   // Submissions queue behind each other (20 in flight, the API sharing two cores with two trainers);
   // the bound only says that none of them hung.
   expect(figures.submitP99Ms).toBeLessThan(10_000);
-}, 300_000);
+}, 1_000_000);

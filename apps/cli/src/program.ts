@@ -1,6 +1,7 @@
 // The `rnnlab` command's definition: global options and every subcommand.
 import { Command } from 'commander';
 import { registerDatasetCommands } from './commands/datasets.ts';
+import { registerExportCommand } from './commands/export.ts';
 import { registerGenerateCommand } from './commands/generate.ts';
 import { registerJobCommands } from './commands/jobs.ts';
 import { registerOpsCommand } from './commands/ops.ts';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerJobCommands(program);
   registerGenerateCommand(program);
+  registerExportCommand(program);
   registerDatasetCommands(program);
   registerStudyCommands(program);
   registerOpsCommand(program);

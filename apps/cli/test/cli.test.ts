@@ -1,6 +1,6 @@
 // The `rnnlab` command against the real API and a real worker, as a user drives it: in a terminal
 // (a pseudo-terminal) and through pipes, with and without --json, and with the mistakes people make.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,28 @@ describe('rnnlab through pipes and with --json', () => {
     ]);
     expect(lines.at(-1)).toMatch(/^job \S+ succeeded: perplexity \d+\.\d\d after 3\/3 epochs/);
   }, 90_000);
+
+  it('export writes the checkpoint as a file; --format is required and its choices come from the API', async () => {
+    const submitted = await rnnlab(['train', 'gru', '--epochs', '2', ...TINY, '--json'], env);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const id = String(json(submitted.stdout).id);
+    expect((await rnnlab(['metrics', id, '--follow', '--json', '--poll', '200'], env)).code).toBe(0);
+    const out = join(dir, 'model.safetensors');
+    const run = await rnnlab(['export', id, '--format', 'safetensors', '--checkpoint', 'latest', '-o', out, '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(json(run.stdout)).toMatchObject({ file: out, bytes: expect.any(Number) });
+    // safetensors: an 8-byte little-endian header length, then the JSON header naming PyTorch's parameters.
+    const bytes = readFileSync(out);
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    expect(JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8'))).toHaveProperty(['rnn.weight_ih_l0']);
+    expect(json(run.stdout).bytes).toBe(bytes.length);
+    const missing = await rnnlab(['export', id], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--format');
+    const wrong = await rnnlab(['export', id, '--format', 'pickle'], env);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/onnx, safetensors, tfjs/);
+  }, 120_000);
 
   it('every command answers --json that parses, and the plain forms read as tables', async () => {
     const submitted = await rnnlab(['train', 'rnn', '--epochs', '2', ...TINY, '--name', 'cli json', '--json'], env);

@@ -58,6 +58,18 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
   }, { once: true });
 });
 
+/** Which export a request asks for (GET /v1/jobs/{id}/export). */
+export interface ExportQuery {
+  format: 'onnx' | 'safetensors' | 'tfjs';
+  checkpoint?: 'latest' | 'best' | number;
+}
+
+export interface ExportedModel {
+  bytes: Uint8Array;
+  filename: string;
+  warnings: string[];
+}
+
 export class RnnlabClient {
   /** The openapi-fetch client underneath, for anything not wrapped here; its requests retry too. */
   readonly http: Client<paths>;
@@ -191,6 +203,21 @@ export class RnnlabClient {
     }));
     if (!body) throw new Error(`the API answered generation with ${response.status} and no body`);
     return isEventStream(response) ? readGenerationEvents(response, body, request.prefix, onText) : readGenerationJson(body, onText);
+  }
+
+  /**
+   * A checkpoint of the job as a file for another runtime (docs/export.md): its bytes, the file name
+   * the API suggests, and the API's warnings (what the format cannot express).
+   */
+  async exportModel(id: string, query: ExportQuery): Promise<ExportedModel> {
+    const { data, response } = await this.send(this.http.GET('/v1/jobs/{id}/export', {
+      params: { path: { id }, query: query as never },
+      parseAs: 'arrayBuffer',
+    }));
+    const disposition = response.headers.get('content-disposition') ?? '';
+    const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `${id}.${query.format === 'tfjs' ? 'zip' : query.format}`;
+    const warning = response.headers.get('x-export-warning');
+    return { bytes: new Uint8Array(data as ArrayBuffer), filename, warnings: warning ? warning.split(' | ') : [] };
   }
 
   /** Uploads a corpus as text/plain (no JSON escaping, and the API's size limit applies to the text itself). */

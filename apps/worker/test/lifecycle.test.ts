@@ -63,7 +63,8 @@ describe('a worker process', () => {
     for (const c of checkpoints) expect(c.sizeBytes).toBe(c.bytes.byteLength);
 
     const queued = await t.queue.getJob(jobId);
-    expect(await queued!.getState()).toBe('completed');
+    // The worker writes the row first, then completes the queue entry.
+    await waitFor('the queue job to complete', async () => (await queued!.getState()) === 'completed', 10_000);
     expect(worker.lines.some((l) => l.jobId === jobId && /^epoch 5\/5: perplexity/.test(l.msg))).toBe(true);
   }, 90_000);
 
@@ -83,7 +84,7 @@ describe('a worker process', () => {
     const checkpoints = await t.db.checkpoint.findMany({ where: { jobId }, orderBy: { epoch: 'asc' } });
     expect(checkpoints.map((c) => c.epoch)).toEqual(range(1, row.epoch));
     expect(await metricEpochs(t, jobId)).toEqual(range(1, row.epoch));
-    expect(await (await t.queue.getJob(jobId))!.getState()).toBe('completed');
+    await waitFor('the queue job to complete', async () => (await (await t.queue.getJob(jobId))!.getState()) === 'completed', 10_000);
   }, 90_000);
 
   it('fails a job whose dataset does not exist at once, with the reason, and does not retry it', async () => {
@@ -98,7 +99,7 @@ describe('a worker process', () => {
   }, 60_000);
 
   it('fails a diverging job (NaN loss) at once with the reason', async () => {
-    const jobId = await submitJob(t, tinyConfig({ learningRate: 1e6, gradClipNorm: null, epochs: 3 }));
+    const jobId = await submitJob(t, tinyConfig({ learningRate: 1000, gradClipNorm: null, epochs: 3 }));
     const row = await waitForStatus(t, jobId, ['failed', 'succeeded'], 30_000);
     expect(row.status).toBe('failed');
     expect(row.error).toMatch(/diverged/i);

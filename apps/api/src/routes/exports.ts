@@ -1,6 +1,9 @@
 import { Type } from 'typebox';
 import { ErrorEnvelope, ExportQuery, JobIdParams } from '@rnnlab/contracts';
+import { ref } from '../openapi.ts';
 import type { App, Services } from '../types.ts';
+
+const error = ref(ErrorEnvelope);
 
 export function exportRoutes(app: App, s: Services, limit: object): void {
   app.get('/jobs/:id/export', {
@@ -9,8 +12,11 @@ export function exportRoutes(app: App, s: Services, limit: object): void {
       tags: ['generation'], summary: 'Download a checkpoint as ONNX, safetensors (PyTorch) or a TF.js LayersModel (docs/export.md)',
       params: JobIdParams, querystring: ExportQuery,
       response: {
-        200: Type.Unsafe<Uint8Array>({ type: 'string', format: 'binary' }),
-        400: ErrorEnvelope, 401: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope, 422: ErrorEnvelope, 429: ErrorEnvelope,
+        200: {
+          description: 'the exported file: .onnx, .safetensors, or a .zip of the TF.js model',
+          content: { 'application/octet-stream': { schema: Type.Unsafe<Uint8Array>({ type: 'string', format: 'binary' }) } },
+        },
+        400: error, 401: error, 404: error, 409: error, 422: error, 429: error,
       },
     },
   }, async (req, reply) => {

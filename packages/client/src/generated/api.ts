@@ -744,13 +744,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description the exported file: .onnx, .safetensors, or a .zip of the TF.js model */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": string;
+                        "application/octet-stream": string;
                     };
                 };
                 /** @description Default Response */
@@ -759,12 +759,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -773,12 +768,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -787,12 +777,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -801,12 +786,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -815,12 +795,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -829,12 +804,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            error: string;
-                            /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
-                            message: string;
-                            statusCode: number;
-                        };
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };

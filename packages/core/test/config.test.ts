@@ -9,7 +9,7 @@ describe('run configuration', () => {
       model: { hiddenSize: 256, numLayers: 1, cell: 'lstm', dropout: 0, gruResetGate: 'before' },
       training: {
         epochs: 500, batchSize: 32, numSteps: 35, learningRate: 1, optimizer: 'sgd', gradClipNorm: 1, sampling: 'sequential',
-        maxTokens: 10_000, validationFraction: 0, seed: 0, checkpointEvery: 10, samplePrefix: 'time traveller', sampleEvery: 10,
+        maxTokens: 10_000, validationFraction: 0, seed: 0, checkpointEvery: 10, checkpointKeepLast: 3, checkpointKeepEvery: 0, samplePrefix: 'time traveller', sampleEvery: 10,
       },
     });
     const pick = (arch: Arch) => {

@@ -140,7 +140,7 @@ export class Api {
     return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/generate`, { body, signal });
   }
 
-  /** The job's checkpoint as a file in another format (API.md's export), as bytes. */
+  /** The job's checkpoint as a file in another format (docs/export.md), as bytes. */
   exportModel(id: string, format: 'onnx' | 'safetensors' | 'tfjs', checkpoint: 'latest' | 'best' | number, signal?: AbortSignal): Promise<ArrayBuffer> {
     return this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/export`, { query: { format, checkpoint }, signal, binary: true });
   }

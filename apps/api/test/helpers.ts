@@ -1,7 +1,8 @@
 // Builds the real app over a throwaway Postgres database and a private BullMQ prefix in the real
 // Redis, so test files never see each other's rows or queue entries; `close()` removes both.
 import { loadConfig } from '@rnnlab/config';
-import { CORPUS_DIR, REDIS_URL, createTestDatabase, deleteKeys, testQueuePrefix, waitFor } from '@rnnlab/testkit';
+import { CORPUS_DIR, REDIS_URL, createTestDatabase, deleteKeys, spawnWorker, testQueuePrefix, waitFor, type WorkerProcess } from '@rnnlab/testkit';
+import { afterAll, beforeAll } from 'vitest';
 import pino from 'pino';
 import { buildApp } from '../src/app.ts';
 import { createServices, type ServiceHandles } from '../src/services/index.ts';
@@ -44,3 +45,24 @@ export const tinyJob = (over: Record<string, unknown> = {}) => ({
   training: { epochs: 2, batchSize: 4, numSteps: 5, maxTokens: 500 },
   ...over,
 });
+
+/**
+ * For a file whose tests drive the API with one real worker behind it: the app and the worker start
+ * before its tests and go after them. `api` injects a request and returns its status and JSON body.
+ */
+export function appWithWorker() {
+  const stack = {} as { t: TestApp; worker: WorkerProcess };
+  beforeAll(async () => {
+    stack.t = await createTestApp({ RATE_LIMIT_SUBMIT_PER_MIN: '1000' });
+    stack.worker = await spawnWorker({ DATABASE_URL: stack.t.databaseUrl, QUEUE_PREFIX: stack.t.prefix });
+  }, 60_000);
+  afterAll(async () => {
+    await stack.worker?.kill('SIGKILL');
+    await stack.t?.close();
+  }, 30_000);
+  const api = async (method: 'GET' | 'POST', url: string, payload?: object) => {
+    const res = await stack.t.app.inject({ method, url, payload });
+    return { status: res.statusCode, body: res.json() };
+  };
+  return { stack, api };
+}

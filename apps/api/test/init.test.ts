@@ -2,25 +2,11 @@
 // epochs trains exactly the epochs an uninterrupted run would have (same engine), a job fine-tuned on
 // another dataset starts from the source's weights, and what cannot work is refused at the door,
 // naming the field.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnWorker, waitFor, type WorkerProcess } from '@rnnlab/testkit';
-import { createTestApp, type TestApp } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '@rnnlab/testkit';
+import { appWithWorker } from './helpers.ts';
 
-let t: TestApp;
-let worker: WorkerProcess;
-beforeAll(async () => {
-  t = await createTestApp({ RATE_LIMIT_SUBMIT_PER_MIN: '1000' });
-  worker = await spawnWorker({ DATABASE_URL: t.databaseUrl, QUEUE_PREFIX: t.prefix });
-}, 60_000);
-afterAll(async () => {
-  await worker?.kill('SIGKILL');
-  await t?.close();
-}, 30_000);
-
-const api = async (method: 'GET' | 'POST', url: string, payload?: object) => {
-  const res = await t.app.inject({ method, url, payload });
-  return { status: res.statusCode, body: res.json() };
-};
+const { api } = appWithWorker();
 const submit = async (body: object) => {
   const res = await api('POST', '/v1/jobs', body);
   expect(res.status, JSON.stringify(res.body)).toBe(201);

@@ -1,25 +1,11 @@
 // The whole service with a real worker process: every architecture goes submit → queued → running
 // → succeeded through the HTTP API; then ops shows the worker at work, and a running job is
 // cancelled from the API and keeps its checkpoints.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnWorker, waitFor, type WorkerProcess } from '@rnnlab/testkit';
-import { createTestApp, type TestApp } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '@rnnlab/testkit';
+import { appWithWorker } from './helpers.ts';
 
-let t: TestApp;
-let worker: WorkerProcess;
-beforeAll(async () => {
-  t = await createTestApp({ RATE_LIMIT_SUBMIT_PER_MIN: '1000' });
-  worker = await spawnWorker({ DATABASE_URL: t.databaseUrl, QUEUE_PREFIX: t.prefix });
-}, 60_000);
-afterAll(async () => {
-  await worker?.kill('SIGKILL');
-  await t?.close();
-}, 30_000);
-
-const api = async (method: 'GET' | 'POST', url: string, payload?: object) => {
-  const res = await t.app.inject({ method, url, payload });
-  return { status: res.statusCode, body: res.json() };
-};
+const { stack, api } = appWithWorker();
 const job = (id: string) => api('GET', `/v1/jobs/${id}`).then((r) => r.body);
 const until = (id: string, statuses: string[], timeoutMs: number) =>
   waitFor(`job ${id} to be ${statuses.join(' or ')}`, async () => statuses.includes((await job(id)).status), timeoutMs);
@@ -80,7 +66,7 @@ describe('lifecycle through the API with a real worker', () => {
     const id = res.body.id;
     await waitFor(`job ${id} to reach epoch 2`, async () => (await job(id)).progress.epoch >= 2, 60_000);
     const ops = (await api('GET', '/v1/ops/summary')).body;
-    const mine = ops.workers.find((w: { id: string }) => w.id === worker.workerId);
+    const mine = ops.workers.find((w: { id: string }) => w.id === stack.worker.workerId);
     expect(mine).toMatchObject({ currentJobId: id, backend: expect.any(String) });
     expect(ops.jobs.running).toBe(1);
     expect(ops.queue.active).toBe(1);

@@ -1,3 +1,4 @@
+import { isTransientDbError } from '@rnnlab/db';
 import type { FastifyError, FastifyInstance } from 'fastify';
 
 /** An error whose message is safe to show the client. 5xx messages are never shown. */
@@ -59,7 +60,10 @@ export function formatSchemaErrors(errors: AjvError[], dataVar: string): Error {
 
 /** One envelope for every error: `{ statusCode, error, message }`; 5xx details go to the log only. */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
+  app.setErrorHandler((caught: FastifyError | HttpError, request, reply) => {
+    // Postgres restarting or out of reach is an outage the client can wait out, like Redis being away.
+    const err = isTransientDbError(caught) ? new HttpError(503, 'the database is unavailable; try again shortly', { 'retry-after': '5' }) : caught;
+    if (err !== caught) request.log.warn({ err: caught }, 'database unavailable');
     const status = (err as FastifyError).validation ? 400 : (err.statusCode ?? 500);
     if (status >= 500 && !(err instanceof HttpError)) {
       request.log.error({ err }, 'request failed');

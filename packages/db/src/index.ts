@@ -10,6 +10,7 @@ import { studiesRepository } from './repositories/studies.ts';
 export { createPrisma, type Db, type PrismaOptions } from './client.ts';
 export { PrismaClient, Prisma, JobStatus, StudyState } from './generated/client.ts';
 export { toBuffer } from './bytes.ts';
+export { isTransientDbError } from './transient.ts';
 export * from './pagination.ts';
 export * from './repositories/jobs.ts';
 export * from './repositories/metrics.ts';

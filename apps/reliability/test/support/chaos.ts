@@ -26,6 +26,8 @@ export interface ChaosOptions {
   durationMs: number;
   /** Mean pause between two faults. */
   faultEveryMs: number;
+  /** Faults to inject at the least, even if that takes longer than durationMs (at most twice as long). */
+  minFaults: number;
   /** Share of jobs a cancel is tried on. */
   cancelShare: number;
   log: (line: string) => void;
@@ -136,6 +138,8 @@ export class Chaos {
   private stopped = new Set<number>();
   private outage = 0;
   private apiDown = false;
+  /** The API's replacement while one is starting. */
+  private restarting: Promise<void> = Promise.resolve();
   readonly http = client(() => this.api.url);
 
   constructor(readonly opts: ChaosOptions) {}
@@ -159,6 +163,7 @@ export class Chaos {
   }
 
   async stop(): Promise<void> {
+    await this.restarting.catch(() => undefined);
     for (const pid of this.stopped) process.kill(pid, 'SIGCONT');
     await Promise.all([...this.workers, ...this.retired, this.api].filter(Boolean).map((p) => p.kill('SIGKILL')));
     await this.db?.$disconnect();
@@ -248,10 +253,13 @@ export class Chaos {
       }
     })();
 
+    // Faults go on past the deadline until minFaults were injected (a loaded machine makes each one
+    // slower), but never past twice the planned duration.
     let n = 0;
-    while (Date.now() < deadline) {
+    const more = () => Date.now() < deadline || (n < opts.minFaults && Date.now() < record.startedAt + 2 * opts.durationMs);
+    while (more()) {
       await sleep(opts.faultEveryMs * (0.5 + rand()));
-      if (Date.now() >= deadline) break;
+      if (!more()) break;
       const kind = pick(FAULT_KINDS);
       const hit = await this.inject(kind, rand).catch((error: unknown) => {
         opts.log(`fault ${kind} threw: ${(error as Error).message}`);
@@ -266,6 +274,7 @@ export class Chaos {
       }
     }
     record.faultsEndedAt = Date.now();
+    await this.restarting;
     await submissions;
     for (const pid of this.stopped) process.kill(pid, 'SIGCONT');
     this.stopped.clear();
@@ -386,16 +395,19 @@ export class Chaos {
         }
         return true;
       case 'api-restart': {
+        // The replacement starts in the background, as a supervisor would restart it: the schedule
+        // goes on meanwhile (clients retry), so a slow start-up overlaps later faults instead of
+        // holding them back.
         if (this.apiDown) return false;
         this.apiDown = true;
-        try {
-          const old = this.api;
-          await old.kill(rand() < 0.5 ? 'SIGTERM' : 'SIGKILL', 10_000);
-          this.retired.push(old);
-          this.api = await this.spawnApi();
-        } finally {
+        const old = this.api;
+        await old.kill(rand() < 0.5 ? 'SIGTERM' : 'SIGKILL', 10_000);
+        this.retired.push(old);
+        this.restarting = this.spawnApi().then((api) => {
+          this.api = api;
+        }).finally(() => {
           this.apiDown = false;
-        }
+        });
         return true;
       }
     }

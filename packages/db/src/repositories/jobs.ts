@@ -75,6 +75,8 @@ export interface JobProgress {
 
 export interface ListJobsRequest extends PageRequest {
   status?: JobStatus;
+  /** Only the jobs started from this job's checkpoints (its continuations). */
+  initJobId?: string;
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -129,7 +131,7 @@ export function jobsRepository(db: Db) {
       const size = pageSize(request.limit);
       const { where, orderBy } = keyset(request.cursor);
       const rows = await db.job.findMany({
-        where: request.status ? { ...where, status: request.status } : where,
+        where: { ...where, ...(request.status ? { status: request.status } : {}), ...(request.initJobId ? { initJobId: request.initJobId } : {}) },
         orderBy,
         take: size + 1,
         select: jobSelect,

@@ -301,12 +301,18 @@ export const mountJob: View = (ctx, root, route) => {
 
   render(); // from the tracker's cache, if this job was seen before
   ensurePolling();
-  // A finished job may still be continued later, so this keeps polling (mostly 304s) while the page is open.
+  // Fetched when the page opens and polled (mostly 304s) while the job's own polling runs; a job
+  // continued after that shows when its source's page is opened again.
+  let continuationsFetched = false;
   ctx.poller.add(continuationsKey, async (signal) => {
+    if (continuationsFetched && tracker.done(WANTS)) return 'stop';
     const { items } = await ctx.api.continuations(id, signal);
-    if (items === continuations) return;
-    continuations = items;
-    render();
+    continuationsFetched = true;
+    if (items !== continuations) {
+      continuations = items;
+      render();
+    }
+    return undefined;
   });
 
   return () => {

@@ -22,7 +22,10 @@ interface Entry extends Tagged {
 }
 
 // Bounds memory: pollers of many jobs (or of ever-growing `after=`) would otherwise keep every answer.
+// Past either bound everything is dropped at once (and refilled by the next polls): simpler than an
+// LRU, and a full cache means polls of thousands of answers, each re-read once.
 const MAX_ENTRIES = 5_000;
+const MAX_CHARS = 32 * 2 ** 20;
 const RECONNECT_MS = 1_000;
 
 /**
@@ -40,6 +43,7 @@ export class PollCache {
   private readonly entries = new Map<string, Map<string, Entry>>();
   private readonly versions = new Map<string, number>();
   private size = 0;
+  private chars = 0;
   /** Bumped whenever listening starts or stops: answers from another period are never served. */
   private period = 0;
   private client: pg.Client | null = null;
@@ -86,6 +90,7 @@ export class PollCache {
     const forJob = this.entries.get(jobId);
     if (forJob) {
       this.size -= forJob.size;
+      for (const entry of forJob.values()) this.chars -= entry.body.length;
       this.entries.delete(jobId);
     }
     // Versions of jobs nobody asks about need not live forever; a bumped period covers the reset.
@@ -97,10 +102,16 @@ export class PollCache {
   }
 
   private keep(jobId: string, key: string, entry: Entry): void {
-    if (this.size >= MAX_ENTRIES) this.clear();
+    if (this.size >= MAX_ENTRIES || this.chars + entry.body.length > MAX_CHARS) {
+      this.clear(); // which also ends the period `entry` was read in: it would never be served
+      return;
+    }
     let forJob = this.entries.get(jobId);
     if (!forJob) this.entries.set(jobId, (forJob = new Map()));
-    if (!forJob.has(key)) this.size += 1;
+    const old = forJob.get(key);
+    if (old) this.chars -= old.body.length;
+    else this.size += 1;
+    this.chars += entry.body.length;
     forJob.set(key, entry);
   }
 
@@ -108,6 +119,7 @@ export class PollCache {
     this.entries.clear();
     this.versions.clear();
     this.size = 0;
+    this.chars = 0;
     this.period += 1;
   }
 

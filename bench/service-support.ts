@@ -75,10 +75,14 @@ export interface CannonFigures {
 }
 
 /** autocannon against one URL; any error, timeout or non-2xx answer fails the bench. */
-export async function cannon(url: string, connections: number, durationS: number): Promise<CannonFigures> {
-  const r = await autocannon({ url, connections, duration: durationS, pipelining: 1 });
-  if (r.errors || r.timeouts || r.non2xx) {
-    throw new Error(`autocannon ${url}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx answers`);
+export async function cannon(url: string, connections: number, durationS: number, headers: Record<string, string> = {}): Promise<CannonFigures> {
+  const r = await autocannon({ url, connections, duration: durationS, pipelining: 1, headers });
+  // A conditional GET (If-None-Match) must answer 304 every time: one 200 means the ETag moved.
+  const conditional = 'if-none-match' in headers;
+  const wrong = conditional ? r['1xx'] + r['2xx'] + r['4xx'] + r['5xx'] : r.non2xx;
+  if (r.errors || r.timeouts || wrong) {
+    const classes = (['1xx', '2xx', '3xx', '4xx', '5xx'] as const).map((c) => `${r[c]} ${c}`).join(', ');
+    throw new Error(`autocannon ${url}: ${r.errors} errors, ${r.timeouts} timeouts, ${wrong} answers other than ${conditional ? '304' : '2xx'} (${classes})`);
   }
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
 }
@@ -164,6 +168,7 @@ export function markdown(t: Table): string {
 
 const START = '<!-- service:start -->';
 const END = '<!-- service:end -->';
+const marker = (name: string) => [`<!-- ${name}:start -->`, `<!-- ${name}:end -->`] as const;
 const NEW_DOC = `# Performance
 
 What rnnlab's benchmarks measured, each section rewritten by the command named in it, with the date
@@ -176,10 +181,11 @@ ${START}
 ${END}
 `;
 
-/** Replaces what lies between the service markers (creating the file, or the markers, if missing). */
-export function writeServiceSection(path: string, section: string): void {
+/** Replaces what lies between the `name` markers (creating the file, or the markers, if missing). */
+export function writeServiceSection(path: string, section: string, name = 'service'): void {
+  const [start, end] = marker(name);
   let doc = existsSync(path) ? readFileSync(path, 'utf8') : NEW_DOC;
-  if (!doc.includes(START) || !doc.includes(END)) doc = `${doc.trimEnd()}\n\n${START}\n${END}\n`;
-  const from = doc.indexOf(START) + START.length;
-  writeFileSync(path, `${doc.slice(0, from)}\n${section.trim()}\n${doc.slice(doc.indexOf(END))}`);
+  if (!doc.includes(start) || !doc.includes(end)) doc = `${doc.trimEnd()}\n\n${start}\n${end}\n`;
+  const from = doc.indexOf(start) + start.length;
+  writeFileSync(path, `${doc.slice(0, from)}\n${section.trim()}\n${doc.slice(doc.indexOf(end))}`);
 }

@@ -10,6 +10,7 @@
 //
 //   npm run bench:service              # prints the tables, rewrites the service section of docs/performance.md
 //   npm run bench:service -- --no-doc  # prints only
+//   npm run bench:service -- --only poll  # section 1 alone (about a minute and a half), into its own section of the doc
 //
 // A benchmark, not a test: the figures depend on the machine and on what else runs on it.
 import { execFileSync } from 'node:child_process';
@@ -35,7 +36,8 @@ import {
   trainerPeak, wholeMs, writeServiceSection, type CannonFigures, type Table,
 } from './service-support.ts';
 
-const { values: args } = parseArgs({ options: { 'no-doc': { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { 'no-doc': { type: 'boolean', default: false }, only: { type: 'string' } } });
+if (args.only !== undefined && args.only !== 'poll') throw new Error(`--only ${args.only}: the one section that runs alone is "poll"`);
 
 const CONNECTIONS = 10; // autocannon: concurrent keep-alive connections, no pipelining
 const DURATION_S = 5; // per autocannon run; each target runs once per round, after a 1 s warm-up
@@ -69,28 +71,44 @@ function machine() {
 
 // ---- 1. API throughput ---------------------------------------------------------------------------
 
+/** A poll target; `conditional` ones send the ETag their URL answers with just before each run (a 304 each time). */
+interface Target { name: string; url: string; conditional?: boolean }
+
+const etagOf = async (url: string) => (await fetch(url, { signal: AbortSignal.timeout(10_000) })).headers.get('etag');
+
+async function withConditional(t: Target): Promise<Target[]> {
+  // The API before ETags had none: then the 304 row is left out rather than failing the run.
+  return (await etagOf(t.url)) ? [t, { name: `${t.name} → 304 (If-None-Match)`, url: t.url, conditional: true }] : [t];
+}
+
+/** Fetched right before the run: the summary changes, e.g. when the reconciler queues the bench's job. */
+const run = async (t: Target, durationS: number) =>
+  cannon(t.url, CONNECTIONS, durationS, t.conditional ? { 'if-none-match': (await etagOf(t.url))! } : {});
+
 async function apiThroughput(api: ApiProcess, jobId: string): Promise<Table> {
   const bare = await spawnBareFastify();
   cleanups.push(() => bare.kill());
-  const targets = [
+  const targets: Target[] = [
     { name: 'bare Fastify `GET /ok` → `{ ok: true }` (baseline, own process)', url: `${bare.url}/ok` },
-    { name: '`GET /v1/jobs/{id}`', url: `${api.url}/v1/jobs/${jobId}` },
+    ...await withConditional({ name: '`GET /v1/jobs/{id}`', url: `${api.url}/v1/jobs/${jobId}` }),
     { name: '`GET /v1/jobs/{id}/metrics?after=490` (10 rows)', url: `${api.url}/v1/jobs/${jobId}/metrics?after=${METRIC_ROWS - 10}` },
-    { name: `\`GET /v1/jobs/{id}/metrics?after=0\` (${METRIC_ROWS} rows)`, url: `${api.url}/v1/jobs/${jobId}/metrics?after=0` },
+    ...await withConditional({ name: `\`GET /v1/jobs/{id}/metrics?after=0\` (${METRIC_ROWS} rows)`, url: `${api.url}/v1/jobs/${jobId}/metrics?after=0` }),
+    ...await withConditional({ name: '`GET /v1/ops/summary`', url: `${api.url}/v1/ops/summary` }),
   ];
   const sizes = await Promise.all(targets.map(async (t) => (await request('GET', t.url)).bytes));
-  for (const t of targets) await cannon(t.url, CONNECTIONS, 1);
+  for (const t of targets) await run(t, 1);
   const runs: CannonFigures[][] = targets.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, t] of targets.entries()) runs[i]!.push(await cannon(t.url, CONNECTIONS, DURATION_S));
+    for (const [i, t] of targets.entries()) runs[i]!.push(await run(t, DURATION_S));
   }
   const rps = runs.map((r) => median(r.map((x) => x.rps)));
   await bare.kill();
   return {
     title: 'API throughput',
     about: `autocannon (programmatic), ${CONNECTIONS} connections, no pipelining, ${DURATION_S} s per run after a 1 s warm-up; ` +
-      `${ROUNDS} rounds over the four targets in turn, medians of the rounds. The API runs as \`npm run api\` does ` +
-      `(one process, LOG_LEVEL=warn so no per-request log lines); the job has ${METRIC_ROWS} metric rows written through the repositories.`,
+      `${ROUNDS} rounds over the targets in turn, medians of the rounds. The API runs as \`npm run api\` does ` +
+      `(one process, LOG_LEVEL=warn so no per-request log lines); the job has ${METRIC_ROWS} metric rows written through the repositories. ` +
+      'A 304 row sends the ETag its route answered with; its response bytes are those of the 200.',
     head: ['route', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'response bytes'],
     numeric: [1, 2, 3, 4, 5],
     rows: targets.map((t, i) => [
@@ -357,6 +375,10 @@ async function main(): Promise<void> {
       epoch: from + k, trainPerplexity: 20 / (1 + (from + k) / 100), validationPerplexity: null, tokensPerSecond: 50_000, gradNorm: 1, learningRate: 1, durationMs: 200,
     })));
   }
+  // Finished, as its 500 epochs say: a queued row would be queued by the API's reconciler within a
+  // minute (changing the ops summary mid-run) and trained by the workers of the later sections.
+  await repos.jobs.recordProgress(job.id, { epoch: METRIC_ROWS, trainPerplexity: 20 / (1 + METRIC_ROWS / 100), tokensPerSecond: 50_000 });
+  await repos.jobs.markSucceeded(job.id);
 
   const text = readFileSync(TIMEMACHINE_FILE, 'utf8');
   const { backend } = await setupBackend('auto');
@@ -368,33 +390,37 @@ async function main(): Promise<void> {
     tables.push(table);
   };
   await section('API throughput', () => apiThroughput(api, job.id));
-  let checkpointBytes: Uint8Array = new Uint8Array();
-  await section('checkpoints', async () => {
-    const { table, bytes } = await checkpoints(repos, database.url, job.id, text, backend);
-    checkpointBytes = bytes;
-    return table;
-  });
-  await section('generation', () => generation(api, job.id, checkpointBytes, backend));
-  let tinyChildPeak = NaN;
-  await section('submit to running', async () => {
-    const { table, tinyChildPeak: peak } = await submitToRunning(api, db, env, prefix);
-    tinyChildPeak = peak;
-    return table;
-  });
-  await section('worker memory', () => workerMemory(api, db, env, text, tinyChildPeak));
+  if (args.only !== 'poll') await otherSections();
+  async function otherSections() {
+    let checkpointBytes: Uint8Array = new Uint8Array();
+    await section('checkpoints', async () => {
+      const { table, bytes } = await checkpoints(repos, database.url, job.id, text, backend);
+      checkpointBytes = bytes;
+      return table;
+    });
+    await section('generation', () => generation(api, job.id, checkpointBytes, backend));
+    let tinyChildPeak = NaN;
+    await section('submit to running', async () => {
+      const { table, tinyChildPeak: peak } = await submitToRunning(api, db, env, prefix);
+      tinyChildPeak = peak;
+      return table;
+    });
+    await section('worker memory', () => workerMemory(api, db, env, text, tinyChildPeak));
+  }
 
   const seconds = Math.round((Date.now() - started.getTime()) / 1000);
   const intro = [
-    '## Service figures', '',
-    `\`npm run bench:service\` on ${started.toISOString().slice(0, 10)}: ${host.cpu}, ${host.cores} cores, ` +
+    args.only === 'poll' ? '## Poll figures' : '## Service figures', '',
+    `\`npm run bench:service${args.only ? ` -- --only ${args.only}` : ''}\` on ${started.toISOString().slice(0, 10)}: ${host.cpu}, ${host.cores} cores, ` +
       `load average ${loadBefore} at the start and ${host.load()} at the end (1, 5, 15 min; other work shared the machine), ` +
       `Node ${process.version}, ${seconds} s in all. Every figure sits beside a baseline measured in the same run, ` +
       'against real API and worker processes on a throwaway database and queue prefix.',
   ].join('\n');
   const doc = [intro, ...tables.map(markdown)].join('\n\n');
   if (!args['no-doc']) {
-    writeServiceSection(join(REPO_ROOT, 'docs/performance.md'), doc);
-    console.log('\nwrote the service section of docs/performance.md');
+    const name = args.only ?? 'service';
+    writeServiceSection(join(REPO_ROOT, 'docs/performance.md'), doc, name);
+    console.log(`\nwrote the ${name} section of docs/performance.md`);
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
+import type { Logger } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -63,14 +64,19 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
     for (const method of [r.method].flat()) routeTable.push({ method, url: r.url });
   });
 
-  // Every log line of a job's routes carries its id.
-  app.addHook('preHandler', async (req) => {
+  // Every log line of a job's routes carries its id. The request's logger is already its own child, so
+  // the id is bound to it rather than to yet another child; callback hooks, not async ones, because
+  // these run on every poll and a promise apiece is a measurable share of a cached answer's cost.
+  app.addHook('preHandler', (req, _reply, done) => {
     const id = (req.params as { id?: string } | undefined)?.id;
-    if (id && req.url.startsWith('/v1/jobs/')) req.log = req.log.child({ jobId: id });
-    if (id && req.url.startsWith('/v1/studies/')) req.log = req.log.child({ studyId: id });
+    const log = req.log as Logger; // pino's, which Fastify's logger type leaves setBindings out of
+    if (id && req.url.startsWith('/v1/jobs/')) log.setBindings?.({ jobId: id });
+    if (id && req.url.startsWith('/v1/studies/')) log.setBindings?.({ studyId: id });
+    done();
   });
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
   });
 
   await app.register(helmet, {
@@ -84,7 +90,8 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
     },
   });
   // Closed by default: only the origins listed in CORS_ORIGINS may call the API from a browser.
-  await app.register(cors, { origin: s.config.corsOrigins.length > 0 ? [...s.config.corsOrigins] : false });
+  // A poller on another origin reads the ETag to send it back (If-None-Match).
+  await app.register(cors, { origin: s.config.corsOrigins.length > 0 ? [...s.config.corsOrigins] : false, exposedHeaders: ['etag'] });
   // One allowance per configured key, otherwise per address (clientIdentity).
   const clientKey = clientIdentity(s.config.apiKeys);
   await app.register(rateLimit, {

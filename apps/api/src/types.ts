@@ -7,6 +7,7 @@ import type { ExportService } from './services/exports.ts';
 import type { JobDataService } from './services/job-data.ts';
 import type { JobService } from './services/jobs.ts';
 import type { OpsService } from './services/ops.ts';
+import type { PollCache } from './services/poll-cache.ts';
 import type { StudyService } from './services/studies.ts';
 import type { TrainQueue } from './services/queue.ts';
 
@@ -21,6 +22,8 @@ export interface Services {
   datasets: DatasetService;
   exports: ExportService;
   ops: OpsService;
+  /** Answers to polls about a job, kept until the job changes. */
+  polls: PollCache;
   queue: TrainQueue;
   generation: GenerationPool;
   dbReady: () => Promise<boolean>;

@@ -51,6 +51,11 @@ describe('POST /v1/jobs with init', () => {
     const fits = (await api('POST', '/v1/datasets', { name: 'fits', text: 'The Time Traveller (for so it will be convenient to speak of him) '.repeat(4) })).body.id as string;
     const tuned = await submit({ arch: 'gru', dataset: fits, init: { job: source.id, checkpoint: 'best' }, training: { epochs: 2 } });
     expect(tuned.init).toEqual({ job: source.id, epoch: 3 });
+    // The other direction: the source lists the jobs started from it.
+    const listed = (await api('GET', `/v1/jobs/${source.id}/continuations`)).body as { items: Array<{ id: string; init: unknown }>; nextCursor: null };
+    expect(listed).toEqual({ items: [expect.objectContaining({ id: tuned.id, init: { job: source.id, epoch: 3 } })], nextCursor: null });
+    expect((await api('GET', `/v1/jobs/${tuned.id}/continuations`)).body.items).toEqual([]);
+    expect((await api('GET', '/v1/jobs/nosuchjob/continuations')).status).toBe(404);
     await succeeded(tuned.id);
     expect((await metrics(tuned.id)).map((m) => m.epoch)).toEqual([1, 2]);
 

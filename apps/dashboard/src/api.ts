@@ -95,8 +95,17 @@ interface RequestOptions {
   binary?: boolean;
 }
 
+/** A GET's last answer and its ETag, sent back as If-None-Match; on a 304 the same object is returned. */
+interface Held {
+  url: string;
+  etag: string;
+  value: unknown;
+}
+
 export class Api {
   private key: string | null;
+  // One per path (the latest query string only), so a poller walking `after=` keeps one answer, not all.
+  private readonly held = new Map<string, Held>();
 
   constructor(private readonly options: ApiOptions = {}) {
     this.key = loadApiKey();
@@ -130,6 +139,11 @@ export class Api {
 
   checkpoints(id: string, signal?: AbortSignal): Promise<List<Checkpoint>> {
     return this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/checkpoints`, { signal });
+  }
+
+  /** The jobs started from this job's checkpoints (continued or fine-tuned), newest first. */
+  continuations(id: string, signal?: AbortSignal): Promise<List<Job>> {
+    return this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/continuations`, { signal });
   }
 
   cancel(id: string): Promise<Job> {
@@ -187,10 +201,14 @@ export class Api {
     const headers: Record<string, string> = { accept: init.binary ? '*/*' : 'application/json', ...init.headers };
     if (this.key) headers.authorization = `Bearer ${this.key}`;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const url = (this.options.baseUrl ?? '') + path + queryString(init.query);
+    const conditional = method === 'GET' && !init.binary;
+    const held = conditional ? this.held.get(path) : undefined;
+    if (held?.url === url) headers['if-none-match'] = held.etag;
     let response: Response;
     try {
       gate?.mark(kind); // no await between this and fetch(): the mark is when the request leaves
-      response = await fetch((this.options.baseUrl ?? '') + path + queryString(init.query), {
+      response = await fetch(url, {
         method,
         headers,
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
@@ -205,6 +223,8 @@ export class Api {
       throw new ApiError(0, 'Network Error', 'The API did not answer; retrying.');
     }
     this.options.onReachable?.(true);
+    // Unchanged: the very object of the last answer, so a caller can tell by identity and skip redrawing.
+    if (response.status === 304 && held?.url === url) return held.value as T;
     if (!response.ok) {
       const error = await errorFrom(response);
       if (response.status === 401) this.options.onUnauthorized?.(error);
@@ -212,7 +232,10 @@ export class Api {
     }
     if (response.status === 204) return undefined as T;
     if (init.binary) return (await response.arrayBuffer()) as T;
-    return (await response.json()) as T;
+    const value = (await response.json()) as T;
+    const etag = response.headers.get('etag');
+    if (conditional && etag) this.held.set(path, { url, etag, value });
+    return value;
   }
 }
 

@@ -21,6 +21,11 @@ function preprocess(text: string, tokenizer: Metadata['tokenizer']): string {
 
 export async function loadBrowserModel(zip: ArrayBuffer): Promise<BrowserModel> {
   const [tf, { unzipSync, strFromU8 }] = await Promise.all([import('@tensorflow/tfjs'), import('fflate')]);
+  // The plain JavaScript backend. WebGL, the default, compiles a shader per new op shape, and in a
+  // browser without a GPU (headless, a VM) runs them in a software rasteriser: slower for a model this
+  // small, and it may not start at all. WebAssembly would need 'wasm-unsafe-eval' in the page's CSP.
+  await tf.setBackend('cpu');
+  await tf.ready();
   const files = unzipSync(new Uint8Array(zip));
   const file = (name: string): Uint8Array => {
     const f = files[name];

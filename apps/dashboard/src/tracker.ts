@@ -22,6 +22,8 @@ export class JobTracker {
   private samplesKey: string | null = null;
   private checkpointsKey: string | null = null;
   private terminalPolls = 0;
+  /** Whether the last poll brought anything new (a 304 brings the same objects back): the view redraws only then. */
+  changed = true;
 
   constructor(readonly id: string) {}
 
@@ -32,27 +34,38 @@ export class JobTracker {
   /** One poll: the job, then only what it says has changed. 'stop' once nothing is left to fetch. */
   async poll(api: Api, signal: AbortSignal, wants: Wants): Promise<PollResult> {
     const job = await api.getJob(this.id, signal);
+    let changed = job !== this.job;
     this.job = job;
     if (isFinished(job.status)) this.terminalPolls += 1;
 
     if (this.needsMetrics()) {
       const { items } = await api.metrics(this.id, this.lastEpoch, signal);
-      for (const item of items) if (item.epoch > this.lastEpoch) this.metrics.push(item);
+      for (const item of items) {
+        if (item.epoch > this.lastEpoch) {
+          this.metrics.push(item);
+          changed = true;
+        }
+      }
     }
     if (wants.samples) {
       const key = this.changeKey(job.config.training?.sampleEvery);
       if (key !== this.samplesKey) {
-        this.samples = (await api.samples(this.id, signal)).items;
+        const { items } = await api.samples(this.id, signal);
+        changed ||= items !== this.samples;
+        this.samples = items;
         this.samplesKey = key;
       }
     }
     if (wants.checkpoints) {
       const key = this.changeKey(job.config.training?.checkpointEvery);
       if (key !== this.checkpointsKey) {
-        this.checkpoints = (await api.checkpoints(this.id, signal)).items;
+        const { items } = await api.checkpoints(this.id, signal);
+        changed ||= items !== this.checkpoints;
+        this.checkpoints = items;
         this.checkpointsKey = key;
       }
     }
+    this.changed = changed;
     return this.done(wants) ? 'stop' : undefined;
   }
 

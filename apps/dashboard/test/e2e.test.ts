@@ -35,6 +35,7 @@ const API_KEY = 'e2e-secret-key';
 const DATASET = 'timemachine';
 const POLL_MS = 500;
 const TINY_EPOCHS = 12;
+const BROWSER_CHARS = 60; // greedy characters generated in the page and by the API, compared
 const LONG = 60_000; // how long a job may take to reach a state
 // A request's start is stamped by the browser; allow for its scheduling jitter, not for a double poll.
 const JITTER_MS = 50;
@@ -48,6 +49,10 @@ interface Seen {
   method: string;
   url: URL;
   at: number;
+  /** The If-None-Match the page sent, and the answer's status and ETag. */
+  ifNoneMatch?: string;
+  status?: number;
+  etag?: string;
 }
 
 describe('dashboard in headless Chromium against the real API and worker', () => {
@@ -104,7 +109,12 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
       const url = new URL(r.url());
       if (!url.pathname.startsWith('/v1/')) return;
       const start = r.timing().startTime;
-      requests.push({ method: r.method(), url, at: start > 0 ? start : Date.now() });
+      const seen: Seen = { method: r.method(), url, at: start > 0 ? start : Date.now(), ifNoneMatch: r.headers()['if-none-match'] };
+      requests.push(seen);
+      void r.response().then((res) => {
+        seen.status = res?.status();
+        seen.etag = res?.headers().etag;
+      }, () => undefined);
     };
     page.on('requestfinished', record);
     page.on('requestfailed', record);
@@ -214,6 +224,21 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
     await page.screenshot({ path: join(RESULTS, 'job.png'), fullPage: true });
   });
 
+  it("generates in this browser from the job's TF.js export: the same greedy text as the API's", async () => {
+    const form = page.locator('.generate-form');
+    await form.locator('.field[data-field="prefix"] input').fill('time traveller');
+    await form.locator('.field[data-field="length"] input').fill(String(BROWSER_CHARS));
+    await page.getByTestId('generate-local').click();
+    const out = page.getByTestId('browser-generated');
+    const failed = form.locator('.form-error');
+    // Whichever comes first: the text, or the form's error (then the page's console says why).
+    await expect.poll(async () => (await out.count()) > 0 || ((await failed.textContent()) ?? '') !== '', { timeout: LONG }).toBe(true);
+    expect({ error: await failed.textContent(), problems }).toEqual({ error: '', problems: [] });
+    const server = await apiCall<{ text: string }>('POST', `/v1/jobs/${tinyId}/generate`, { prefix: 'time traveller', length: BROWSER_CHARS, strategy: 'greedy', checkpoint: 'latest' });
+    expect(server.text).toHaveLength('time traveller'.length + BROWSER_CHARS);
+    expect(await out.textContent()).toBe(server.text);
+  }, LONG + 30_000);
+
   it('links a job started from a checkpoint to its source', async () => {
     const continued = await apiCall<{ id: string }>('POST', '/v1/jobs', { arch: 'gru', init: { job: tinyId }, training: { epochs: TINY_EPOCHS + 1 } });
     await page.evaluate((id) => (location.hash = `#/jobs/${encodeURIComponent(id)}`), continued.id);
@@ -222,6 +247,11 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
     expect(await source.textContent()).toBe(`${tinyId} at epoch ${TINY_EPOCHS}`);
     await source.getByRole('link').click();
     await page.waitForURL(new RegExp(`#/jobs/${tinyId}$`));
+    // And the source lists what was started from it, linking back.
+    const continuation = page.locator(`[data-testid="continuations"] a[href="#/jobs/${continued.id}"]`);
+    await continuation.waitFor();
+    await continuation.click();
+    await page.waitForURL(new RegExp(`#/jobs/${continued.id}$`));
   });
 
   it('cancels another running job from its page', async () => {
@@ -295,6 +325,25 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(420);
     await page.screenshot({ path: join(RESULTS, 'job-narrow.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it('revalidates its polls: sends back the ETag it was given and takes the 304s', async () => {
+    // After its first answer, every poll of a path sends back an ETag the API gave for it.
+    const revalidated = (pathname: string) => {
+      const polls = pageRequests(pathname).filter((r) => r.status !== undefined);
+      const first200 = polls.findIndex((r) => r.status === 200);
+      expect(first200).toBeGreaterThanOrEqual(0);
+      for (const [i, r] of polls.entries()) {
+        if (i > first200) expect(polls.slice(0, i).filter((p) => p.status === 200).map((p) => p.etag)).toContain(r.ifNoneMatch);
+      }
+      return polls;
+    };
+    // Heartbeats (every 500 ms here) change the summary about as often as the page polls it.
+    expect(revalidated('/v1/ops/summary').length).toBeGreaterThan(2);
+    expect(revalidated(`/v1/jobs/${longId}`).length).toBeGreaterThan(2);
+    // Nothing was continued from the long run while its page polled it: unchanged, so 304s.
+    const continuations = revalidated(`/v1/jobs/${longId}/continuations`);
+    expect(continuations.filter((r) => r.status === 304).length).toBeGreaterThan(0);
   });
 
   it('kept the polling discipline throughout, with no errors in the page', async () => {

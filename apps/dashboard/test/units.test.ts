@@ -99,6 +99,21 @@ describe('JobTracker', () => {
     expect(t.done(wants)).toBe(true);
   });
 
+  it('says a poll changed nothing when every answer is the one it already had (a 304 hands back the same object)', async () => {
+    const { api, state } = fakeApi();
+    Object.assign(state, { status: 'running', epoch: 1 });
+    const held = await api.getJob('j');
+    api.getJob = async () => held; // as Api.request does on a 304: the last answer, same object
+    const t = new JobTracker('j');
+    await t.poll(api, signal, wants);
+    expect(t.changed).toBe(true); // first answers, first metric row
+    await t.poll(api, signal, wants);
+    expect(t.changed).toBe(false); // same job object, no new epoch: the view does not redraw
+    api.getJob = async () => ({ ...held }); // a 200: a new object
+    await t.poll(api, signal, wants);
+    expect(t.changed).toBe(true);
+  });
+
   it('gives a finished job a few polls for its last metrics, then stops', async () => {
     const { api, state } = fakeApi();
     const t = new JobTracker('j');

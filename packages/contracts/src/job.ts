@@ -40,6 +40,9 @@ export const JobListQuery = Strict({
 export type JobListQuery = Static<typeof JobListQuery>;
 export const JobList = listOf(JobSchema);
 
+/** GET /v1/jobs/{id}/continuations: the jobs started from a job's checkpoints, newest first. */
+export const ContinuationsQuery = Strict(pageQuery(PAGE_SIZES.jobs));
+
 export const JobIdParams = Strict({ id: Id });
 
 export const EpochMetricSchema = Type.Object({

@@ -33,10 +33,11 @@ export function prometheus(app: App, s: Services): void {
     },
   });
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     requests.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     if (reply.statusCode >= 500) errors.inc({ route });
+    done();
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>

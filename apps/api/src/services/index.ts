@@ -9,6 +9,7 @@ import { InitResolver } from './init.ts';
 import { JobDataService } from './job-data.ts';
 import { JobService } from './jobs.ts';
 import { OpsService } from './ops.ts';
+import { PollCache } from './poll-cache.ts';
 import { TrainQueue } from './queue.ts';
 import { StudyService } from './studies.ts';
 import { StudyScheduler } from './study-scheduler.ts';
@@ -40,12 +41,14 @@ export function createServices(config: AppConfig, log: FastifyBaseLogger): Servi
   }
   const jobs = new JobService(repos, queue, checks, new InitResolver(repos, jobData, checks), log);
   const scheduler = new StudyScheduler(repos, jobs, queue, log);
+  const polls = new PollCache(env.DATABASE_URL, log);
   return {
     config, db, repos, queue, generation, datasets, jobs,
     studies: new StudyService(repos, jobs, checks, scheduler, log),
     jobData,
     exports: new ExportService(jobData),
     ops: new OpsService(db, repos, queue),
+    polls,
     dbReady: async () => {
       try {
         await db.$queryRaw`SELECT 1`;
@@ -55,7 +58,7 @@ export function createServices(config: AppConfig, log: FastifyBaseLogger): Servi
       }
     },
     async close() {
-      await Promise.allSettled([queue.close(), generation.close(), db.$disconnect()]);
+      await Promise.allSettled([queue.close(), generation.close(), polls.close(), db.$disconnect()]);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { cancelChannel, resolveJobConfig, ConfigConflictError, DEFAULT_DATASET, DEFAULT_PRIORITY,
   type Job, type JobListQuery, type JobRequest } from '@rnnlab/contracts';
-import { InvalidCursorError, type NewJob, type Repositories } from '@rnnlab/db';
+import { InvalidCursorError, type NewJob, type PageRequest, type Repositories } from '@rnnlab/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { toJob } from './job-dto.ts';
@@ -63,9 +63,15 @@ export class JobService {
     return toJob(row);
   }
 
-  async list(q: JobListQuery): Promise<{ items: Job[]; nextCursor: string | null }> {
+  /** The jobs started from a checkpoint of job `id` (continued or fine-tuned), newest first. */
+  async continuations(id: string, q: PageRequest): Promise<{ items: Job[]; nextCursor: string | null }> {
+    if (!(await this.repos.jobs.get(id))) throw notFound(`job ${id}`);
+    return this.list({ limit: q.limit, cursor: q.cursor ?? undefined, initJobId: id });
+  }
+
+  async list(q: JobListQuery & { initJobId?: string }): Promise<{ items: Job[]; nextCursor: string | null }> {
     try {
-      const page = await this.repos.jobs.list({ status: q.status, limit: q.limit, cursor: q.cursor });
+      const page = await this.repos.jobs.list({ status: q.status, limit: q.limit, cursor: q.cursor, initJobId: q.initJobId });
       return { items: page.items.map(toJob), nextCursor: page.nextCursor };
     } catch (err) {
       if (err instanceof InvalidCursorError) throw badRequest(`querystring/cursor: ${err.message}`);

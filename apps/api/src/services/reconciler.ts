@@ -57,7 +57,7 @@ async function reconcileRow(repos: Repositories, queue: TrainQueue, row: JobReco
   }
   if (!entry || entry.state === 'completed') {
     const note = entry ? 'its queue entry completed without finishing the job' : 'its queue entry was lost (Redis lost its data)';
-    if (!(await repos.jobs.requeue(row.id, row.attempts, `${note}; enqueued again, it resumes from its latest checkpoint`))) return;
+    if (!(await repos.jobs.requeue(row.id, row.attempts, `${note}; enqueued again, it resumes from its latest checkpoint`, ['running']))) return;
     await queue.readd('train', { jobId: row.id }, add);
     result.requeued += 1;
   } else if (entry.state === 'waiting' || entry.state === 'prioritized' || entry.state === 'delayed') {

@@ -139,7 +139,7 @@ export const mountCompare: View = (ctx, root, route) => {
         const result = await tracker.poll(ctx.api, signal, WANTS);
         if (result === 'stop') keys.delete(key);
         if (selected.map(nameOf).join('\n') !== labels) rebuild(); // a name arrived with the first poll
-        else redraw();
+        else if (tracker.changed) redraw();
         return result;
       });
     }

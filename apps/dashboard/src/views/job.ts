@@ -18,6 +18,8 @@ export const mountJob: View = (ctx, root, route) => {
   const id = route.id ?? '';
   const tracker = ctx.tracker(id);
   const pollKey = `job:${id}`;
+  const continuationsKey = `continuations:${id}`;
+  let continuations: Job[] = [];
 
   const title = h('h1', { class: 'job-title' });
   const badge = statusBadge({ status: 'queued', cancelRequested: false });
@@ -97,6 +99,7 @@ export const mountJob: View = (ctx, root, route) => {
       metaItem('Started', dateTime(job.startedAt)),
       metaItem('Finished', dateTime(job.finishedAt)),
       ...(job.init ? [sourceItem(job.init)] : []),
+      ...(continuations.length > 0 ? [continuationsItem(continuations)] : []),
     );
     const last = tracker.metrics.at(-1);
     fill(
@@ -282,7 +285,7 @@ export const mountJob: View = (ctx, root, route) => {
     ctx.poller.add(pollKey, async (signal) => {
       try {
         const result = await tracker.poll(ctx.api, signal, WANTS);
-        render();
+        if (tracker.changed) render();
         return result;
       } catch (error) {
         if (error instanceof ApiError && error.statusCode === 404) {
@@ -298,9 +301,23 @@ export const mountJob: View = (ctx, root, route) => {
 
   render(); // from the tracker's cache, if this job was seen before
   ensurePolling();
+  // Fetched when the page opens and polled (mostly 304s) while the job's own polling runs; a job
+  // continued after that shows when its source's page is opened again.
+  let continuationsFetched = false;
+  ctx.poller.add(continuationsKey, async (signal) => {
+    if (continuationsFetched && tracker.done(WANTS)) return 'stop';
+    const { items } = await ctx.api.continuations(id, signal);
+    continuationsFetched = true;
+    if (items !== continuations) {
+      continuations = items;
+      render();
+    }
+    return undefined;
+  });
 
   return () => {
     ctx.poller.remove(pollKey);
+    ctx.poller.remove(continuationsKey);
     pplChart.destroy();
     rateChart.destroy();
   };
@@ -313,6 +330,14 @@ function metaItem(term: string, value: string, cls?: string): HTMLElement {
 /** A job started from another job's checkpoint links to it (continued or fine-tuned). */
 function sourceItem(init: { job: string; epoch: number }): HTMLElement {
   return h('div', { class: 'wide' }, h('dt', {}, 'Started from'), h('dd', { 'data-testid': 'init-source' }, link(`#/jobs/${encodeURIComponent(init.job)}`, init.job), ` at epoch ${init.epoch}`));
+}
+
+/** The jobs started from this one's checkpoints, each linked, with the epoch it started from. */
+function continuationsItem(jobs: Job[]): HTMLElement {
+  const entries = jobs.flatMap((j, i) => [
+    ...(i > 0 ? [', '] : []), link(`#/jobs/${encodeURIComponent(j.id)}`, j.name || j.id), ` from epoch ${j.init?.epoch ?? DASH}`,
+  ]);
+  return h('div', { class: 'wide' }, h('dt', {}, 'Continued in'), h('dd', { 'data-testid': 'continuations' }, ...entries));
 }
 
 function stat(label: string, value: string, testid?: string): HTMLElement {

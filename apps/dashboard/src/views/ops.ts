@@ -34,8 +34,12 @@ export function mountOpsPanel(ctx: Ctx, root: HTMLElement): () => void {
     }
   };
 
+  let shown: OpsSummary | null = null;
   ctx.poller.add('ops', async (signal) => {
-    render(await ctx.api.ops(signal));
+    const summary = await ctx.api.ops(signal);
+    if (summary === shown) return; // a 304: the same answer as last time
+    shown = summary;
+    render(summary);
   });
   return () => ctx.poller.remove('ops');
 }

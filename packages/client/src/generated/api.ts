@@ -376,10 +376,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** A job */
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description an ETag this route answered with */
+                    "if-none-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -395,6 +399,13 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["Job"];
                     };
+                };
+                /** @description Not Modified: the ETag sent in If-None-Match is still current; no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Default Response */
                 400: {
@@ -631,6 +642,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** A job's kept checkpoints */
         get: {
             parameters: {
                 query?: {
@@ -639,7 +651,10 @@ export interface paths {
                     /** @description default 500 */
                     limit?: number;
                 };
-                header?: never;
+                header?: {
+                    /** @description an ETag this route answered with */
+                    "if-none-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -655,6 +670,120 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["CheckpointList"];
                     };
+                };
+                /** @description Not Modified: the ETag sent in If-None-Match is still current; no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/continuations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The jobs started from this job's checkpoints, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description default 20 */
+                    limit?: number;
+                };
+                header?: {
+                    /** @description an ETag this route answered with */
+                    "if-none-match"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobList"];
+                    };
+                };
+                /** @description Not Modified: the ETag sent in If-None-Match is still current; no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Default Response */
                 400: {
@@ -938,6 +1067,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** A job's per-epoch metrics */
         get: {
             parameters: {
                 query?: {
@@ -948,7 +1078,10 @@ export interface paths {
                     /** @description default 500 */
                     limit?: number;
                 };
-                header?: never;
+                header?: {
+                    /** @description an ETag this route answered with */
+                    "if-none-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -964,6 +1097,13 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["MetricsList"];
                     };
+                };
+                /** @description Not Modified: the ETag sent in If-None-Match is still current; no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Default Response */
                 400: {
@@ -1036,6 +1176,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** A job's training samples */
         get: {
             parameters: {
                 query?: {
@@ -1044,7 +1185,10 @@ export interface paths {
                     /** @description default 500 */
                     limit?: number;
                 };
-                header?: never;
+                header?: {
+                    /** @description an ETag this route answered with */
+                    "if-none-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -1060,6 +1204,13 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["SampleList"];
                     };
+                };
+                /** @description Not Modified: the ETag sent in If-None-Match is still current; no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Default Response */
                 400: {
@@ -1135,7 +1286,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description an ETag this route answered with */
+                    "if-none-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1149,6 +1303,13 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["OpsSummary"];
                     };
+                };
+                /** @description Not Modified: the ETag sent in If-None-Match is still current; no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
             };
         };

@@ -75,6 +75,8 @@ export interface JobProgress {
 
 export interface ListJobsRequest extends PageRequest {
   status?: JobStatus;
+  /** Only the jobs started from this job's checkpoints (its continuations). */
+  initJobId?: string;
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -129,7 +131,7 @@ export function jobsRepository(db: Db) {
       const size = pageSize(request.limit);
       const { where, orderBy } = keyset(request.cursor);
       const rows = await db.job.findMany({
-        where: request.status ? { ...where, status: request.status } : where,
+        where: { ...where, ...(request.status ? { status: request.status } : {}), ...(request.initJobId ? { initJobId: request.initJobId } : {}) },
         orderBy,
         take: size + 1,
         select: jobSelect,
@@ -187,11 +189,13 @@ export function jobsRepository(db: Db) {
      * A running attempt hands the job back to the queue (a shutdown, or a failed attempt that will be
      * retried); it resumes from its last checkpoint. `attempt` fences the write: once a later attempt
      * has claimed the job, a stale one changes nothing. `note` is what the row says while it waits
-     * (e.g. "attempt 1 of 3 failed: …; retrying"); null clears an earlier one.
+     * (e.g. "attempt 1 of 3 failed: …; retrying"); null clears an earlier one. `from` narrows the
+     * statuses it moves the job from: a reconciler that saw it `running` passes ['running'], so of two
+     * reconcilers racing, the second finds it `queued` and changes nothing.
      */
-    async requeue(id: string, attempt: number | null, note: string | null = null): Promise<boolean> {
+    async requeue(id: string, attempt: number | null, note: string | null = null, from: readonly JobStatus[] = ACTIVE_STATUSES): Promise<boolean> {
       const { count } = await db.job.updateMany({
-        where: { id, status: { in: [...ACTIVE_STATUSES] }, ...fence(attempt) },
+        where: { id, status: { in: [...from] }, ...fence(attempt) },
         data: { status: 'queued', workerId: null, error: note },
       });
       return count === 1;

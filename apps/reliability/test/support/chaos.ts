@@ -105,6 +105,15 @@ function localPorts(pid: number): Set<number> {
   }
   return ports;
 }
+/** Sends a signal; false when the process is gone. */
+const signal = (pid: number, sig: NodeJS.Signals): boolean => {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const safeReadlink = (path: string) => {
   try {
     return readlinkSync(path);
@@ -336,26 +345,35 @@ export class Chaos {
         return true;
       }
       case 'kill-trainer-checkpoint-write': {
-        // A trainer whose session has a checkpoint INSERT open (running, or not yet committed).
+        // A tiny model's checkpoint transaction lasts a few milliseconds, too short to catch by
+        // watching pg_stat_activity alone. So each trainer in turn is frozen (SIGSTOP) for a look:
+        // while it is stopped its session cannot move on, and if that session is inside a
+        // transaction writing a checkpoint (its INSERT, or the retention DELETE after it) the
+        // trainer is killed there, mid-transaction. Otherwise it is let go and sampled again.
         const admin = new pg.Client({ connectionString: withDatabase(this.pgs.url, 'rnnlab') });
         await admin.connect();
         try {
           const until = Date.now() + 15_000;
           while (Date.now() < until) {
-            const { rows } = await admin.query<{ client_port: number }>(
-              `SELECT client_port FROM pg_stat_activity WHERE query ILIKE '%INSERT INTO%checkpoints%' AND state IN ('active', 'idle in transaction')`);
-            if (rows.length) {
-              for (const w of this.liveWorkers()) {
-                for (const pid of childrenOf(w.pid)) {
+            for (const w of this.liveWorkers()) {
+              for (const pid of childrenOf(w.pid)) {
+                if (!signal(pid, 'SIGSTOP')) continue;
+                try {
                   const ports = localPorts(pid);
+                  const { rows } = await admin.query<{ client_port: number }>(
+                    `SELECT client_port FROM pg_stat_activity
+                     WHERE state IN ('active', 'idle in transaction') AND xact_start IS NOT NULL
+                       AND (query ILIKE 'INSERT INTO%checkpoints%' OR query ILIKE 'DELETE FROM%checkpoints%')`);
                   if (rows.some((r) => ports.has(r.client_port))) {
-                    process.kill(pid, 'SIGKILL');
+                    signal(pid, 'SIGKILL');
                     return true;
                   }
+                } finally {
+                  signal(pid, 'SIGCONT');
                 }
               }
             }
-            await sleep(5);
+            await sleep(rand() * 20);
           }
           return false;
         } finally {

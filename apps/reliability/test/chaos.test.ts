@@ -5,7 +5,7 @@
 // no epoch missing or duplicated; no worker held a job without a training process beyond the bound;
 // every cancel that was accepted ended the job (or came too late, during its last epoch); every worker
 // still takes and trains jobs.
-//   CHAOS_MINUTES=0 npm run test:chaos   the short schedule (30 jobs, about 2 minutes of faults)
+//   npm test (or CHAOS_MINUTES=0 npm run test:chaos)   the short schedule (30 jobs, about 2 minutes of faults)
 //   npm run test:chaos    the long one: CHAOS_MINUTES (20) of faults; CHAOS_SEED picks the schedule,
 //                         CHAOS_REPORT=<file> writes the figures as JSON
 import { writeFileSync } from 'node:fs';

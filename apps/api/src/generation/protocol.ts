@@ -25,4 +25,7 @@ export type FromThread =
   | { kind: 'done'; id: number; ok: true; text: string; generated: string; warnings: string[] }
   | ({ kind: 'done'; id: number; ok: false } & RunFailure);
 
-export interface ThreadInit { backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }
+export interface ThreadInit {
+  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  engine: 'auto' | 'native' | 'tfjs';
+}

@@ -3,8 +3,8 @@
 // runs off the API's event loop so polls stay fast during generation; between rounds it reads its
 // messages, so a cancel or a new request is seen within one round.
 import { parentPort, workerData } from 'node:worker_threads';
-import { setupBackend } from '@rnnlab/backends';
-import { CheckpointError, ConfigError, GenerationStopped, LanguageModel, type Generation } from '@rnnlab/core';
+import { setupGeneration } from '@rnnlab/backends';
+import { CheckpointError, ConfigError, GenerationStopped, LanguageModel, type Generation, type InferenceFactory } from '@rnnlab/core';
 import type { FromThread, RunFailure, ThreadInit, ToThread } from './protocol.ts';
 
 // Wall time each generation gets per turn: small enough that a turn of every other generation is
@@ -28,13 +28,17 @@ const fail = (id: number, failure: RunFailure) => post({ kind: 'done', id, ok: f
 
 // Messages wait for the backend, in order; every run still gets an answer when it cannot be set up.
 let backendError: Error | null = null;
-let inbox: Promise<void> = setupBackend(init.backend).then(() => undefined, (err: Error) => {
+// The native engine's forward step when it is built (GENERATE_ENGINE), else models load on tfjs.
+let inference: InferenceFactory | null = null;
+let inbox: Promise<void> = setupGeneration(init.backend, init.engine).then((b) => {
+  inference = b.inference;
+}, (err: Error) => {
   backendError = err;
 });
 port.on('message', (message: ToThread) => {
   inbox = inbox.then(() => {
     if (!backendError) return handle(message);
-    if (message.kind === 'run') fail(message.id, { reason: 'error', message: `tfjs backend: ${backendError.message}` });
+    if (message.kind === 'run') fail(message.id, { reason: 'error', message: `generation backend: ${backendError.message}` });
   }).catch((err: Error) => {
     if (message.kind === 'run') fail(message.id, { reason: 'error', message: err.message });
   });
@@ -42,6 +46,7 @@ port.on('message', (message: ToThread) => {
 
 function handle(message: ToThread): void {
   if (message.kind === 'evict') {
+    // Frees the weights now (native memory too), not when the garbage collector runs.
     models.get(message.model)?.dispose();
     models.delete(message.model);
   } else if (message.kind === 'cancel') {
@@ -56,7 +61,7 @@ function start(task: Extract<ToThread, { kind: 'run' }>): void {
   if (task.bytes) {
     try {
       // Adopted: the tensors are read straight from the transferred bytes, which nothing else holds.
-      const model = LanguageModel.fromCheckpoint(new Uint8Array(task.bytes), { adopt: true });
+      const model = LanguageModel.fromCheckpoint(new Uint8Array(task.bytes), { adopt: true, inference });
       models.set(task.model, model);
       post({ kind: 'loaded', model: task.model, bytes: model.bytes });
     } catch (err) {

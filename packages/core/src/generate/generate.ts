@@ -1,12 +1,13 @@
 // Text generation (d2l's predict_ch8): batch-1 state, warm up on the prefix's true characters, then
 // predict one character at a time, feeding each prediction back in.
-import * as tf from '@tensorflow/tfjs';
 import { ConfigError, GenerationStopped } from '../errors.ts';
 import { preprocess, type Tokenizer } from '../data/preprocess.ts';
 import { Rng, RngStream } from '../data/rng.ts';
 import type { Vocab } from '../data/vocab.ts';
-import type { Network, PreparedNetwork, State } from '../model/network.ts';
+import type { NetworkSpec } from '../model/build.ts';
+import type { Network, PreparedNetwork } from '../model/network.ts';
 import { argmax, sampleIndex } from './sampling.ts';
+import { TfjsStepper, type ForwardStepper } from './stepper.ts';
 
 export interface GenerateOptions {
   prefix: string;
@@ -39,45 +40,15 @@ function checkOptions(o: GenerateOptions): Required<GenerateOptions> {
   return { prefix: o.prefix, length: o.length, strategy, temperature, topK, topP, seed: o.seed ?? null };
 }
 
-/** Feeds one character at a time through a batch-1 network, carrying its state. */
-class Stepper {
-  private readonly prepared: PreparedNetwork;
-  private readonly owned: boolean;
-  private state: State;
-
-  /** With `prepared` (shared, e.g. a loaded model's) the caller keeps it; without, it is made here. */
-  constructor(private readonly network: Network, prepared: PreparedNetwork | null) {
-    this.owned = prepared === null;
-    this.prepared = prepared ?? network.prepareKept(false);
-    this.state = network.zeroState(1);
-  }
-
-  /** Logits `[1, vocab]` after reading `id`; the caller disposes them. */
-  feed(id: number): tf.Tensor {
-    const out = tf.tidy(() => {
-      const f = this.network.forward(this.prepared, Int32Array.of(id), 1, 1, this.state, { record: false, dropout: null });
-      return { logits: f.logits, state: f.state };
-    });
-    tf.dispose(this.state);
-    this.state = out.state;
-    return out.logits;
-  }
-
-  dispose(): void {
-    tf.dispose(this.state);
-    if (this.owned) this.network.release(this.prepared);
-  }
-}
-
 interface Prefix {
   text: string;
   ids: Int32Array;
   warnings: string[];
 }
 
-function readPrefix(network: Network, vocab: Vocab, tokenizer: Tokenizer, raw: string): Prefix {
+function readPrefix(spec: NetworkSpec, vocab: Vocab, tokenizer: Tokenizer, raw: string): Prefix {
   const warnings: string[] = [];
-  if (network.spec.seesFuture) {
+  if (spec.seesFuture) {
     warnings.push(
       'this model is bidirectional: in training it saw the characters after each position, so it never learned to predict ' +
         'the next one from the past alone and its text degenerates (d2l 9.4 shows "time travellerererer…")',
@@ -101,26 +72,33 @@ export interface StopWhen {
  * One generation, a step at a time, so a caller can interleave several and stop one between steps.
  * A step is one character through the network: first every prefix character but the last (warm-up,
  * one character per call as predict_ch8 does — for a bidirectional model a longer sequence would let
- * the backward direction read the prefix), then one per generated character. Dispose it when done.
+ * the backward direction read the prefix), then one per generated character. It owns `stepper` (a
+ * fresh state of one row) and disposes it with itself.
  */
 export class Generation {
   readonly totalSteps: number;
   private readonly o: Required<GenerateOptions>;
   private readonly prefix: Prefix;
   private readonly rng: Rng;
-  private readonly stepper: Stepper;
+  private readonly one = new Int32Array(1);
   private readonly generated: number[] = [];
   private warmed = 0;
   private current: number;
   private taken = 0;
 
-  constructor(network: Network, private readonly vocab: Vocab, tokenizer: Tokenizer, options: GenerateOptions, prepared: PreparedNetwork | null = null) {
-    this.o = checkOptions(options);
-    this.prefix = readPrefix(network, vocab, tokenizer, this.o.prefix);
+  constructor(spec: NetworkSpec, private readonly vocab: Vocab, tokenizer: Tokenizer, options: GenerateOptions, private readonly stepper: ForwardStepper) {
+    let prefix: Prefix;
+    try {
+      this.o = checkOptions(options);
+      prefix = readPrefix(spec, vocab, tokenizer, this.o.prefix);
+    } catch (err) {
+      stepper.dispose();
+      throw err;
+    }
+    this.prefix = prefix;
     this.rng = Rng.fromSeed(this.o.seed ?? Math.floor(Math.random() * 2 ** 32), RngStream.sample);
     this.current = this.prefix.ids[this.prefix.ids.length - 1] as number;
     this.totalSteps = this.prefix.ids.length - 1 + this.o.length;
-    this.stepper = new Stepper(network, prepared);
   }
 
   get steps(): number {
@@ -136,14 +114,27 @@ export class Generation {
     if (this.done) return;
     this.taken++;
     if (this.warmed < this.prefix.ids.length - 1) {
-      this.stepper.feed(this.prefix.ids[this.warmed++] as number).dispose();
+      this.feed(this.prefix.ids[this.warmed++] as number, false);
       return;
     }
-    const t = this.stepper.feed(this.current);
-    const logits = t.dataSync(); // one sync per character: the next input depends on it
-    t.dispose();
+    const logits = this.feed(this.current, true)!;
     this.current = this.o.strategy === 'greedy' ? argmax(logits) : sampleIndex(logits, this.o, this.rng);
     this.generated.push(this.current);
+  }
+
+  private feed(id: number, logits: boolean): Float32Array | null {
+    this.one[0] = id;
+    return this.stepper.feed(this.one, logits);
+  }
+
+  /** The characters generated so far from `from` on (a stream reads them as they come). */
+  generatedSince(from: number): string {
+    return this.vocab.decode(this.generated.slice(from));
+  }
+
+  /** How many characters have been generated. */
+  get generatedCount(): number {
+    return this.generated.length;
   }
 
   /**
@@ -175,7 +166,7 @@ export class Generation {
 export function generateText(
   network: Network, vocab: Vocab, tokenizer: Tokenizer, options: GenerateOptions, stop: StopWhen = {}, prepared: PreparedNetwork | null = null,
 ): GenerateResult {
-  const g = new Generation(network, vocab, tokenizer, options, prepared);
+  const g = new Generation(network.spec, vocab, tokenizer, options, new TfjsStepper(network, prepared, 1));
   try {
     g.run(stop);
     return g.result();
@@ -186,14 +177,15 @@ export function generateText(
 
 /** The logits `[vocab]` for the character that follows `prefix`. */
 export function nextTokenLogits(network: Network, vocab: Vocab, tokenizer: Tokenizer, prefix: string, prepared: PreparedNetwork | null = null): Float32Array {
-  const { ids } = readPrefix(network, vocab, tokenizer, prefix);
-  const stepper = new Stepper(network, prepared);
+  return nextLogits(network.spec, vocab, tokenizer, prefix, new TfjsStepper(network, prepared, 1));
+}
+
+/** The logits `[vocab]` for the character after `prefix`, on `stepper` (a fresh one-row state, disposed here). */
+export function nextLogits(spec: NetworkSpec, vocab: Vocab, tokenizer: Tokenizer, prefix: string, stepper: ForwardStepper): Float32Array {
   try {
-    for (let i = 0; i < ids.length - 1; i++) stepper.feed(ids[i] as number).dispose();
-    const t = stepper.feed(ids[ids.length - 1] as number);
-    const out = t.dataSync() as Float32Array;
-    t.dispose();
-    return out;
+    const { ids } = readPrefix(spec, vocab, tokenizer, prefix);
+    for (let i = 0; i < ids.length - 1; i++) stepper.feed(ids.subarray(i, i + 1), false);
+    return stepper.feed(ids.subarray(ids.length - 1), true)!.slice();
   } finally {
     stepper.dispose();
   }

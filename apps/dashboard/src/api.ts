@@ -1,6 +1,7 @@
 // The typed client for docs/api.md. The one place that adds the API key and turns a failed response into
 // an ApiError; every GET passes the RequestGate, so no kind of request outruns the poll interval.
 import { API_KEY_STORAGE } from './config.ts';
+import { readEvents } from './event-stream.ts';
 import type { RequestGate } from './poller.ts';
 import type {
   Checkpoint, Dataset, EpochMetric, GenerateRequest, GenerateResponse, Job, JobRequest, JobStatus, List,
@@ -136,8 +137,24 @@ export class Api {
     return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`);
   }
 
-  generate(id: string, body: GenerateRequest, signal?: AbortSignal): Promise<GenerateResponse> {
-    return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/generate`, { body, signal });
+  /**
+   * Generates text, streamed (docs/api.md: Server-Sent Events): `onText` gets each chunk of the
+   * generated text as the server produces it; a server that answers JSON gives it as one chunk.
+   */
+  async generate(id: string, body: GenerateRequest, onText: (chunk: string) => void, signal?: AbortSignal): Promise<GenerateResponse> {
+    const response = await this.send('POST', `/v1/jobs/${encodeURIComponent(id)}/generate`, { body, signal, headers: { accept: 'text/event-stream, application/json;q=0.9' } });
+    if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream') || !response.body) {
+      const out = (await response.json()) as GenerateResponse;
+      onText(out.generated);
+      return out;
+    }
+    for await (const e of readEvents(response.body)) {
+      const data: unknown = JSON.parse(e.data);
+      if (e.event === 'chunk') onText((data as { text: string }).text);
+      else if (e.event === 'done') return data as GenerateResponse;
+      else if (e.event === 'error') throw isEnvelope(data) ? new ApiError(data.statusCode, data.error, data.message) : new ApiError(500, 'Error', 'Generation failed.');
+    }
+    throw new ApiError(0, 'Network Error', 'The generation stream ended before its result; try again.');
   }
 
   /** The job's checkpoint as a file in another format (docs/export.md), as bytes. */
@@ -180,6 +197,14 @@ export class Api {
   }
 
   private async request<T>(method: 'GET' | 'POST', path: string, init: RequestOptions = {}): Promise<T> {
+    const response = await this.send(method, path, init);
+    if (response.status === 204) return undefined as T;
+    if (init.binary) return (await response.arrayBuffer()) as T;
+    return (await response.json()) as T;
+  }
+
+  /** The response once it has answered with a success status; an ApiError otherwise. */
+  private async send(method: 'GET' | 'POST', path: string, init: RequestOptions): Promise<Response> {
     const gate = method === 'GET' ? this.options.gate : undefined;
     const kind = `GET ${path}`;
     // Re-checked after every wait: another request of this kind may have gone out meanwhile.
@@ -210,9 +235,7 @@ export class Api {
       if (response.status === 401) this.options.onUnauthorized?.(error);
       throw error;
     }
-    if (response.status === 204) return undefined as T;
-    if (init.binary) return (await response.arrayBuffer()) as T;
-    return (await response.json()) as T;
+    return response;
   }
 }
 

@@ -1,5 +1,5 @@
-// Generation as Server-Sent Events, from a server that streams. The real API answers JSON today:
-// client.test.ts checks that fallback against it.
+// Generation as Server-Sent Events from a stand-in server, which can pace its events and answer
+// the ways the real API only does on a failure (client.test.ts generates from the real API).
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, RnnlabClient } from '../src/index.ts';
 import { standIn, type StandIn } from './stand-in.ts';

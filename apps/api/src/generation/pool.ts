@@ -32,6 +32,11 @@ export interface GenerateCall {
   opts: GenerateOptions;
   /** Aborts when the client has gone: waiting work is dropped, running work stopped. */
   signal?: AbortSignal;
+  /**
+   * Streams: called with the text generated since the last call, as it is produced (not after the
+   * last step: the answer carries the whole text, so a stream sends what it has not seen from that).
+   */
+  onChunk?: (text: string) => void;
 }
 
 export interface GenerateOutput {
@@ -179,12 +184,12 @@ export class GenerationPool {
       if (this.threads[p.thread] !== thread) return; // the thread died meanwhile and failed the call
       if (bytes) {
         // Even for a call that has ended: the thread must hold what the account says it holds.
-        thread.worker.postMessage({ kind: 'run', id: c.id, model: c.model, opts: c.opts, deadline: c.deadline, bytes } satisfies ToThread, [bytes]);
+        thread.worker.postMessage({ kind: 'run', id: c.id, model: c.model, opts: c.opts, deadline: c.deadline, stream: !!c.onChunk, bytes } satisfies ToThread, [bytes]);
         if (c.settled) this.post(p.thread, { kind: 'cancel', id: c.id });
       } else if (c.settled) {
         this.release(c);
       } else {
-        this.post(p.thread, { kind: 'run', id: c.id, model: c.model, opts: c.opts, deadline: c.deadline });
+        this.post(p.thread, { kind: 'run', id: c.id, model: c.model, opts: c.opts, deadline: c.deadline, stream: !!c.onChunk });
       }
     }, (err: unknown) => {
       this.settle(c, err instanceof Error ? err : new Error(String(err)));
@@ -218,6 +223,10 @@ export class GenerationPool {
     }
     const c = this.threads[index]!.calls.get(m.id);
     if (!c) return;
+    if (m.kind === 'chunk') {
+      if (!c.settled) c.onChunk?.(m.text);
+      return;
+    }
     if (m.ok) this.settle(c, null, { text: m.text, generated: m.generated, warnings: m.warnings });
     else if (m.reason === 'deadline') this.settle(c, this.deadlineError(`after ${m.steps} steps`));
     else if (m.reason === 'client') this.settle(c, new HttpError(m.status, m.message));

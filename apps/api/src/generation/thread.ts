@@ -15,6 +15,9 @@ interface Running {
   id: number;
   generation: Generation;
   deadline: number;
+  stream: boolean;
+  /** Characters already sent in chunks. */
+  sent: number;
 }
 
 const init = workerData as ThreadInit;
@@ -73,7 +76,7 @@ function start(task: Extract<ToThread, { kind: 'run' }>): void {
   const model = models.get(task.model);
   if (!model) return fail(task.id, { reason: 'error', message: `model ${task.model} is not loaded in this thread` });
   try {
-    running.push({ id: task.id, generation: model.start(task.opts), deadline: task.deadline });
+    running.push({ id: task.id, generation: model.start(task.opts), deadline: task.deadline, stream: task.stream, sent: 0 });
   } catch (err) {
     return fail(task.id, failure(err));
   }
@@ -90,12 +93,20 @@ function round(): void {
     try {
       r.generation.run({ deadline: r.deadline }, SLICE_MS);
       if (r.generation.done) finish(i, () => post({ kind: 'done', id: r.id, ok: true, ...r.generation.result() }));
+      else if (r.stream && r.generation.generatedCount > r.sent) post({ kind: 'chunk', id: r.id, text: chunk(r) });
     } catch (err) {
       finish(i, () => fail(r.id, failure(err)));
     }
   }
   scheduled = running.length > 0;
   if (scheduled) setImmediate(round);
+}
+
+/** The characters generated since the last chunk. */
+function chunk(r: Running): string {
+  const text = r.generation.generatedSince(r.sent);
+  r.sent = r.generation.generatedCount;
+  return text;
 }
 
 function finish(at: number, answer: () => void): void {

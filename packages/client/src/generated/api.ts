@@ -826,7 +826,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Generate text from a checkpoint of the job */
+        /** Generate text from a checkpoint of the job (JSON, or streamed as Server-Sent Events) */
         post: {
             parameters: {
                 query?: never;
@@ -842,13 +842,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description the generated text; streamed when asked for */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["GenerateResponse"];
+                        "text/event-stream": string;
                     };
                 };
                 /** @description Default Response */

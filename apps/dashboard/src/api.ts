@@ -150,7 +150,8 @@ export class Api {
     }
     for await (const e of readEvents(response.body)) {
       const data: unknown = JSON.parse(e.data);
-      if (e.event === 'chunk') onText((data as { text: string }).text);
+      // The box shows one text: chunks of any other (a request with `n` > 1) are not its.
+      if (e.event === 'chunk' && ((data as { sample?: number }).sample ?? 0) === 0) onText((data as { text: string }).text);
       else if (e.event === 'done') return data as GenerateResponse;
       else if (e.event === 'error') throw isEnvelope(data) ? new ApiError(data.statusCode, data.error, data.message) : new ApiError(500, 'Error', 'Generation failed.');
     }

@@ -27,7 +27,10 @@ describe('generation stream', () => {
     const out = await new RnnlabClient({ url: server.url }).generate('j1', { prefix: 'time traveller', length: 9 }, { onText: (c) => chunks.push(c) });
     expect(server.seen[0]!.headers.accept).toMatch(/^text\/event-stream/);
     expect(chunks).toEqual([' for', ' so', ' it']);
-    expect(out).toEqual({ generated: ' for so it', text: 'time traveller for so it', checkpointEpoch: 7, warnings: [] });
+    // A server without `samples` (one text) gets the one it sent.
+    expect(out).toEqual({
+      generated: ' for so it', text: 'time traveller for so it', samples: [{ generated: ' for so it', text: 'time traveller for so it' }], checkpointEpoch: 7, warnings: [],
+    });
   });
 
   it('turns an error event into an ApiError naming the field', async () => {

@@ -84,6 +84,24 @@ describe('generation on the native engine', () => {
     }
   });
 
+  it('generates n texts as one batch: text r is the one generated alone from seed + r, on either engine', async () => {
+    const [, blob] = await checkpoints(config('bidirectional', 'gru', 'after'));
+    const js = LanguageModel.fromCheckpoint(blob);
+    const native = LanguageModel.fromCheckpoint(blob, { inference: inference() });
+    const opts = { prefix: 'the time', length: 80, strategy: 'sample' as const, seed: 11, temperature: 1.2 };
+    const batch = native.generate({ ...opts, n: 4 });
+    expect(batch.samples).toHaveLength(4);
+    expect(batch).toMatchObject({ text: batch.samples[0]!.text, generated: batch.samples[0]!.generated });
+    expect(new Set(batch.samples.map((t) => t.generated)).size).toBeGreaterThan(1);
+    for (const [r, t] of batch.samples.entries()) {
+      const alone = js.generate({ ...opts, seed: opts.seed + r });
+      expect(t).toEqual({ text: alone.text, generated: alone.generated });
+    }
+    expect(js.generate({ ...opts, n: 4 })).toEqual(batch);
+    js.dispose();
+    native.dispose();
+  });
+
   it('steps a batch of rows as each row alone', async () => {
     const [, blob] = await checkpoints(config('deep'));
     const model = inference()(sourceOf(blob));

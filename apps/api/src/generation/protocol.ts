@@ -1,4 +1,5 @@
 import type { GenerateRequest } from '@rnnlab/contracts';
+import type { GenerateResult } from '@rnnlab/core';
 
 export type GenerateOptions = Omit<GenerateRequest, 'checkpoint'> & { length: number };
 
@@ -23,9 +24,9 @@ export type RunFailure =
 export type FromThread =
   | { kind: 'loaded'; model: string; bytes: number }
   | { kind: 'loadFailed'; model: string }
-  /** Characters a streamed run generated since its last chunk (after a turn of steps; not after its last). */
-  | { kind: 'chunk'; id: number; text: string }
-  | { kind: 'done'; id: number; ok: true; text: string; generated: string; warnings: string[] }
+  /** Per text (`n`), the characters a streamed run generated since its last chunk (after a turn of steps; not after its last). */
+  | { kind: 'chunk'; id: number; texts: string[] }
+  | ({ kind: 'done'; id: number; ok: true } & GenerateResult)
   | ({ kind: 'done'; id: number; ok: false } & RunFailure);
 
 export interface ThreadInit {

@@ -93,7 +93,7 @@ function round(): void {
     try {
       r.generation.run({ deadline: r.deadline }, SLICE_MS);
       if (r.generation.done) finish(i, () => post({ kind: 'done', id: r.id, ok: true, ...r.generation.result() }));
-      else if (r.stream && r.generation.generatedCount > r.sent) post({ kind: 'chunk', id: r.id, text: chunk(r) });
+      else if (r.stream && r.generation.generatedCount > r.sent) post({ kind: 'chunk', id: r.id, texts: chunk(r) });
     } catch (err) {
       finish(i, () => fail(r.id, failure(err)));
     }
@@ -102,11 +102,11 @@ function round(): void {
   if (scheduled) setImmediate(round);
 }
 
-/** The characters generated since the last chunk. */
-function chunk(r: Running): string {
-  const text = r.generation.generatedSince(r.sent);
+/** Per text, the characters generated since the last chunk. */
+function chunk(r: Running): string[] {
+  const texts = r.generation.generatedSince(r.sent);
   r.sent = r.generation.generatedCount;
-  return text;
+  return texts;
 }
 
 function finish(at: number, answer: () => void): void {

@@ -11,8 +11,9 @@ import type { App, Services } from '../types.ts';
 const error = ref(ErrorEnvelope);
 
 const STREAM_DESCRIPTION = 'with `Accept: text/event-stream`: Server-Sent Events, each `data` one line of JSON — `chunk` ' +
-  '`{"text"}` per piece of generated text as it is produced, then `done` with the JSON response (its `generated` is the ' +
-  'chunks joined), or `error` with the error envelope when generation fails after the stream has started (docs/api.md)';
+  '`{"sample", "text"}` per piece of generated text as it is produced (`sample`: which of the `n` texts), then `done` with ' +
+  'the JSON response (each text\'s `generated` is its chunks joined), or `error` with the error envelope when generation ' +
+  'fails after the stream has started (docs/api.md)';
 
 export function generateRoutes(app: App, s: Services, generateLimit: object, clientKey: (req: FastifyRequest) => string): void {
   app.post('/jobs/:id/generate', {
@@ -47,23 +48,24 @@ export function generateRoutes(app: App, s: Services, generateLimit: object, cli
       if (!reply.raw.writableFinished) left.abort();
     });
     const stream = wantsEventStream(req) ? new EventStream(req, reply) : null;
-    let streamed = 0;
+    // Characters of each text already sent.
+    const streamed: number[] = [];
+    const send = (sample: number, text: string) => {
+      if (text === '') return;
+      streamed[sample] = (streamed[sample] ?? 0) + text.length;
+      stream!.send('chunk', { sample, text });
+    };
     const call = s.generation.generate({
       client: clientKey(req), model: ckpt.sha256, sizeBytes: ckpt.sizeBytes,
       load: () => s.jobData.checkpointBuffer(ckpt.id, ckpt.sizeBytes),
       opts: { ...rest, length: rest.length ?? 50 }, signal: left.signal,
-      ...(stream && {
-        onChunk: (text: string) => {
-          streamed += text.length;
-          stream.send('chunk', { text });
-        },
-      }),
+      ...(stream && { onChunk: (texts: string[]) => texts.forEach((text, sample) => send(sample, text)) }),
     });
     if (!stream) return { ...(await call), checkpointEpoch: ckpt.epoch };
     try {
       const out = await call;
       // The text of the last turn of steps comes with the answer, not in a chunk.
-      if (out.generated.length > streamed) stream.send('chunk', { text: out.generated.slice(streamed) });
+      out.samples.forEach((t, sample) => send(sample, t.generated.slice(streamed[sample] ?? 0)));
       stream.send('done', { ...out, checkpointEpoch: ckpt.epoch });
       stream.end();
     } catch (err) {

@@ -39,6 +39,7 @@ describe('generation streamed as Server-Sent Events', () => {
   it.each([
     ['greedy', { prefix: 'the time traveller', length: 2000 }],
     ['seeded sampling', { prefix: 'it was', length: 2000, strategy: 'sample', seed: 42, temperature: 1.5, topP: 0.95 }],
+    ['three seeded texts in one batch', { prefix: 'it was', length: 1000, strategy: 'sample', seed: 7, n: 3 }],
   ])('%s: the chunks joined and the done event equal the JSON response', async (_name, body) => {
     const json = await generate(big, body);
     expect(json.statusCode, json.body).toBe(200);
@@ -51,8 +52,13 @@ describe('generation streamed as Server-Sent Events', () => {
     // 2,000 steps of a 512-wide LSTM take several of a thread's 10 ms turns: the text comes in pieces.
     expect(chunks.length).toBeGreaterThan(1);
     expect(chunks.every((c) => typeof c.data.text === 'string' && c.data.text !== '')).toBe(true);
-    expect(chunks.map((c) => c.data.text).join('')).toBe(json.json().generated);
-    expect(events.at(-1)!.data).toEqual(json.json());
+    const answer = json.json<{ generated: string; samples: { generated: string }[] }>();
+    expect(answer.samples).toHaveLength((body as { n?: number }).n ?? 1);
+    expect(answer.samples[0]!.generated).toBe(answer.generated);
+    for (const [sample, text] of answer.samples.entries()) {
+      expect(chunks.filter((c) => c.data.sample === sample).map((c) => c.data.text).join('')).toBe(text.generated);
+    }
+    expect(events.at(-1)!.data).toEqual(answer);
   }, 60_000);
 
   it('answers errors found before the stream starts with the JSON envelope and status', async () => {

@@ -1668,12 +1668,20 @@ export interface components {
             message: string;
             statusCode: number;
         };
+        /** GeneratedText */
+        GeneratedText: {
+            generated: string;
+            /** @description the preprocessed prefix followed by the generated characters */
+            text: string;
+        };
         /** GenerateRequest */
         GenerateRequest: {
             /** @description latest (default), best, or an epoch number */
             checkpoint?: "latest" | "best" | number;
             /** @description default 50 */
             length?: number;
+            /** @description texts to generate from the prefix, as one batch; default 1 */
+            n?: number;
             /** @description preprocessed like the corpus; must keep at least one character */
             prefix: string;
             seed?: number | null;
@@ -1687,6 +1695,9 @@ export interface components {
         GenerateResponse: {
             checkpointEpoch: number;
             generated: string;
+            /** @description every text asked for (`n`), the first one included */
+            samples: components["schemas"]["GeneratedText"][];
+            /** @description the first text (of `n`) */
             text: string;
             warnings: string[];
         };

@@ -66,7 +66,7 @@ export class LanguageModel {
   /** A generation to run a step or a slice at a time (see Generation); dispose it before the model. */
   start(opts: GenerateOptions): Generation {
     this.assertUsable();
-    return new Generation(this.spec, this.vocab, this.config.tokenizer, opts, this.model.stepper(1));
+    return new Generation(this.spec, this.vocab, this.config.tokenizer, opts, (rows) => this.model.stepper(rows));
   }
 
   /** The logits `[vocab]` for the character after `prefix` (preprocessed like the corpus). */

@@ -10,6 +10,9 @@ import type { FromThread, RunFailure, ThreadInit, ToThread } from './protocol.ts
 // Wall time each generation gets per turn: small enough that a turn of every other generation is
 // short, large enough that a small model runs many steps per turn.
 const SLICE_MS = 10;
+// A streamed generation's turns until its first chunk has gone: the first characters reach the
+// client without waiting for a whole turn.
+const FIRST_CHUNK_SLICE_MS = 2;
 
 interface Running {
   id: number;
@@ -91,7 +94,7 @@ function round(): void {
   for (let i = running.length - 1; i >= 0; i--) {
     const r = running[i]!;
     try {
-      r.generation.run({ deadline: r.deadline }, SLICE_MS);
+      r.generation.run({ deadline: r.deadline }, r.stream && r.sent === 0 ? FIRST_CHUNK_SLICE_MS : SLICE_MS);
       if (r.generation.done) finish(i, () => post({ kind: 'done', id: r.id, ok: true, ...r.generation.result() }));
       else if (r.stream && r.generation.generatedCount > r.sent) post({ kind: 'chunk', id: r.id, texts: chunk(r) });
     } catch (err) {

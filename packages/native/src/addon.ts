@@ -43,8 +43,10 @@ export interface NativeAddon {
     stateOut: Float32Array,
     masks: Float32Array | null,
   ): [loss: number, normSq: number];
-  /** A model for generation from the same description as createNet and its parameters (copied). */
-  createInference(desc: Float64Array, params: Float32Array): NativeModel;
+  /** A model for generation from the same description as createNet, every parameter 0. */
+  createInference(desc: Float64Array): NativeModel;
+  /** Copies `values` into the model's parameters from `offset` (in floats) on. */
+  setInferenceParams(model: NativeModel, offset: number, values: Float32Array): void;
   /**
    * Row b reads x[b]; `state` (`[unit][k][rows·hidden]`) is read and written, `logits` (`[rows, vocab]`)
    * written. Returns the bytes the model holds.

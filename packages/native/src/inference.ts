@@ -36,13 +36,13 @@ export class NativeInference implements InferenceModel {
 
   constructor(private readonly addon: NativeAddon, source: InferenceSource) {
     const layout = nativeLayout(source);
-    const params = new Float32Array(layout.count);
+    this.model = addon.createInference(layout.desc);
+    // Tensor by tensor, straight from the checkpoint: loading holds its bytes and one copy, no third.
     for (const s of layout.slices) {
       const shape = source.paramSpecs.find((p) => p.name === s.name)!.shape;
-      params.set(source.values(s.name, shape), s.offset);
+      addon.setInferenceParams(this.model, s.offset, source.values(s.name, shape));
     }
-    this.model = addon.createInference(layout.desc, params);
-    this.held = params.byteLength;
+    this.held = layout.count * 4;
     this.stateFloats = source.spec.units.reduce((n, u) => n + u.cell.stateSize * u.hidden, 0);
     this.vocab = source.spec.vocabSize;
   }

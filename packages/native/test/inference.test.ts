@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkpointWeights, defaultRunConfig, LanguageModel, networkParamSpecs, TrainingRun, type Arch, type CellType, type GruResetGate, type InferenceSource, type RunConfig } from '@rnnlab/core';
 import { TIMEMACHINE_PATH } from '@rnnlab/datasets';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NATIVE_ENGINE_NAME, nativeEngine, nativeInference } from '../src/index.ts';
+import { loadAddon, NATIVE_ENGINE_NAME, nativeEngine, nativeInference, nativeLayout } from '../src/index.ts';
 
 const TEXT = fs.readFileSync(TIMEMACHINE_PATH, 'utf8');
 
@@ -135,5 +135,15 @@ describe('generation on the native engine', () => {
     const stepper = raw.stepper(1);
     raw.dispose();
     expect(() => stepper.feed(Int32Array.of(1), true)).toThrow(/freed/);
+    // The addon itself refuses what does not fit the model.
+    const s = loadAddon();
+    if (!s.available) throw new Error(`@rnnlab/native is unavailable: ${s.reason}`);
+    const source = sourceOf(blob);
+    const layout = nativeLayout(source);
+    const native = s.addon.createInference(layout.desc);
+    expect(() => s.addon.setInferenceParams(native, layout.count - 1, new Float32Array(2))).toThrow(/past the model's parameters/);
+    expect(() => s.addon.inferStep(native, Int32Array.of(source.spec.vocabSize), new Float32Array(2 * 24), new Float32Array(source.spec.vocabSize))).toThrow(/outside the vocabulary/);
+    s.addon.freeInference(native);
+    expect(() => s.addon.inferStep(native, Int32Array.of(0), new Float32Array(2 * 24), new Float32Array(source.spec.vocabSize))).toThrow(/freed/);
   });
 });

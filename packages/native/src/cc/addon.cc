@@ -184,11 +184,19 @@ rnnlab::NetDesc readDesc(const Args& args, size_t i) {
   return desc;
 }
 
+struct InferenceHandle;
+// What an object's collection must tell V8 besides freeing it.
+void collected(napi_env, Net*) {}
+void collected(napi_env env, InferenceHandle* h);
+
 /** A JS external owning `object`: deleted when the garbage collector collects the external. */
 template <typename T>
 napi_value owned(napi_env env, std::unique_ptr<T> object) {
   napi_value out;
-  CHECK(napi_create_external(env, object.get(), [](napi_env, void* p, void*) { delete static_cast<T*>(p); }, nullptr, &out));
+  CHECK(napi_create_external(env, object.get(), [](napi_env e, void* p, void*) {
+    collected(e, static_cast<T*>(p));
+    delete static_cast<T*>(p);
+  }, nullptr, &out));
   object.release();
   return out;
 }
@@ -303,26 +311,59 @@ napi_value SgemmSeconds(napi_env env, napi_callback_info info) {
   });
 }
 
-// A model for generation, freed by freeInference (a model cache evicts it) or else by the garbage collector.
+// A model for generation, freed by freeInference (a model cache evicts it) or else by the garbage
+// collector. V8 is told the bytes it holds, so that a heap with many dead ones is collected in time.
 struct InferenceHandle {
   std::unique_ptr<rnnlab::Inference> model;
+  int64_t reported = 0;
 };
 
-rnnlab::Inference& inference(const Args& args, size_t i) {
+InferenceHandle& handle(const Args& args, size_t i) {
   void* p = nullptr;
   if (napi_get_value_external(args.env, args.v[i], &p) != napi_ok || !p) throw JsError("argument 0 must be a model from createInference");
-  auto* h = static_cast<InferenceHandle*>(p);
-  if (!h->model) throw JsError("this model has been freed");
-  return *h->model;
+  return *static_cast<InferenceHandle*>(p);
 }
 
-// createInference(desc, params: Float32Array) → external; the parameters are copied.
+rnnlab::Inference& inference(const Args& args, size_t i) {
+  InferenceHandle& h = handle(args, i);
+  if (!h.model) throw JsError("this model has been freed");
+  return *h.model;
+}
+
+void collected(napi_env env, InferenceHandle* h) {
+  int64_t total = 0;
+  if (h->reported != 0) napi_adjust_external_memory(env, -h->reported, &total);
+}
+
+/** Tells V8 how many bytes `h` holds now. */
+void report(napi_env env, InferenceHandle& h) {
+  const int64_t now = h.model ? h.model->bytes() : 0;
+  int64_t total = 0;
+  if (now != h.reported) CHECK(napi_adjust_external_memory(env, now - h.reported, &total));
+  h.reported = now;
+}
+
+// createInference(desc) → external: a model with every parameter 0 (setInferenceParams fills them).
 napi_value CreateInference(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    Args args(env, info, 2);
-    rnnlab::NetDesc desc = readDesc(args, 0);
-    const float* params = args.floats(1, size_t(desc.paramCount), "params");
-    return owned(env, std::make_unique<InferenceHandle>(InferenceHandle{std::make_unique<rnnlab::Inference>(std::move(desc), params)}));
+    Args args(env, info, 1);
+    auto h = std::make_unique<InferenceHandle>(InferenceHandle{std::make_unique<rnnlab::Inference>(readDesc(args, 0))});
+    report(env, *h);
+    return owned(env, std::move(h));
+  });
+}
+
+// setInferenceParams(model, offset, values: Float32Array): copies values to parameters [offset, offset + length).
+napi_value SetInferenceParams(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 3);
+    rnnlab::Inference& model = inference(args, 0);
+    const int64_t offset = args.integer(1);
+    size_t n = 0;
+    const float* values = args.typed<float>(2, napi_float32_array, &n, "values");
+    if (offset + int64_t(n) > model.desc().paramCount) throw JsError("values reach past the model's parameters");
+    model.setParams(offset, values, int64_t(n));
+    return static_cast<napi_value>(nullptr);
   });
 }
 
@@ -341,6 +382,7 @@ napi_value InferStep(napi_env env, napi_callback_info info) {
     float* state = args.floats(2, size_t(model.stateFloats(int(batch))), "state");
     float* logits = args.floats(3, batch * size_t(d.vocab), "logits");
     model.step(x, int(batch), state, logits);
+    report(env, handle(args, 0));
     return number(env, double(model.bytes()));
   });
 }
@@ -349,9 +391,9 @@ napi_value InferStep(napi_env env, napi_callback_info info) {
 napi_value FreeInference(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args args(env, info, 1);
-    void* p = nullptr;
-    if (napi_get_value_external(env, args.v[0], &p) != napi_ok || !p) throw JsError("argument 0 must be a model from createInference");
-    static_cast<InferenceHandle*>(p)->model.reset();
+    InferenceHandle& h = handle(args, 0);
+    h.model.reset();
+    report(env, h);
     return static_cast<napi_value>(nullptr);
   });
 }
@@ -362,6 +404,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"createNet", nullptr, CreateNet, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"step", nullptr, Step, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"createInference", nullptr, CreateInference, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setInferenceParams", nullptr, SetInferenceParams, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"inferStep", nullptr, InferStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"freeInference", nullptr, FreeInference, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgd", nullptr, Sgd, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -23,21 +23,33 @@ void gemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb,
 
 }  // namespace
 
-Inference::Inference(NetDesc desc, const float* params) : d_(std::move(desc)), params_(params, params + d_.paramCount) {
+Inference::Inference(NetDesc desc) : d_(std::move(desc)), params_(size_t(d_.paramCount), 0.0f) {
   int64_t offset = 0;
   for (const Unit& U : d_.units) {
     stateOffset_.push_back(offset);
     offset += int64_t(U.stateSize) * d_.hidden;
-    std::vector<float> bias(size_t(U.gates));
+    bias_.emplace_back(size_t(U.gates), 0.0f);
+  }
+  Y_.resize(size_t(d_.numLayers));
+}
+
+void Inference::setParams(int64_t offset, const float* values, int64_t n) {
+  if (offset < 0 || n < 0 || offset + n > d_.paramCount) throw std::out_of_range("parameters out of range");
+  std::copy_n(values, n, params_.data() + offset);
+  biasesStale_ = true;
+}
+
+void Inference::sumBiases() {
+  for (size_t u = 0; u < d_.units.size(); u++) {
+    const Unit& U = d_.units[u];
     for (size_t pi = 0; pi < U.proj.size(); pi++) {
       const Projection& p = U.proj[pi];
       // The reset-after candidate adds b_hh inside r⊙(·) (gruAfterForward).
       const bool bihOnly = U.resetAfter && pi == 1;
-      for (int j = 0; j < p.gates * d_.hidden; j++) bias[size_t(p.col + j)] = params_[size_t(p.bih + j)] + (bihOnly ? 0.0f : params_[size_t(p.bhh + j)]);
+      for (int j = 0; j < p.gates * d_.hidden; j++) bias_[u][size_t(p.col + j)] = params_[size_t(p.bih + j)] + (bihOnly ? 0.0f : params_[size_t(p.bhh + j)]);
     }
-    bias_.push_back(std::move(bias));
   }
-  Y_.resize(size_t(d_.numLayers));
+  biasesStale_ = false;
 }
 
 int64_t Inference::stateFloats(int batch) const {
@@ -69,6 +81,7 @@ void Inference::resize(int batch) {
 
 void Inference::step(const int32_t* x, int B, float* state, float* logits) {
   if (B < 1) throw std::invalid_argument("batch must be positive");
+  if (biasesStale_) sumBiases();
   resize(B);
   const int H = d_.hidden, W = d_.outWidth, V = d_.vocab, D = d_.directions;
   const float* P = params_.data();

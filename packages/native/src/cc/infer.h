@@ -13,8 +13,10 @@ namespace rnnlab {
 
 class Inference {
  public:
-  /** Copies `params` (desc.paramCount floats): the caller's buffer can go once this returns. */
-  Inference(NetDesc desc, const float* params);
+  /** With every parameter 0: `setParams` copies them in, a piece at a time. */
+  explicit Inference(NetDesc desc);
+  /** Copies `n` floats to parameters [offset, offset + n) (a checkpoint's tensors, one by one: no whole copy in between). */
+  void setParams(int64_t offset, const float* values, int64_t n);
   const NetDesc& desc() const { return d_; }
   /** The carried state of `batch` rows: per unit, per state tensor (h, then c), `[batch, hidden]`. */
   int64_t stateFloats(int batch) const;
@@ -25,10 +27,12 @@ class Inference {
 
  private:
   void resize(int batch);
+  void sumBiases();
 
   NetDesc d_;
   std::vector<float> params_;
   std::vector<std::vector<float>> bias_;  // per unit: b_ih + b_hh in gate-block order (b_ih alone for a reset-after candidate)
+  bool biasesStale_ = true;               // parameters changed since the biases were summed
   std::vector<int64_t> stateOffset_;      // per unit, in floats per batch row
   int B_ = 0;
   std::vector<float> A_, C_, TC_, RH_;    // the unit being stepped: gates [B, G], cell, tanh(cell), r⊙h or h·W_hc [B, H]

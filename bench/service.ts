@@ -2,8 +2,9 @@
 // and worker processes on a throwaway database and queue prefix (testkit):
 //   1. API throughput and latency of the poll routes (autocannon) vs a bare Fastify route;
 //   2. checkpoint serialise / write / read / load for d2l's LSTM vs copies and raw node-postgres;
-//   3. generation of 500 greedy characters over HTTP, cold and warm, vs the same call in-process,
-//      and GET /v1/jobs/{id} while it runs vs idle;
+//   3. generation of 500 greedy characters over HTTP, cold and warm, on the native engine and on tfjs
+//      (two APIs in the same run), vs the same call in-process, streamed (first event), and
+//      GET /v1/jobs/{id} while it runs vs idle;
 //   4. submit-to-running with an idle worker vs BullMQ alone;
 //   5. peak memory of a worker and its training child per architecture vs an idle worker.
 // Load goes to 127.0.0.1 only, bounded in connections and seconds. About four minutes.
@@ -11,6 +12,7 @@
 //   npm run bench:service              # prints the tables, rewrites the service section of docs/performance.md
 //   npm run bench:service -- --no-doc  # prints only
 //   npm run bench:service -- --only poll  # section 1 alone (about a minute and a half), into its own section of the doc
+//   npm run bench:service -- --only generation  # just section 3 (its own checkpoint, about a minute), prints only
 //
 // A benchmark, not a test: the figures depend on the machine and on what else runs on it.
 import { execFileSync } from 'node:child_process';
@@ -23,7 +25,7 @@ import { setupBackend } from '@rnnlab/backends';
 import { DEFAULT_DATASET, resolveJobConfig, type Arch } from '@rnnlab/contracts';
 import { ARCHS, LanguageModel, MEMORY_CALIBRATION, TrainingRun, corpusStats, estimateMemoryBytes } from '@rnnlab/core';
 import { createPrisma, createRepositories, type Db, type Repositories } from '@rnnlab/db';
-import { NATIVE_ENGINE_NAME } from '@rnnlab/native';
+import { NATIVE_ENGINE_NAME, nativeEngine, nativeInference, nativeStatus } from '@rnnlab/native';
 import {
   REDIS_URL, REPO_ROOT, TIMEMACHINE_FILE, createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQueuePrefix, waitFor,
   type ApiProcess, type ServiceEnv,
@@ -37,7 +39,7 @@ import {
 } from './service-support.ts';
 
 const { values: args } = parseArgs({ options: { 'no-doc': { type: 'boolean', default: false }, only: { type: 'string' } } });
-if (args.only !== undefined && args.only !== 'poll') throw new Error(`--only ${args.only}: the one section that runs alone is "poll"`);
+if (args.only !== undefined && args.only !== 'poll' && args.only !== 'generation') throw new Error(`--only takes poll or generation (got ${args.only})`);
 
 const CONNECTIONS = 10; // autocannon: concurrent keep-alive connections, no pipelining
 const DURATION_S = 5; // per autocannon run; each target runs once per round, after a 1 s warm-up
@@ -45,6 +47,8 @@ const ROUNDS = 3; // rounds interleave the targets, so a burst of background loa
 const METRIC_ROWS = 500;
 const CHECKPOINTS = 10;
 const GENERATIONS = 10;
+const GENERATE_API = { LOG_LEVEL: 'warn', RATE_LIMIT_GENERATE_PER_MIN: '100000' };
+const COLD = 5; // distinct checkpoints, each loaded once per engine
 const GENERATE = { prefix: 'time traveller', length: 500, strategy: 'greedy' as const };
 const SUBMITS = 10; // after one first job that forks the worker's training child
 const MEMORY_EPOCHS = 3;
@@ -171,56 +175,145 @@ async function checkpoints(repos: Repositories, databaseUrl: string, jobId: stri
 
 // ---- 3. generation ---------------------------------------------------------------------------------
 
-async function generation(api: ApiProcess, jobId: string, bytes: Uint8Array, backend: string): Promise<Table> {
-  const local = LanguageModel.fromCheckpoint(bytes);
-  const inProcess: number[] = [];
-  let localText = '';
-  try {
-    for (let i = 0; i < 5; i++) {
-      const [out, took] = await timed(() => local.generate(GENERATE));
-      localText = out.text;
-      inProcess.push(took);
-    }
-  } finally {
-    local.dispose();
-  }
-  const url = `${api.url}/v1/jobs/${jobId}/generate`;
-  const [cold, coldMs] = await timed(() => request('POST', url, GENERATE));
-  if (cold.body.generated.length !== GENERATE.length) throw new Error(`generated ${cold.body.generated.length} characters`);
+/** What generates in each API: the native engine's forward step (when built) and tfjs, side by side. */
+interface GenerationApis {
+  native: ApiProcess | null;
+  tfjs: ApiProcess;
+  /** Why there is no native API. */
+  nativeMissing: string | null;
+}
 
+/** Time to the first `chunk` event and to the end of a streamed generation. */
+async function streamed(url: string, body: unknown): Promise<{ first: number; total: number }> {
+  const t0 = performance.now();
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify(body) });
+  if (res.status !== 200) throw new Error(`POST ${url} (stream): HTTP ${res.status} ${await res.text()}`);
+  let first = NaN;
+  let seen = '';
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    seen += r.value;
+    if (Number.isNaN(first) && seen.includes('event: chunk')) first = performance.now() - t0;
+  }
+  if (!seen.includes('event: done')) throw new Error(`the stream ended without its done event: ${seen.slice(-300)}`);
+  return { first, total: performance.now() - t0 };
+}
+
+/** d2l's LSTM after one epoch (the native engine trains it when built), stored as the job's checkpoint. */
+async function oneEpochCheckpoint(repos: Repositories, jobId: string, text: string): Promise<Uint8Array> {
+  const run = TrainingRun.create(resolveJobConfig({ arch: 'lstm' }), text, nativeStatus().available ? { engine: nativeEngine() } : {});
+  try {
+    const report = (await run.runEpoch())!;
+    const bytes = run.checkpoint();
+    await repos.checkpoints.save(jobId, { epoch: 1, bytes, trainPerplexity: report.trainPerplexity });
+    return bytes;
+  } finally {
+    run.dispose();
+  }
+}
+
+/** `COLD` jobs, each with its own checkpoint of d2l's LSTM (seeds differ, so every request loads a model). */
+async function coldJobs(repos: Repositories, text: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < COLD; i++) {
+    const config = resolveJobConfig({ arch: 'lstm', training: { seed: 1000 + i } });
+    const { job } = await repos.jobs.create({ name: `cold ${i}`, arch: 'lstm', dataset: DEFAULT_DATASET, config, epochs: 1, priority: 5 });
+    const run = TrainingRun.create(config, text);
+    try {
+      await repos.checkpoints.save(job.id, { epoch: 1, bytes: run.checkpoint(), trainPerplexity: 28 });
+    } finally {
+      run.dispose();
+    }
+    ids.push(job.id);
+  }
+  return ids;
+}
+
+async function generation(apis: GenerationApis, repos: Repositories, jobId: string, bytes: Uint8Array, backend: string, text: string): Promise<Table> {
+  const engines = [['native', apis.native], ['tfjs', apis.tfjs]].filter((e): e is [string, ApiProcess] => e[1] !== null);
+  const inProcess = new Map<string, number[]>(engines.map(([name]) => [name, []]));
+  // CPU time as well as wall time: on a shared machine the wall time is mostly waiting for a core.
+  const cpu = new Map<string, number[]>(engines.map(([name]) => [name, []]));
+  const texts = new Map<string, string>();
+  for (const [name] of engines) {
+    const local = LanguageModel.fromCheckpoint(bytes, { inference: name === 'native' ? nativeInference() : null });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const before = process.cpuUsage();
+        const [out, took] = await timed(() => local.generate(GENERATE));
+        const used = process.cpuUsage(before);
+        cpu.get(name)!.push((used.user + used.system) / 1000);
+        texts.set(`in-process ${name}`, out.text);
+        inProcess.get(name)!.push(took);
+      }
+    } finally {
+      local.dispose();
+    }
+  }
+  const cold = new Map<string, number[]>(engines.map(([name]) => [name, []]));
+  const warm = new Map<string, number[]>(engines.map(([name]) => [name, []]));
+  const first = new Map<string, number[]>(engines.map(([name]) => [name, []]));
+  // Rounds alternate the engines, so a burst of background load hits both.
+  for (const job of await coldJobs(repos, text)) {
+    for (const [name, api] of engines) cold.get(name)!.push((await timed(() => request('POST', `${api.url}/v1/jobs/${job}/generate`, GENERATE)))[1]);
+  }
+  for (const [name, api] of engines) {
+    const [out] = await timed(() => request('POST', `${api.url}/v1/jobs/${jobId}/generate`, GENERATE)); // loads the model
+    if (out.body.generated.length !== GENERATE.length) throw new Error(`${name}: generated ${out.body.generated.length} characters`);
+    texts.set(`API ${name}`, out.body.text);
+  }
+  for (let i = 0; i < GENERATIONS; i++) {
+    for (const [name, api] of engines) {
+      warm.get(name)!.push((await timed(() => request('POST', `${api.url}/v1/jobs/${jobId}/generate`, GENERATE)))[1]);
+      first.get(name)!.push((await streamed(`${api.url}/v1/jobs/${jobId}/generate`, GENERATE)).first);
+    }
+  }
+
+  // The API's other routes while it generates, on the default path (native when built).
+  const api = apis.native ?? apis.tfjs;
+  const url = `${api.url}/v1/jobs/${jobId}/generate`;
   const poll = `${api.url}/v1/jobs/${jobId}`;
   await eventLoopDelay(api.url);
   const idle = await getLoop(poll, (n) => n < 200);
   const idleDelay = await eventLoopDelay(api.url);
   let generating = true;
   const during = getLoop(poll, () => generating);
-  const warm: number[] = [];
   try {
-    for (let i = 0; i < GENERATIONS; i++) warm.push((await timed(() => request('POST', url, GENERATE)))[1]);
+    for (let i = 0; i < GENERATIONS; i++) await request('POST', url, GENERATE);
   } finally {
     generating = false;
   }
   const concurrent = await during;
   const busyDelay = await eventLoopDelay(api.url);
   const row = (name: string, xs: number[]) => [name, int(xs.length), ms(median(xs)), ms(quantile(xs, 0.99)), ms(Math.max(...xs))];
+  const rows = (what: string, m: Map<string, number[]>) => engines.map(([name]) => row(`${what}, ${name}`, m.get(name)!));
+  const distinct = new Set(texts.values()).size;
   return {
     title: 'Generation',
-    about: `${GENERATE.length} greedy characters after "${GENERATE.prefix}" from the latest checkpoint above, ` +
-      `\`POST /v1/jobs/{id}/generate\` one request at a time; the API's generation thread and this process both on tfjs ${backend}. ` +
-      'The GET rows are sequential `GET /v1/jobs/{id}` requests from one client, first with the API idle, then while the warm requests run.',
+    about: `${GENERATE.length} greedy characters after "${GENERATE.prefix}" from the latest checkpoint above (d2l's LSTM, hidden 256), ` +
+      `\`POST /v1/jobs/{id}/generate\` one request at a time, to two APIs in this run: one generating on the native engine ` +
+      '(`GENERATE_ENGINE=native`: each character one forward step in C++ over OpenBLAS), one on tfjs ' +
+      `(\`GENERATE_ENGINE=tfjs\`, backend ${backend}), the requests alternating between them. Cold: ${COLD} other jobs of the same ` +
+      'model with their own checkpoints (untrained, seeds differ; the same size and work per character), each asked once, so every ' +
+      'request fetches the checkpoint from Postgres and loads it. First event: the same request with `Accept: text/event-stream`, ' +
+      'until the first `chunk` event arrives. The GET rows are sequential `GET /v1/jobs/{id}` requests from one client to the ' +
+      `${apis.native ? 'native' : 'tfjs'} API, first idle, then while it generates.`,
     head: ['what', 'n', 'median ms', 'p99 ms', 'max ms'],
     numeric: [1, 2, 3, 4],
     rows: [
-      row('baseline: `LanguageModel.generate` in-process', inProcess),
-      row('HTTP, cold: fetches the bytes, loads the model', [coldMs]),
-      row('HTTP, warm: model cached in the generation thread', warm),
+      ...rows('in-process `LanguageModel.generate`', inProcess),
+      ...rows('in-process `LanguageModel.generate`, CPU time (`process.cpuUsage`)', cpu),
+      ...rows('HTTP, cold: fetches the bytes, loads the model', cold),
+      ...rows('HTTP, warm: model cached in the generation thread', warm),
+      ...rows('HTTP streamed, warm: first event', first),
       row('`GET /v1/jobs/{id}`, API idle (baseline)', idle),
       row('`GET /v1/jobs/{id}` while generation runs', concurrent),
     ],
     notes: [
       `The API's event loop (prom-client's \`nodejs_eventloop_lag\` on \`/metrics\`, 10 ms sampling included): ` +
         `p99 ${ms(idleDelay.p99)} ms, max ${ms(idleDelay.max)} ms during the idle GETs; p99 ${ms(busyDelay.p99)} ms, max ${ms(busyDelay.max)} ms during generation.`,
-      `The API's text ${cold.body.text === localText ? 'equals' : 'DIFFERS from'} the in-process text.`,
+      distinct === 1 ? `The text is the same from every path (${[...texts.keys()].join(', ')}).` : `The texts DIFFER: ${JSON.stringify(Object.fromEntries(texts))}`,
+      ...(apis.nativeMissing ? [`No native rows: ${apis.nativeMissing}.`] : []),
     ],
   };
 }
@@ -366,7 +459,8 @@ async function main(): Promise<void> {
   const env: ServiceEnv = {
     DATABASE_URL: database.url, QUEUE_PREFIX: prefix, TFJS_BACKEND: 'auto', HEARTBEAT_INTERVAL_MS: '5000', STALLED_INTERVAL_MS: '30000',
   };
-  const api = await spawnApi({ ...env, LOG_LEVEL: 'warn', RATE_LIMIT_SUBMIT_PER_MIN: '100000', RATE_LIMIT_GENERATE_PER_MIN: '100000' });
+  // The default generation path: the native engine when it is built (GENERATE_ENGINE=auto).
+  const api = await spawnApi({ ...env, ...GENERATE_API, RATE_LIMIT_SUBMIT_PER_MIN: '100000' });
   cleanups.push(() => api.kill('SIGKILL'));
 
   const { job } = await repos.jobs.create({ name: 'bench', arch: 'lstm', dataset: DEFAULT_DATASET, config: resolveJobConfig({ arch: 'lstm' }), epochs: 500, priority: 5 });
@@ -389,16 +483,28 @@ async function main(): Promise<void> {
     console.log(`\n${markdown(table)}\n\n(${(took / 1000).toFixed(0)} s)`);
     tables.push(table);
   };
-  await section('API throughput', () => apiThroughput(api, job.id));
+  let checkpointBytes: Uint8Array = new Uint8Array();
+  if (args.only !== 'generation') await section('API throughput', () => apiThroughput(api, job.id));
   if (args.only !== 'poll') await otherSections();
   async function otherSections() {
-    let checkpointBytes: Uint8Array = new Uint8Array();
-    await section('checkpoints', async () => {
-      const { table, bytes } = await checkpoints(repos, database.url, job.id, text, backend);
-      checkpointBytes = bytes;
-      return table;
-    });
-    await section('generation', () => generation(api, job.id, checkpointBytes, backend));
+    if (args.only !== 'generation') {
+      await section('checkpoints', async () => {
+        const { table, bytes } = await checkpoints(repos, database.url, job.id, text, backend);
+        checkpointBytes = bytes;
+        return table;
+      });
+    } else {
+      checkpointBytes = await oneEpochCheckpoint(repos, job.id, text);
+    }
+    const native = nativeStatus();
+    const tfjsApi = await spawnApi({ ...env, ...GENERATE_API, GENERATE_ENGINE: 'tfjs' });
+    cleanups.push(() => tfjsApi.kill('SIGKILL'));
+    const apis: GenerationApis = native.available
+      ? { native: api, tfjs: tfjsApi, nativeMissing: null }
+      : { native: null, tfjs: tfjsApi, nativeMissing: `the native engine is not built here (${native.reason})` };
+    await section('generation', () => generation(apis, repos, job.id, checkpointBytes, backend, text));
+    await tfjsApi.kill('SIGTERM');
+    if (args.only === 'generation') return;
     let tinyChildPeak = NaN;
     await section('submit to running', async () => {
       const { table, tinyChildPeak: peak } = await submitToRunning(api, db, env, prefix);
@@ -407,6 +513,8 @@ async function main(): Promise<void> {
     });
     await section('worker memory', () => workerMemory(api, db, env, text, tinyChildPeak));
   }
+  // --only generation prints its table and writes nothing.
+  if (args.only === 'generation') return;
 
   const seconds = Math.round((Date.now() - started.getTime()) / 1000);
   const intro = [

@@ -1,5 +1,5 @@
 import { isTransientDbError } from '@rnnlab/db';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 
 /** An error whose message is safe to show the client. 5xx messages are never shown. */
 export class HttpError extends Error {
@@ -58,24 +58,37 @@ export function formatSchemaErrors(errors: AjvError[], dataVar: string): Error {
   }
 }
 
-/** One envelope for every error: `{ statusCode, error, message }`; 5xx details go to the log only. */
+/**
+ * One envelope for every error: `{ statusCode, error, message }`; 5xx details go to the log only.
+ * Logs the error and returns the envelope (with the headers an HttpError carries).
+ */
+export function errorEnvelope(caught: FastifyError | HttpError, request: FastifyRequest): { body: ErrorBody; headers: Record<string, string> } {
+  // Postgres restarting or out of reach is an outage the client can wait out, like Redis being away.
+  const err = isTransientDbError(caught) ? new HttpError(503, 'the database is unavailable; try again shortly', { 'retry-after': '5' }) : caught;
+  if (err !== caught) request.log.warn({ err: caught }, 'database unavailable');
+  const status = (err as FastifyError).validation ? 400 : (err.statusCode ?? 500);
+  if (status >= 500 && !(err instanceof HttpError)) {
+    request.log.error({ err }, 'request failed');
+  } else if (status >= 500) {
+    // A known outage (Redis down, a dataset that can't be fetched): the message says it all.
+    request.log.warn({ statusCode: status, message: err.message }, 'request could not be served');
+  } else {
+    request.log.info({ statusCode: status, message: err.message }, 'request rejected');
+  }
+  const message = status >= 500 && !(err instanceof HttpError) ? 'internal error; see the server log' : err.message;
+  return { body: { statusCode: status, error: reason(status), message }, headers: err instanceof HttpError ? err.headers : {} };
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((caught: FastifyError | HttpError, request, reply) => {
-    // Postgres restarting or out of reach is an outage the client can wait out, like Redis being away.
-    const err = isTransientDbError(caught) ? new HttpError(503, 'the database is unavailable; try again shortly', { 'retry-after': '5' }) : caught;
-    if (err !== caught) request.log.warn({ err: caught }, 'database unavailable');
-    const status = (err as FastifyError).validation ? 400 : (err.statusCode ?? 500);
-    if (status >= 500 && !(err instanceof HttpError)) {
-      request.log.error({ err }, 'request failed');
-    } else if (status >= 500) {
-      // A known outage (Redis down, a dataset that can't be fetched): the message says it all.
-      request.log.warn({ statusCode: status, message: err.message }, 'request could not be served');
-    } else {
-      request.log.info({ statusCode: status, message: err.message }, 'request rejected');
-    }
-    if (err instanceof HttpError) reply.headers(err.headers);
-    const message = status >= 500 && !(err instanceof HttpError) ? 'internal error; see the server log' : err.message;
-    void reply.status(status).send({ statusCode: status, error: reason(status), message });
+  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
+    const { body, headers } = errorEnvelope(err, request);
+    void reply.headers(headers).status(body.statusCode).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `route ${request.method} ${request.url.split('?')[0]} not found` });

@@ -1,6 +1,7 @@
 // The typed client for docs/api.md. The one place that adds the API key and turns a failed response into
 // an ApiError; every GET passes the RequestGate, so no kind of request outruns the poll interval.
 import { API_KEY_STORAGE } from './config.ts';
+import { readEvents } from './event-stream.ts';
 import type { RequestGate } from './poller.ts';
 import type {
   Checkpoint, Dataset, EpochMetric, GenerateRequest, GenerateResponse, Job, JobRequest, JobStatus, List,
@@ -150,8 +151,25 @@ export class Api {
     return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`);
   }
 
-  generate(id: string, body: GenerateRequest, signal?: AbortSignal): Promise<GenerateResponse> {
-    return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/generate`, { body, signal });
+  /**
+   * Generates text, streamed (docs/api.md: Server-Sent Events): `onText` gets each chunk of the
+   * generated text as the server produces it; a server that answers JSON gives it as one chunk.
+   */
+  async generate(id: string, body: GenerateRequest, onText: (chunk: string) => void, signal?: AbortSignal): Promise<GenerateResponse> {
+    const response = await this.send('POST', `/v1/jobs/${encodeURIComponent(id)}/generate`, { body, signal, headers: { accept: 'text/event-stream, application/json;q=0.9' } });
+    if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream') || !response.body) {
+      const out = (await response.json()) as GenerateResponse;
+      onText(out.generated);
+      return out;
+    }
+    for await (const e of readEvents(response.body)) {
+      const data: unknown = JSON.parse(e.data);
+      // The box shows one text: chunks of any other (a request with `n` > 1) are not its.
+      if (e.event === 'chunk' && ((data as { sample?: number }).sample ?? 0) === 0) onText((data as { text: string }).text);
+      else if (e.event === 'done') return data as GenerateResponse;
+      else if (e.event === 'error') throw isEnvelope(data) ? new ApiError(data.statusCode, data.error, data.message) : new ApiError(500, 'Error', 'Generation failed.');
+    }
+    throw new ApiError(0, 'Network Error', 'The generation stream ended before its result; try again.');
   }
 
   /** The job's checkpoint as a file in another format (docs/export.md), as bytes. */
@@ -194,6 +212,27 @@ export class Api {
   }
 
   private async request<T>(method: 'GET' | 'POST', path: string, init: RequestOptions = {}): Promise<T> {
+    const { response, url, held } = await this.exchange(method, path, init);
+    // Unchanged: the very object of the last answer, so a caller can tell by identity and skip redrawing.
+    if (held) return held.value as T;
+    if (response.status === 204) return undefined as T;
+    if (init.binary) return (await response.arrayBuffer()) as T;
+    const value = (await response.json()) as T;
+    const etag = response.headers.get('etag');
+    if (method === 'GET' && etag) this.held.set(path, { url, etag, value });
+    return value;
+  }
+
+  /** The response once it has answered with a success status; an ApiError otherwise. */
+  private async send(method: 'GET' | 'POST', path: string, init: RequestOptions): Promise<Response> {
+    return (await this.exchange(method, path, init)).response;
+  }
+
+  /**
+   * One request. A GET (not binary) carries the ETag of the last answer to the same URL; a 304 comes
+   * back with that answer as `held`. Any other status that is not a success is an ApiError.
+   */
+  private async exchange(method: 'GET' | 'POST', path: string, init: RequestOptions): Promise<{ response: Response; url: string; held?: Held }> {
     const gate = method === 'GET' ? this.options.gate : undefined;
     const kind = `GET ${path}`;
     // Re-checked after every wait: another request of this kind may have gone out meanwhile.
@@ -202,9 +241,9 @@ export class Api {
     if (this.key) headers.authorization = `Bearer ${this.key}`;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     const url = (this.options.baseUrl ?? '') + path + queryString(init.query);
-    const conditional = method === 'GET' && !init.binary;
-    const held = conditional ? this.held.get(path) : undefined;
-    if (held?.url === url) headers['if-none-match'] = held.etag;
+    const last = method === 'GET' && !init.binary ? this.held.get(path) : undefined;
+    const held = last?.url === url ? last : undefined;
+    if (held) headers['if-none-match'] = held.etag;
     let response: Response;
     try {
       gate?.mark(kind); // no await between this and fetch(): the mark is when the request leaves
@@ -223,19 +262,13 @@ export class Api {
       throw new ApiError(0, 'Network Error', 'The API did not answer; retrying.');
     }
     this.options.onReachable?.(true);
-    // Unchanged: the very object of the last answer, so a caller can tell by identity and skip redrawing.
-    if (response.status === 304 && held?.url === url) return held.value as T;
+    if (response.status === 304 && held) return { response, url, held };
     if (!response.ok) {
       const error = await errorFrom(response);
       if (response.status === 401) this.options.onUnauthorized?.(error);
       throw error;
     }
-    if (response.status === 204) return undefined as T;
-    if (init.binary) return (await response.arrayBuffer()) as T;
-    const value = (await response.json()) as T;
-    const etag = response.headers.get('etag');
-    if (conditional && etag) this.held.set(path, { url, etag, value });
-    return value;
+    return { response, url };
   }
 }
 

@@ -127,12 +127,14 @@ export interface GenerateRequest {
   topK?: number | null;
   topP?: number | null;
   seed?: number | null;
+  n?: number;
   checkpoint?: 'latest' | 'best' | number;
 }
 
 export interface GenerateResponse {
   text: string;
   generated: string;
+  samples: { text: string; generated: string }[];
   checkpointEpoch: number;
   warnings: string[];
 }

@@ -217,9 +217,8 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
     await form.locator('.field[data-field="prefix"] input').fill('time traveller');
     await form.locator('.field[data-field="length"] input').fill('30');
     await form.getByRole('button', { name: 'Generate', exact: true }).click();
-    const generated = page.getByTestId('generated');
-    await generated.waitFor();
-    expect(await generated.textContent()).toHaveLength(30);
+    await page.getByTestId('generate-done').waitFor();
+    expect(await page.getByTestId('generated').textContent()).toHaveLength(30);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(RESULTS, 'job.png'), fullPage: true });
   });
@@ -237,6 +236,40 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
     const server = await apiCall<{ text: string }>('POST', `/v1/jobs/${tinyId}/generate`, { prefix: 'time traveller', length: BROWSER_CHARS, strategy: 'greedy', checkpoint: 'latest' });
     expect(server.text).toHaveLength('time traveller'.length + BROWSER_CHARS);
     expect(await out.textContent()).toBe(server.text);
+  }, LONG + 30_000);
+
+  it('streams generated text into the box as it is produced, ending with the whole text', async () => {
+    // A wider model than the tiny job's, so 2,000 characters take several of the server's turns of steps.
+    const job = await apiCall<{ id: string }>('POST', '/v1/jobs', {
+      arch: 'lstm', name: 'e2e stream', dataset: DATASET, model: { hiddenSize: 512 }, training: { epochs: 1, maxTokens: 500, batchSize: 4, numSteps: 5 },
+    });
+    await expect.poll(async () => (await apiCall<{ status: string }>('GET', `/v1/jobs/${job.id}`)).status, { timeout: LONG }).toBe('succeeded');
+    await page.evaluate((id) => (location.hash = `#/jobs/${encodeURIComponent(id)}`), job.id);
+    const form = page.locator('.generate-form');
+    await form.waitFor();
+    // The page's polls of the finished job are over before the stream keeps its main thread busy.
+    await page.waitForTimeout(4 * POLL_MS);
+    await form.locator('.field[data-field="prefix"] input').fill('time traveller');
+    await form.locator('.field[data-field="length"] input').fill('2000');
+    // Every length the generated text goes through, as the page shows it.
+    await page.evaluate(() => {
+      const seen: number[] = [];
+      (window as unknown as { seenLengths: number[] }).seenLengths = seen;
+      const output = document.querySelector('[data-testid="generate-output"]')!;
+      new MutationObserver(() => seen.push(output.querySelector('[data-testid="generated"]')?.textContent?.length ?? 0))
+        .observe(output, { childList: true, subtree: true, characterData: true });
+    });
+    const response = page.waitForResponse((r) => r.url().endsWith(`/v1/jobs/${job.id}/generate`));
+    await form.getByRole('button', { name: 'Generate', exact: true }).click();
+    expect((await response).headers()['content-type']).toMatch(/^text\/event-stream/);
+    await page.getByTestId('generate-done').waitFor();
+    const shown = await page.getByTestId('generated').textContent();
+    const json = await apiCall<{ generated: string }>('POST', `/v1/jobs/${job.id}/generate`, { prefix: 'time traveller', length: 2000, strategy: 'greedy', checkpoint: 'latest' });
+    expect(shown).toBe(json.generated);
+    const lengths = await page.evaluate(() => (window as unknown as { seenLengths: number[] }).seenLengths);
+    const partial = lengths.filter((n) => n > 0 && n < 2000);
+    expect(partial.length, `lengths seen: ${lengths.join(', ')}`).toBeGreaterThan(0);
+    expect(lengths).toEqual([...lengths].sort((a, b) => a - b)); // it only ever grew
   }, LONG + 30_000);
 
   it('links a job started from a checkpoint to its source', async () => {

@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import type { EngineFactory } from '@rnnlab/core';
-import { NATIVE_ENGINE_NAME, nativeEngine, nativeStatus, setNativeThreads } from '@rnnlab/native';
+import type { EngineFactory, InferenceFactory } from '@rnnlab/core';
+import { NATIVE_ENGINE_NAME, nativeEngine, nativeInference, nativeStatus, setNativeThreads } from '@rnnlab/native';
 import * as tf from '@tensorflow/tfjs';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -170,4 +170,40 @@ export async function setupTraining(backend: BackendChoice = 'auto', engine: Eng
     tfjs,
     fallback: null,
   };
+}
+
+/** What a generation thread runs models on. */
+export interface GenerationBackend {
+  /** The tfjs backend: generation's fallback, and always set up (a model loads on it when `inference` is null). */
+  tfjs: BackendInfo;
+  /** For LanguageModel.fromCheckpoint(…, { inference }): the native engine's forward step, or null for tfjs. */
+  inference: InferenceFactory | null;
+  /** Why generation does not take the native engine; null when it does. */
+  fallback: string | null;
+}
+
+/**
+ * Sets up the tfjs backend and picks what runs generation's forward steps: `native` (the OpenBLAS
+ * engine; a BackendUnavailableError when it was not built), `tfjs`, or `auto`: native when it was built.
+ * Both give the same text (the sampling is the core's either way).
+ */
+export async function setupGeneration(backend: BackendChoice = 'auto', engine: EngineChoice = 'auto'): Promise<GenerationBackend> {
+  if (!ENGINE_CHOICES.includes(engine)) throw new BackendUnavailableError(`unknown generation engine ${JSON.stringify(engine)}: use one of ${ENGINE_CHOICES.join(', ')}`);
+  const tfjs = await setupBackend(backend);
+  if (engine === 'tfjs') return { tfjs, inference: null, fallback: 'GENERATE_ENGINE=tfjs' };
+  const fallback = generationEngineProblem(engine);
+  return { tfjs, inference: fallback === null ? nativeInference() : null, fallback };
+}
+
+/**
+ * Why generation on `engine` would not take the native engine (null when it would); throws a
+ * BackendUnavailableError when `native` is asked for and the addon is not built. Processes call it
+ * at start, so a misconfigured one refuses to start instead of failing every generation.
+ */
+export function generationEngineProblem(engine: EngineChoice): string | null {
+  if (engine === 'tfjs') return 'GENERATE_ENGINE=tfjs';
+  const status = nativeStatus();
+  if (status.available) return null;
+  if (engine === 'native') throw new BackendUnavailableError(`generation engine 'native' is unavailable: ${status.reason}`);
+  return status.reason;
 }

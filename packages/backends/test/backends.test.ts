@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { BackendUnavailableError, setupBackend, setupTraining } from '../src/index.ts';
+import { BackendUnavailableError, generationEngineProblem, setupBackend, setupGeneration, setupTraining } from '../src/index.ts';
 
 describe('setupBackend', () => {
   it("refuses 'tensorflow' with a clear message when tfjs-node is not installed", async () => {
@@ -40,5 +40,18 @@ describe('setupTraining', () => {
   it('tfjs trains on the tfjs backend and says why', async () => {
     expect(await setupTraining('cpu', 'tfjs')).toMatchObject({ backend: 'cpu', engine: null, fallback: 'TRAIN_ENGINE=tfjs' });
     await expect(setupTraining('cpu', 'blas' as never)).rejects.toThrow(/unknown training engine "blas"/);
+  });
+});
+
+describe('setupGeneration', () => {
+  it('auto and native generate on the native engine (built at install here); tfjs on tfjs, saying why', async () => {
+    for (const engine of ['auto', 'native'] as const) {
+      const g = await setupGeneration('cpu', engine);
+      expect(g).toMatchObject({ fallback: null, tfjs: { backend: 'cpu' } });
+      expect(typeof g.inference).toBe('function');
+      expect(generationEngineProblem(engine)).toBeNull();
+    }
+    expect(await setupGeneration('cpu', 'tfjs')).toMatchObject({ inference: null, fallback: 'GENERATE_ENGINE=tfjs' });
+    await expect(setupGeneration('cpu', 'blas' as never)).rejects.toThrow(/unknown generation engine "blas"/);
   });
 });

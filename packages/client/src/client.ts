@@ -35,8 +35,11 @@ export interface FollowOptions {
 }
 
 export interface GenerateOptions {
-  /** Each chunk of generated text as it comes (the whole text at once from a server that does not stream). */
-  onText?: (chunk: string) => void;
+  /**
+   * Each chunk of generated text as it comes (the whole text at once from a server that does not
+   * stream), with which of the request's `n` texts it extends (0 for the first, and when `n` is 1).
+   */
+  onText?: (chunk: string, sample: number) => void;
   signal?: AbortSignal;
 }
 

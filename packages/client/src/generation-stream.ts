@@ -20,7 +20,7 @@ const parseJson = (data: string): unknown => {
 
 /** Reads a stream of generation events, calling `onText` per chunk, and returns the totals. */
 export async function readGenerationEvents(response: Response, body: ReadableStream<Uint8Array>, prefix: string,
-  onText: (chunk: string) => void): Promise<GenerateResponse> {
+  onText: (chunk: string, sample: number) => void): Promise<GenerateResponse> {
   const reader = body.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>).pipeThrough(new EventSourceParserStream()).getReader();
   let generated = '';
   try {
@@ -35,22 +35,25 @@ export async function readGenerationEvents(response: Response, body: ReadableStr
           ...totals,
           generated: totals.generated ?? generated,
           text: totals.text ?? prefix + generated,
+          samples: totals.samples ?? [{ text: totals.text ?? prefix + generated, generated: totals.generated ?? generated }],
           checkpointEpoch: totals.checkpointEpoch ?? 0,
           warnings: totals.warnings ?? [],
         } as GenerateResponse;
       }
       const chunk = typeof data?.text === 'string' ? data.text : event.data;
-      generated += chunk;
-      onText(chunk);
+      // Which of the `n` texts it belongs to; the first is the one `generated` stands for.
+      const sample = typeof data?.sample === 'number' ? data.sample : 0;
+      if (sample === 0) generated += chunk;
+      onText(chunk, sample);
     }
   } finally {
     await reader.cancel().catch(() => undefined);
   }
 }
 
-/** The JSON form: the whole text at once, handed to `onText` as one chunk. */
-export async function readGenerationJson(body: ReadableStream<Uint8Array>, onText: (chunk: string) => void): Promise<GenerateResponse> {
+/** The JSON form: each whole text at once, handed to `onText` as one chunk. */
+export async function readGenerationJson(body: ReadableStream<Uint8Array>, onText: (chunk: string, sample: number) => void): Promise<GenerateResponse> {
   const out = await new Response(body).json() as GenerateResponse;
-  onText(out.generated);
+  (out.samples ?? [out]).forEach((t, sample) => onText(t.generated, sample));
   return out;
 }

@@ -1,5 +1,5 @@
-// Generation as Server-Sent Events, from a server that streams. The real API answers JSON today:
-// client.test.ts checks that fallback against it.
+// Generation as Server-Sent Events from a stand-in server, which can pace its events and answer
+// the ways the real API only does on a failure (client.test.ts generates from the real API).
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, RnnlabClient } from '../src/index.ts';
 import { standIn, type StandIn } from './stand-in.ts';
@@ -27,7 +27,10 @@ describe('generation stream', () => {
     const out = await new RnnlabClient({ url: server.url }).generate('j1', { prefix: 'time traveller', length: 9 }, { onText: (c) => chunks.push(c) });
     expect(server.seen[0]!.headers.accept).toMatch(/^text\/event-stream/);
     expect(chunks).toEqual([' for', ' so', ' it']);
-    expect(out).toEqual({ generated: ' for so it', text: 'time traveller for so it', checkpointEpoch: 7, warnings: [] });
+    // A server without `samples` (one text) gets the one it sent.
+    expect(out).toEqual({
+      generated: ' for so it', text: 'time traveller for so it', samples: [{ generated: ' for so it', text: 'time traveller for so it' }], checkpointEpoch: 7, warnings: [],
+    });
   });
 
   it('turns an error event into an ApiError naming the field', async () => {

@@ -28,6 +28,9 @@ export const EnvSchema = Type.Object({
   // twice (its checkpoint bytes beside its weights). The least recently used idle model goes first.
   GENERATE_CACHE_MB: Type.Integer({ minimum: 16, maximum: 1_048_576, default: 1024 }),
   GENERATE_THREADS: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  // What runs generation's forward steps: the native OpenBLAS engine or tfjs on TFJS_BACKEND (same
+  // text either way). auto = native when it was built at install; native refuses to start without it.
+  GENERATE_ENGINE: Type.Union([Type.Literal('auto'), Type.Literal('native'), Type.Literal('tfjs')], { default: 'auto' }),
   // Generations one thread interleaves, a slice of steps each in turn.
   GENERATE_THREAD_SLOTS: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
   // Generations one client (API key, or address when the API is open) may have running at once;

@@ -1,7 +1,7 @@
 import type { TSchema } from 'typebox';
 import { ErrorEnvelope } from './common.ts';
 import { DatasetList, DatasetSchema, DatasetUploadJson } from './datasets.ts';
-import { GenerateRequest, GenerateResponse } from './generate.ts';
+import { GeneratedText, GenerateRequest, GenerateResponse } from './generate.ts';
 import { CheckpointInfoSchema, CheckpointList, EpochMetricSchema, JobList, JobSchema, MetricsList, SampleList, SampleSchema } from './job.ts';
 import { ArchSchema, CellSchema, JobRequest, JobStatusSchema, ModelRequest, TrainingRequest } from './job-request.ts';
 import { OpsSummary, WorkerInfoSchema } from './ops.ts';
@@ -35,6 +35,7 @@ export const COMPONENT_SCHEMAS = {
   Checkpoint: CheckpointInfoSchema,
   CheckpointList,
   GenerateRequest,
+  GeneratedText,
   GenerateResponse,
   DatasetUpload: DatasetUploadJson,
   Dataset: DatasetSchema,

@@ -31,7 +31,8 @@ export { clipByGlobalNorm, clipScale, globalNormSquared } from './train/clip.ts'
 export { ADAM, adamSlotNames } from './train/optimizers.ts';
 
 export { LanguageModel, type LoadOptions } from './generate/language-model.ts';
-export { Generation, generateText, nextTokenLogits, type GenerateOptions, type GenerateResult, type StopWhen } from './generate/generate.ts';
+export { Generation, generateText, nextLogits, nextTokenLogits, type GeneratedText, type GenerateOptions, type GenerateResult, type StopWhen } from './generate/generate.ts';
+export { TfjsInference, TfjsStepper, type ForwardStepper, type InferenceFactory, type InferenceModel, type InferenceSource } from './generate/stepper.ts';
 export { argmax, filteredProbabilities, sampleIndex, type SamplingOptions } from './generate/sampling.ts';
 
 export { CHECKPOINT_VERSION, type CheckpointHeader } from './checkpoint/format.ts';

@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 declare const netBrand: unique symbol;
 /** A native Net: scratch space for one model, freed by the garbage collector. */
 export type NativeNet = { readonly [netBrand]: true };
+declare const modelBrand: unique symbol;
+/** A native model for generation (its own copy of the weights), freed by freeInference or the garbage collector. */
+export type NativeModel = { readonly [modelBrand]: true };
 
 export interface BlasInfo {
   /** The most threads the engine uses on a minibatch (min(cores, 4); see src/cc/team.h and net.cc). */
@@ -40,6 +43,17 @@ export interface NativeAddon {
     stateOut: Float32Array,
     masks: Float32Array | null,
   ): [loss: number, normSq: number];
+  /** A model for generation from the same description as createNet, every parameter 0. */
+  createInference(desc: Float64Array): NativeModel;
+  /** Copies `values` into the model's parameters from `offset` (in floats) on. */
+  setInferenceParams(model: NativeModel, offset: number, values: Float32Array): void;
+  /**
+   * Row b reads x[b]; `state` (`[unit][k][rows·hidden]`) is read and written, `logits` (`[rows, vocab]`)
+   * written. Returns the bytes the model holds.
+   */
+  inferStep(model: NativeModel, x: Int32Array, state: Float32Array, logits: Float32Array): number;
+  /** Frees the model's memory now; stepping it afterwards throws. */
+  freeInference(model: NativeModel): void;
   sgd(params: Float32Array, grads: Float32Array, rate: number): void;
   adam(
     params: Float32Array,

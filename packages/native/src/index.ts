@@ -1,13 +1,15 @@
 // @rnnlab/native: an optional training engine for @rnnlab/core. A C++ N-API addon over OpenBLAS runs a
 // whole minibatch per call — forward with fused gates, the output layer and its softmax cross-entropy,
 // backprop through time with the weight gradients as big GEMMs — for every architecture the core has.
-// Processes inject it: `TrainingRun.create(config, text, { engine: nativeEngine() })`.
+// Processes inject it: `TrainingRun.create(config, text, { engine: nativeEngine() })`; and generation:
+// `LanguageModel.fromCheckpoint(blob, { inference: nativeInference() })` (a forward step per token).
 import type { EngineFactory } from '@rnnlab/core';
 import { loadAddon, type BlasInfo, type NativeAddon } from './addon.ts';
 import { NativeEngine } from './engine.ts';
 
 export { loadAddon, type BlasInfo, type NativeAddon } from './addon.ts';
 export { NATIVE_ENGINE_NAME, NativeEngine, nativeLayout } from './engine.ts';
+export { NativeInference, nativeInference } from './inference.ts';
 
 export class NativeUnavailableError extends Error {
   override readonly name = 'NativeUnavailableError';

@@ -2,6 +2,7 @@
 // waiting requests, a cap on what one key may run at once, a deadline per request, work dropped when
 // its client leaves, a thread that dies replaced, and a byte budget for the models they hold.
 import { Worker } from 'node:worker_threads';
+import type { GenerateResult } from '@rnnlab/core';
 import { HttpError, unavailable } from '../errors.ts';
 import { FairQueue } from './fair-queue.ts';
 import { ModelMemory, type Resident } from './model-memory.ts';
@@ -32,13 +33,15 @@ export interface GenerateCall {
   opts: GenerateOptions;
   /** Aborts when the client has gone: waiting work is dropped, running work stopped. */
   signal?: AbortSignal;
+  /**
+   * Streams: called with each text's characters (`n` of them) generated since the last call, as they
+   * are produced (not after the last step: the answer carries the whole texts, so a stream sends
+   * what it has not seen from those).
+   */
+  onChunk?: (texts: string[]) => void;
 }
 
-export interface GenerateOutput {
-  text: string;
-  generated: string;
-  warnings: string[];
-}
+export type GenerateOutput = GenerateResult;
 
 interface Call extends GenerateCall {
   id: number;
@@ -179,12 +182,12 @@ export class GenerationPool {
       if (this.threads[p.thread] !== thread) return; // the thread died meanwhile and failed the call
       if (bytes) {
         // Even for a call that has ended: the thread must hold what the account says it holds.
-        thread.worker.postMessage({ kind: 'run', id: c.id, model: c.model, opts: c.opts, deadline: c.deadline, bytes } satisfies ToThread, [bytes]);
+        thread.worker.postMessage({ kind: 'run', id: c.id, model: c.model, opts: c.opts, deadline: c.deadline, stream: !!c.onChunk, bytes } satisfies ToThread, [bytes]);
         if (c.settled) this.post(p.thread, { kind: 'cancel', id: c.id });
       } else if (c.settled) {
         this.release(c);
       } else {
-        this.post(p.thread, { kind: 'run', id: c.id, model: c.model, opts: c.opts, deadline: c.deadline });
+        this.post(p.thread, { kind: 'run', id: c.id, model: c.model, opts: c.opts, deadline: c.deadline, stream: !!c.onChunk });
       }
     }, (err: unknown) => {
       this.settle(c, err instanceof Error ? err : new Error(String(err)));
@@ -218,7 +221,11 @@ export class GenerationPool {
     }
     const c = this.threads[index]!.calls.get(m.id);
     if (!c) return;
-    if (m.ok) this.settle(c, null, { text: m.text, generated: m.generated, warnings: m.warnings });
+    if (m.kind === 'chunk') {
+      if (!c.settled) c.onChunk?.(m.texts);
+      return;
+    }
+    if (m.ok) this.settle(c, null, { text: m.text, generated: m.generated, samples: m.samples, warnings: m.warnings });
     else if (m.reason === 'deadline') this.settle(c, this.deadlineError(`after ${m.steps} steps`));
     else if (m.reason === 'client') this.settle(c, new HttpError(m.status, m.message));
     else if (m.reason === 'error') this.settle(c, new Error(`generation failed: ${m.message}`));

@@ -1,13 +1,15 @@
 import type { GenerateRequest } from '@rnnlab/contracts';
+import type { GenerateResult } from '@rnnlab/core';
 
 export type GenerateOptions = Omit<GenerateRequest, 'checkpoint'> & { length: number };
 
 /**
  * Main thread → generation thread. The main thread decides which models a thread holds: `bytes`
- * (transferred, not copied) comes with the first run of a model on a thread, `evict` drops one.
+ * (transferred, not copied) comes with the first run of a model on a thread, `evict` drops one. A
+ * `stream` run sends its text as it is produced (`chunk`), then the whole of it (`done`).
  */
 export type ToThread =
-  | { kind: 'run'; id: number; model: string; bytes?: ArrayBuffer; opts: GenerateOptions; deadline: number }
+  | { kind: 'run'; id: number; model: string; bytes?: ArrayBuffer; opts: GenerateOptions; deadline: number; stream: boolean }
   | { kind: 'cancel'; id: number }
   | { kind: 'evict'; model: string };
 
@@ -22,7 +24,12 @@ export type RunFailure =
 export type FromThread =
   | { kind: 'loaded'; model: string; bytes: number }
   | { kind: 'loadFailed'; model: string }
-  | { kind: 'done'; id: number; ok: true; text: string; generated: string; warnings: string[] }
+  /** Per text (`n`), the characters a streamed run generated since its last chunk (after a turn of steps; not after its last). */
+  | { kind: 'chunk'; id: number; texts: string[] }
+  | ({ kind: 'done'; id: number; ok: true } & GenerateResult)
   | ({ kind: 'done'; id: number; ok: false } & RunFailure);
 
-export interface ThreadInit { backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }
+export interface ThreadInit {
+  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  engine: 'auto' | 'native' | 'tfjs';
+}

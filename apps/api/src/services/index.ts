@@ -1,3 +1,4 @@
+import { generationEngineProblem } from '@rnnlab/backends';
 import type { AppConfig } from '@rnnlab/config';
 import { createPrisma, createRepositories, type Db, type Repositories } from '@rnnlab/db';
 import type { FastifyBaseLogger } from 'fastify';
@@ -30,11 +31,13 @@ export function createServices(config: AppConfig, log: FastifyBaseLogger): Servi
   const datasets = new DatasetService(repos, env.DATA_DIR, { maxCount: env.DATASET_QUOTA_COUNT, maxBytes: env.DATASET_QUOTA_MB * 2 ** 20 });
   const checks = new SubmissionChecks(datasets.catalog, env.WORKER_MEMORY_BUDGET_MB * 2 ** 20);
   const jobData = new JobDataService(repos);
+  const fallback = generationEngineProblem(env.GENERATE_ENGINE);
+  if (fallback && env.GENERATE_ENGINE === 'auto') log.info({ reason: fallback }, 'generating on tfjs: the native engine is not used');
   const generation = new GenerationPool({
     threads: env.GENERATE_THREADS, slotsPerThread: env.GENERATE_THREAD_SLOTS, perKeyRunning: env.GENERATE_KEY_CONCURRENCY,
     queueMax: env.GENERATE_QUEUE_MAX, perKeyQueueMax: env.GENERATE_KEY_QUEUE_MAX, timeoutMs: env.GENERATE_TIMEOUT_MS,
     cacheBytes: env.GENERATE_CACHE_MB * 2 ** 20,
-  }, { backend: env.TFJS_BACKEND });
+  }, { backend: env.TFJS_BACKEND, engine: env.GENERATE_ENGINE });
   if (env.GENERATE_KEY_CONCURRENCY >= env.GENERATE_THREADS * env.GENERATE_THREAD_SLOTS) {
     log.warn({ GENERATE_KEY_CONCURRENCY: env.GENERATE_KEY_CONCURRENCY, slots: env.GENERATE_THREADS * env.GENERATE_THREAD_SLOTS },
       'one client may hold every generation slot: keep GENERATE_KEY_CONCURRENCY below GENERATE_THREADS × GENERATE_THREAD_SLOTS');

@@ -263,11 +263,15 @@ export const mountJob: View = (ctx, root, route) => {
       button.disabled = true;
       setText(button, 'Generating…');
       try {
-        const result = await ctx.api.generate(id, body, AbortSignal.timeout(GENERATE_TIMEOUT_MS));
-        fill(
-          output,
-          h('p', { class: 'generated' }, h('span', { class: 'gen-prefix' }, result.text.slice(0, result.text.length - result.generated.length)), h('span', { class: 'gen-new', 'data-testid': 'generated' }, result.generated)),
-          h('div', { class: 'muted' }, `from the checkpoint of epoch ${result.checkpointEpoch}`),
+        // The text appears as the server streams it; the prefix as the model read it comes with the result.
+        const shownPrefix = h('span', { class: 'gen-prefix' }, prefix.value);
+        const generated = h('span', { class: 'gen-new', 'data-testid': 'generated' });
+        fill(output, h('p', { class: 'generated' }, shownPrefix, generated));
+        const result = await ctx.api.generate(id, body, (chunk) => generated.append(chunk), AbortSignal.timeout(GENERATE_TIMEOUT_MS));
+        setText(shownPrefix, result.text.slice(0, result.text.length - result.generated.length));
+        setText(generated, result.generated);
+        output.append(
+          h('div', { class: 'muted', 'data-testid': 'generate-done' }, `from the checkpoint of epoch ${result.checkpointEpoch}`),
           ...result.warnings.map((w) => h('div', { class: 'warning' }, w)),
         );
       } catch (error) {

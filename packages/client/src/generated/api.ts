@@ -955,7 +955,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Generate text from a checkpoint of the job */
+        /** Generate text from a checkpoint of the job (JSON, or streamed as Server-Sent Events) */
         post: {
             parameters: {
                 query?: never;
@@ -971,13 +971,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description the generated text; streamed when asked for */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["GenerateResponse"];
+                        "text/event-stream": string;
                     };
                 };
                 /** @description Default Response */
@@ -1828,12 +1829,20 @@ export interface components {
             message: string;
             statusCode: number;
         };
+        /** GeneratedText */
+        GeneratedText: {
+            generated: string;
+            /** @description the preprocessed prefix followed by the generated characters */
+            text: string;
+        };
         /** GenerateRequest */
         GenerateRequest: {
             /** @description latest (default), best, or an epoch number */
             checkpoint?: "latest" | "best" | number;
             /** @description default 50 */
             length?: number;
+            /** @description texts to generate from the prefix, as one batch; default 1 */
+            n?: number;
             /** @description preprocessed like the corpus; must keep at least one character */
             prefix: string;
             seed?: number | null;
@@ -1847,6 +1856,9 @@ export interface components {
         GenerateResponse: {
             checkpointEpoch: number;
             generated: string;
+            /** @description every text asked for (`n`), the first one included */
+            samples: components["schemas"]["GeneratedText"][];
+            /** @description the first text (of `n`) */
             text: string;
             warnings: string[];
         };

@@ -1,12 +1,14 @@
-// Text generation (d2l's predict_ch8): batch-1 state, warm up on the prefix's true characters, then
-// predict one character at a time, feeding each prediction back in.
-import * as tf from '@tensorflow/tfjs';
+// Text generation (d2l's predict_ch8): warm up on the prefix's true characters, then predict one
+// character at a time, feeding each prediction back in. `n` texts from one prefix run as one batch
+// (a row each), each row choosing from its own logits with its own RNG.
 import { ConfigError, GenerationStopped } from '../errors.ts';
 import { preprocess, type Tokenizer } from '../data/preprocess.ts';
 import { Rng, RngStream } from '../data/rng.ts';
 import type { Vocab } from '../data/vocab.ts';
-import type { Network, PreparedNetwork, State } from '../model/network.ts';
+import type { NetworkSpec } from '../model/build.ts';
+import type { Network, PreparedNetwork } from '../model/network.ts';
 import { argmax, sampleIndex } from './sampling.ts';
+import { TfjsStepper, type ForwardStepper } from './stepper.ts';
 
 export interface GenerateOptions {
   prefix: string;
@@ -15,13 +17,19 @@ export interface GenerateOptions {
   temperature?: number; // sample only; default 1
   topK?: number | null;
   topP?: number | null;
-  seed?: number | null; // sample only; null = a fresh random seed
+  seed?: number | null; // sample only; null = a fresh random seed. Text r draws from seed + r.
+  n?: number; // texts from the prefix, as one batch; default 1
 }
 
-export interface GenerateResult {
+export interface GeneratedText {
   /** The preprocessed prefix followed by the generated characters. */
   text: string;
   generated: string;
+}
+
+export interface GenerateResult extends GeneratedText {
+  /** Every text (`n`); `text` and `generated` are the first's. */
+  samples: GeneratedText[];
   warnings: string[];
 }
 
@@ -36,37 +44,9 @@ function checkOptions(o: GenerateOptions): Required<GenerateOptions> {
   if (!(temperature > 0) || !Number.isFinite(temperature)) throw new ConfigError('temperature', `must be > 0 (got ${temperature})`);
   if (topK !== null && (!Number.isInteger(topK) || topK < 1)) throw new ConfigError('topK', `must be an integer ≥ 1 or null (got ${topK})`);
   if (topP !== null && !(topP > 0 && topP <= 1)) throw new ConfigError('topP', `must be in (0, 1] or null (got ${topP})`);
-  return { prefix: o.prefix, length: o.length, strategy, temperature, topK, topP, seed: o.seed ?? null };
-}
-
-/** Feeds one character at a time through a batch-1 network, carrying its state. */
-class Stepper {
-  private readonly prepared: PreparedNetwork;
-  private readonly owned: boolean;
-  private state: State;
-
-  /** With `prepared` (shared, e.g. a loaded model's) the caller keeps it; without, it is made here. */
-  constructor(private readonly network: Network, prepared: PreparedNetwork | null) {
-    this.owned = prepared === null;
-    this.prepared = prepared ?? network.prepareKept(false);
-    this.state = network.zeroState(1);
-  }
-
-  /** Logits `[1, vocab]` after reading `id`; the caller disposes them. */
-  feed(id: number): tf.Tensor {
-    const out = tf.tidy(() => {
-      const f = this.network.forward(this.prepared, Int32Array.of(id), 1, 1, this.state, { record: false, dropout: null });
-      return { logits: f.logits, state: f.state };
-    });
-    tf.dispose(this.state);
-    this.state = out.state;
-    return out.logits;
-  }
-
-  dispose(): void {
-    tf.dispose(this.state);
-    if (this.owned) this.network.release(this.prepared);
-  }
+  const n = o.n ?? 1;
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError('n', `must be a positive integer (got ${n})`);
+  return { prefix: o.prefix, length: o.length, strategy, temperature, topK, topP, seed: o.seed ?? null, n };
 }
 
 interface Prefix {
@@ -75,9 +55,9 @@ interface Prefix {
   warnings: string[];
 }
 
-function readPrefix(network: Network, vocab: Vocab, tokenizer: Tokenizer, raw: string): Prefix {
+function readPrefix(spec: NetworkSpec, vocab: Vocab, tokenizer: Tokenizer, raw: string): Prefix {
   const warnings: string[] = [];
-  if (network.spec.seesFuture) {
+  if (spec.seesFuture) {
     warnings.push(
       'this model is bidirectional: in training it saw the characters after each position, so it never learned to predict ' +
         'the next one from the past alone and its text degenerates (d2l 9.4 shows "time travellerererer…")',
@@ -99,28 +79,33 @@ export interface StopWhen {
 
 /**
  * One generation, a step at a time, so a caller can interleave several and stop one between steps.
- * A step is one character through the network: first every prefix character but the last (warm-up,
- * one character per call as predict_ch8 does — for a bidirectional model a longer sequence would let
- * the backward direction read the prefix), then one per generated character. Dispose it when done.
+ * A step is one character through the network, for every row at once: first every prefix character
+ * but the last (warm-up, one character per call as predict_ch8 does — for a bidirectional model a
+ * longer sequence would let the backward direction read the prefix), then one per generated character.
+ * It makes its stepper (`stepperFor(rows)`, a fresh state) and disposes it with itself.
  */
 export class Generation {
   readonly totalSteps: number;
   private readonly o: Required<GenerateOptions>;
   private readonly prefix: Prefix;
-  private readonly rng: Rng;
-  private readonly stepper: Stepper;
-  private readonly generated: number[] = [];
+  private readonly rngs: Rng[];
+  private readonly stepper: ForwardStepper;
+  private readonly current: Int32Array;
+  /** Per row, the ids generated so far. */
+  private readonly generated: number[][];
   private warmed = 0;
-  private current: number;
   private taken = 0;
 
-  constructor(network: Network, private readonly vocab: Vocab, tokenizer: Tokenizer, options: GenerateOptions, prepared: PreparedNetwork | null = null) {
+  constructor(spec: NetworkSpec, private readonly vocab: Vocab, tokenizer: Tokenizer, options: GenerateOptions, stepperFor: (rows: number) => ForwardStepper) {
     this.o = checkOptions(options);
-    this.prefix = readPrefix(network, vocab, tokenizer, this.o.prefix);
-    this.rng = Rng.fromSeed(this.o.seed ?? Math.floor(Math.random() * 2 ** 32), RngStream.sample);
-    this.current = this.prefix.ids[this.prefix.ids.length - 1] as number;
+    this.prefix = readPrefix(spec, vocab, tokenizer, this.o.prefix);
+    const seed = this.o.seed ?? Math.floor(Math.random() * 2 ** 32);
+    const rows = this.o.n;
+    this.rngs = Array.from({ length: rows }, (_, r) => Rng.fromSeed(seed + r, RngStream.sample));
+    this.current = new Int32Array(rows);
+    this.generated = Array.from({ length: rows }, () => []);
     this.totalSteps = this.prefix.ids.length - 1 + this.o.length;
-    this.stepper = new Stepper(network, prepared);
+    this.stepper = stepperFor(rows);
   }
 
   get steps(): number {
@@ -135,15 +120,31 @@ export class Generation {
   step(): void {
     if (this.done) return;
     this.taken++;
-    if (this.warmed < this.prefix.ids.length - 1) {
-      this.stepper.feed(this.prefix.ids[this.warmed++] as number).dispose();
+    const ids = this.prefix.ids;
+    if (this.warmed < ids.length - 1) {
+      this.current.fill(ids[this.warmed++] as number);
+      this.stepper.feed(this.current, false);
       return;
     }
-    const t = this.stepper.feed(this.current);
-    const logits = t.dataSync(); // one sync per character: the next input depends on it
-    t.dispose();
-    this.current = this.o.strategy === 'greedy' ? argmax(logits) : sampleIndex(logits, this.o, this.rng);
-    this.generated.push(this.current);
+    if (this.generatedCount === 0) this.current.fill(ids[ids.length - 1] as number);
+    const logits = this.stepper.feed(this.current, true)!;
+    const vocab = logits.length / this.current.length;
+    for (let r = 0; r < this.current.length; r++) {
+      const row = logits.subarray(r * vocab, (r + 1) * vocab);
+      const id = this.o.strategy === 'greedy' ? argmax(row) : sampleIndex(row, this.o, this.rngs[r]!);
+      this.current[r] = id;
+      this.generated[r]!.push(id);
+    }
+  }
+
+  /** Per text, the characters generated from `from` on (a stream reads them as they come). */
+  generatedSince(from: number): string[] {
+    return this.generated.map((ids) => this.vocab.decode(ids.slice(from)));
+  }
+
+  /** How many characters each text has. */
+  get generatedCount(): number {
+    return this.generated[0]!.length;
   }
 
   /**
@@ -162,8 +163,11 @@ export class Generation {
 
   result(): GenerateResult {
     if (!this.done) throw new Error(`generation is not done: ${this.taken} of ${this.totalSteps} steps`);
-    const text = this.vocab.decode(this.generated);
-    return { text: this.prefix.text + text, generated: text, warnings: this.prefix.warnings };
+    const samples = this.generated.map((ids) => {
+      const generated = this.vocab.decode(ids);
+      return { text: this.prefix.text + generated, generated };
+    });
+    return { ...samples[0]!, samples, warnings: this.prefix.warnings };
   }
 
   dispose(): void {
@@ -175,7 +179,7 @@ export class Generation {
 export function generateText(
   network: Network, vocab: Vocab, tokenizer: Tokenizer, options: GenerateOptions, stop: StopWhen = {}, prepared: PreparedNetwork | null = null,
 ): GenerateResult {
-  const g = new Generation(network, vocab, tokenizer, options, prepared);
+  const g = new Generation(network.spec, vocab, tokenizer, options, (rows) => new TfjsStepper(network, prepared, rows));
   try {
     g.run(stop);
     return g.result();
@@ -186,14 +190,15 @@ export function generateText(
 
 /** The logits `[vocab]` for the character that follows `prefix`. */
 export function nextTokenLogits(network: Network, vocab: Vocab, tokenizer: Tokenizer, prefix: string, prepared: PreparedNetwork | null = null): Float32Array {
-  const { ids } = readPrefix(network, vocab, tokenizer, prefix);
-  const stepper = new Stepper(network, prepared);
+  return nextLogits(network.spec, vocab, tokenizer, prefix, new TfjsStepper(network, prepared, 1));
+}
+
+/** The logits `[vocab]` for the character after `prefix`, on `stepper` (a fresh one-row state, disposed here). */
+export function nextLogits(spec: NetworkSpec, vocab: Vocab, tokenizer: Tokenizer, prefix: string, stepper: ForwardStepper): Float32Array {
   try {
-    for (let i = 0; i < ids.length - 1; i++) stepper.feed(ids[i] as number).dispose();
-    const t = stepper.feed(ids[ids.length - 1] as number);
-    const out = t.dataSync() as Float32Array;
-    t.dispose();
-    return out;
+    const { ids } = readPrefix(spec, vocab, tokenizer, prefix);
+    for (let i = 0; i < ids.length - 1; i++) stepper.feed(ids.subarray(i, i + 1), false);
+    return stepper.feed(ids.subarray(ids.length - 1), true)!.slice();
   } finally {
     stepper.dispose();
   }

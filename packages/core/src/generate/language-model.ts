@@ -1,12 +1,12 @@
 // A trained model for generation only: loaded from a checkpoint, no corpus needed.
-import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../config.ts';
 import { decodeCheckpoint } from '../checkpoint/codec.ts';
 import { PARAM_PREFIX, checkpointConfig, checkpointVocab } from '../checkpoint/model.ts';
 import type { Vocab } from '../data/vocab.ts';
-import { buildNetworkSpec } from '../model/build.ts';
-import { Network, type PreparedNetwork } from '../model/network.ts';
-import { Generation, generateText, nextTokenLogits, type GenerateOptions, type GenerateResult, type StopWhen } from './generate.ts';
+import { buildNetworkSpec, networkParamSpecs, type NetworkSpec } from '../model/build.ts';
+import { Network } from '../model/network.ts';
+import { Generation, nextLogits, type GenerateOptions, type GenerateResult, type StopWhen } from './generate.ts';
+import { TfjsInference, type InferenceFactory, type InferenceModel } from './stepper.ts';
 
 export interface LoadOptions {
   /**
@@ -14,6 +14,8 @@ export interface LoadOptions {
    * place instead of copied first, so loading holds the blob and the model's weights, no more.
    */
   adopt?: boolean;
+  /** Runs the model elsewhere than on tfjs (the native engine) when it returns one; tfjs otherwise. */
+  inference?: InferenceFactory | null;
 }
 
 export class LanguageModel {
@@ -23,9 +25,9 @@ export class LanguageModel {
     readonly config: RunConfig,
     readonly vocab: Vocab,
     readonly epoch: number,
-    private readonly network: Network,
-    // Prepared once and shared by every generation from this model (read-only while they run).
-    private readonly prepared: PreparedNetwork,
+    private readonly spec: NetworkSpec,
+    // Shared by every generation from this model (read-only while they run).
+    private readonly model: InferenceModel,
   ) {}
 
   /** Throws a CheckpointError for a corrupt, truncated or unknown-version blob. */
@@ -34,49 +36,52 @@ export class LanguageModel {
     const config = checkpointConfig(decoded);
     const vocab = checkpointVocab(decoded);
     const spec = buildNetworkSpec(config, vocab.size);
-    const { network, prepared } = Network.forInference(spec, (name, shape) => decoded.tensor(PARAM_PREFIX + name, shape));
-    return new LanguageModel(config, vocab, decoded.header.epoch, network, prepared);
+    const values = (name: string, shape: readonly number[]) => decoded.tensor(PARAM_PREFIX + name, shape);
+    const other = opts.inference?.({ spec, paramSpecs: networkParamSpecs(spec), values }) ?? null;
+    if (other) return new LanguageModel(config, vocab, decoded.header.epoch, spec, other);
+    const { network, prepared } = Network.forInference(spec, values);
+    return new LanguageModel(config, vocab, decoded.header.epoch, spec, new TfjsInference(network, prepared));
   }
 
   /** Bytes of the weights this model holds (what a cache of models should count). */
   get bytes(): number {
-    return tensorBytes(this.prepared);
+    return this.model.bytes;
+  }
+
+  /** What runs its forward steps: tfjs, or the inference given at load. */
+  get inference(): string {
+    return this.model.name;
   }
 
   generate(opts: GenerateOptions, stop: StopWhen = {}): GenerateResult {
-    this.assertUsable();
-    return generateText(this.network, this.vocab, this.config.tokenizer, opts, stop, this.prepared);
+    const g = this.start(opts);
+    try {
+      g.run(stop);
+      return g.result();
+    } finally {
+      g.dispose();
+    }
   }
 
   /** A generation to run a step or a slice at a time (see Generation); dispose it before the model. */
   start(opts: GenerateOptions): Generation {
     this.assertUsable();
-    return new Generation(this.network, this.vocab, this.config.tokenizer, opts, this.prepared);
+    return new Generation(this.spec, this.vocab, this.config.tokenizer, opts, (rows) => this.model.stepper(rows));
   }
 
   /** The logits `[vocab]` for the character after `prefix` (preprocessed like the corpus). */
   logits(prefix: string): Float32Array {
     this.assertUsable();
-    return nextTokenLogits(this.network, this.vocab, this.config.tokenizer, prefix, this.prepared);
+    return nextLogits(this.spec, this.vocab, this.config.tokenizer, prefix, this.model.stepper(1));
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.network.release(this.prepared);
-    this.network.dispose();
+    this.model.dispose();
   }
 
   private assertUsable(): void {
     if (this.disposed) throw new Error('this LanguageModel has been disposed');
   }
-}
-
-/** Bytes of every tensor inside a container of tensors, arrays and plain objects (all float32 here). */
-function tensorBytes(x: unknown): number {
-  if (x instanceof tf.Tensor) return x.size * 4;
-  if (x === null || typeof x !== 'object') return 0;
-  let n = 0;
-  for (const v of Object.values(x)) n += tensorBytes(v);
-  return n;
 }

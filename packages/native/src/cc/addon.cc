@@ -1,14 +1,17 @@
 // The N-API surface of the addon (plain C N-API, no npm dependency). Every buffer comes in as a typed
-// array owned by JavaScript and is read or written in place for the duration of the call; the only
-// native object is a Net (scratch space), held by a JS external.
+// array owned by JavaScript and is read or written in place for the duration of the call; the native
+// objects are a Net (a training step's scratch space) and an Inference (a model for generation, with its
+// own copy of the weights), each held by a JS external.
 #include <node_api.h>
 
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "infer.h"
 #include "kernels.h"
 #include "net.h"
 
@@ -110,84 +113,99 @@ napi_value guarded(napi_env env, F&& body) {
   return nullptr;
 }
 
-// createNet(desc: Float64Array) → external. desc: vocab, numLayers, directions, hidden, outWidth,
-// output.W offset, output.b offset, paramCount, units; per unit: cell, layer, dir, input, projections;
-// per projection: W offset, b_ih offset, b_hh offset, width, first column.
+// A model's description (createNet's and createInference's first argument): vocab, numLayers,
+// directions, hidden, outWidth, output.W offset, output.b offset, paramCount, units; per unit: cell,
+// layer, dir, input, projections; per projection: W offset, b_ih offset, b_hh offset, width, first column.
+rnnlab::NetDesc readDesc(const Args& args, size_t i) {
+  size_t n = 0;
+  const double* d = args.typed<double>(i, napi_float64_array, &n, "desc");
+  size_t at = 0;
+  auto next = [&]() -> int64_t {
+    if (at >= n) throw JsError("desc is truncated");
+    return int64_t(d[at++]);
+  };
+  rnnlab::NetDesc desc;
+  desc.vocab = int(next());
+  desc.numLayers = int(next());
+  desc.directions = int(next());
+  desc.hidden = int(next());
+  desc.outWidth = int(next());
+  desc.outW = next();
+  desc.outB = next();
+  desc.paramCount = next();
+  const int64_t units = next();
+  const int64_t H = desc.hidden;
+  auto inRange = [&](int64_t off, int64_t size) { return off >= 0 && size >= 0 && off + size <= desc.paramCount; };
+  if (desc.vocab < 2 || desc.numLayers < 1 || desc.directions < 1 || H < 1 || desc.outWidth != H * desc.directions ||
+      units != int64_t(desc.numLayers) * desc.directions || !inRange(desc.outW, int64_t(desc.outWidth) * desc.vocab) ||
+      !inRange(desc.outB, desc.vocab))
+    throw JsError("desc is inconsistent");
+  for (int64_t u = 0; u < units; u++) {
+    rnnlab::Unit un;
+    // Code 3 is the GRU with nn.GRU's reset-after candidate: the GRU's layout and kernels' variant.
+    un.cell = int(next());
+    if (un.cell == 3) {
+      un.cell = rnnlab::kGru;
+      un.resetAfter = true;
+    }
+    un.layer = int(next());
+    un.dir = int(next());
+    un.input = int(next());
+    const int64_t nProj = next();
+    const int want = un.cell == rnnlab::kRnn ? 1 : un.cell == rnnlab::kGru ? 2 : un.cell == rnnlab::kLstm ? 1 : -1;
+    if (want < 0 || nProj != want || un.layer != u / desc.directions || un.dir != u % desc.directions || un.input < 1)
+      throw JsError("desc: unit " + std::to_string(u) + " is inconsistent");
+    // The first layer reads the one-hot tokens; every other layer reads the layer below, all of its
+    // directions side by side. Any other width would make the kernels read past the input buffers.
+    const int64_t inputWidth = un.layer == 0 ? int64_t(desc.vocab) : H * desc.directions;
+    if (un.input != inputWidth)
+      throw JsError("desc: unit " + std::to_string(u) + " reads " + std::to_string(un.input) + " inputs, but " +
+                    (un.layer == 0 ? "the vocabulary has " : "the layer below gives ") + std::to_string(inputWidth));
+    un.gates = int((un.cell == rnnlab::kRnn ? 1 : un.cell == rnnlab::kGru ? 3 : 4) * H);
+    un.stateSize = un.cell == rnnlab::kLstm ? 2 : 1;
+    int col = 0;
+    for (int64_t j = 0; j < nProj; j++) {
+      rnnlab::Projection p;
+      p.w = next();
+      p.bih = next();
+      p.bhh = next();
+      const int64_t width = next();
+      p.col = int(next());
+      p.gates = int(width / H);
+      const int expected = un.cell == rnnlab::kLstm ? 4 : un.cell == rnnlab::kGru && j == 0 ? 2 : 1;
+      if (p.gates != expected || width != p.gates * H || p.col != col || !inRange(p.w, (un.input + H) * width) || !inRange(p.bih, width) ||
+          !inRange(p.bhh, width))
+        throw JsError("desc: a projection of unit " + std::to_string(u) + " is inconsistent");
+      col += int(width);
+      un.proj.push_back(p);
+    }
+    desc.units.push_back(std::move(un));
+  }
+  return desc;
+}
+
+struct InferenceHandle;
+// What an object's collection must tell V8 besides freeing it.
+void collected(napi_env, Net*) {}
+void collected(napi_env env, InferenceHandle* h);
+
+/** A JS external owning `object`: deleted when the garbage collector collects the external. */
+template <typename T>
+napi_value owned(napi_env env, std::unique_ptr<T> object) {
+  napi_value out;
+  CHECK(napi_create_external(env, object.get(), [](napi_env e, void* p, void*) {
+    collected(e, static_cast<T*>(p));
+    delete static_cast<T*>(p);
+  }, nullptr, &out));
+  object.release();
+  return out;
+}
+
+// createNet(desc: Float64Array) → external (see readDesc).
 napi_value CreateNet(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args args(env, info, 1);
-    size_t n = 0;
-    const double* d = args.typed<double>(0, napi_float64_array, &n, "desc");
-    size_t at = 0;
-    auto next = [&]() -> int64_t {
-      if (at >= n) throw JsError("desc is truncated");
-      return int64_t(d[at++]);
-    };
-    rnnlab::NetDesc desc;
-    desc.vocab = int(next());
-    desc.numLayers = int(next());
-    desc.directions = int(next());
-    desc.hidden = int(next());
-    desc.outWidth = int(next());
-    desc.outW = next();
-    desc.outB = next();
-    desc.paramCount = next();
-    const int64_t units = next();
-    const int64_t H = desc.hidden;
-    auto inRange = [&](int64_t off, int64_t size) { return off >= 0 && size >= 0 && off + size <= desc.paramCount; };
-    if (desc.vocab < 2 || desc.numLayers < 1 || desc.directions < 1 || H < 1 || desc.outWidth != H * desc.directions ||
-        units != int64_t(desc.numLayers) * desc.directions || !inRange(desc.outW, int64_t(desc.outWidth) * desc.vocab) ||
-        !inRange(desc.outB, desc.vocab))
-      throw JsError("desc is inconsistent");
-    for (int64_t u = 0; u < units; u++) {
-      rnnlab::Unit un;
-      // Code 3 is the GRU with nn.GRU's reset-after candidate: the GRU's layout and kernels' variant.
-      un.cell = int(next());
-      if (un.cell == 3) {
-        un.cell = rnnlab::kGru;
-        un.resetAfter = true;
-      }
-      un.layer = int(next());
-      un.dir = int(next());
-      un.input = int(next());
-      const int64_t nProj = next();
-      const int want = un.cell == rnnlab::kRnn ? 1 : un.cell == rnnlab::kGru ? 2 : un.cell == rnnlab::kLstm ? 1 : -1;
-      if (want < 0 || nProj != want || un.layer != u / desc.directions || un.dir != u % desc.directions || un.input < 1)
-        throw JsError("desc: unit " + std::to_string(u) + " is inconsistent");
-      // The first layer reads the one-hot tokens; every other layer reads the layer below, all of its
-      // directions side by side. Any other width would make the kernels read past the input buffers.
-      const int64_t inputWidth = un.layer == 0 ? int64_t(desc.vocab) : H * desc.directions;
-      if (un.input != inputWidth)
-        throw JsError("desc: unit " + std::to_string(u) + " reads " + std::to_string(un.input) + " inputs, but " +
-                      (un.layer == 0 ? "the vocabulary has " : "the layer below gives ") + std::to_string(inputWidth));
-      un.gates = int((un.cell == rnnlab::kRnn ? 1 : un.cell == rnnlab::kGru ? 3 : 4) * H);
-      un.stateSize = un.cell == rnnlab::kLstm ? 2 : 1;
-      int col = 0;
-      for (int64_t j = 0; j < nProj; j++) {
-        rnnlab::Projection p;
-        p.w = next();
-        p.bih = next();
-        p.bhh = next();
-        const int64_t width = next();
-        p.col = int(next());
-        p.gates = int(width / H);
-        const int expected = un.cell == rnnlab::kLstm ? 4 : un.cell == rnnlab::kGru && j == 0 ? 2 : 1;
-        if (p.gates != expected || width != p.gates * H || p.col != col || !inRange(p.w, (un.input + H) * width) || !inRange(p.bih, width) ||
-            !inRange(p.bhh, width))
-          throw JsError("desc: a projection of unit " + std::to_string(u) + " is inconsistent");
-        col += int(width);
-        un.proj.push_back(p);
-      }
-      desc.units.push_back(std::move(un));
-    }
-    Net* net = new Net(std::move(desc));
-    napi_value out;
-    const napi_status s = napi_create_external(env, net, [](napi_env, void* p, void*) { delete static_cast<Net*>(p); }, nullptr, &out);
-    if (s != napi_ok) {
-      delete net;
-      throw JsError("napi_create_external failed");
-    }
-    return out;
+    return owned(env, std::make_unique<Net>(readDesc(args, 0)));
   });
 }
 
@@ -293,11 +311,102 @@ napi_value SgemmSeconds(napi_env env, napi_callback_info info) {
   });
 }
 
+// A model for generation, freed by freeInference (a model cache evicts it) or else by the garbage
+// collector. V8 is told the bytes it holds, so that a heap with many dead ones is collected in time.
+struct InferenceHandle {
+  std::unique_ptr<rnnlab::Inference> model;
+  int64_t reported = 0;
+};
+
+InferenceHandle& handle(const Args& args, size_t i) {
+  void* p = nullptr;
+  if (napi_get_value_external(args.env, args.v[i], &p) != napi_ok || !p) throw JsError("argument 0 must be a model from createInference");
+  return *static_cast<InferenceHandle*>(p);
+}
+
+rnnlab::Inference& inference(const Args& args, size_t i) {
+  InferenceHandle& h = handle(args, i);
+  if (!h.model) throw JsError("this model has been freed");
+  return *h.model;
+}
+
+void collected(napi_env env, InferenceHandle* h) {
+  int64_t total = 0;
+  if (h->reported != 0) napi_adjust_external_memory(env, -h->reported, &total);
+}
+
+/** Tells V8 how many bytes `h` holds now. */
+void report(napi_env env, InferenceHandle& h) {
+  const int64_t now = h.model ? h.model->bytes() : 0;
+  int64_t total = 0;
+  if (now != h.reported) CHECK(napi_adjust_external_memory(env, now - h.reported, &total));
+  h.reported = now;
+}
+
+// createInference(desc) → external: a model with every parameter 0 (setInferenceParams fills them).
+napi_value CreateInference(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 1);
+    auto h = std::make_unique<InferenceHandle>(InferenceHandle{std::make_unique<rnnlab::Inference>(readDesc(args, 0))});
+    report(env, *h);
+    return owned(env, std::move(h));
+  });
+}
+
+// setInferenceParams(model, offset, values: Float32Array): copies values to parameters [offset, offset + length).
+napi_value SetInferenceParams(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 3);
+    rnnlab::Inference& model = inference(args, 0);
+    const int64_t offset = args.integer(1);
+    size_t n = 0;
+    const float* values = args.typed<float>(2, napi_float32_array, &n, "values");
+    if (offset + int64_t(n) > model.desc().paramCount) throw JsError("values reach past the model's parameters");
+    model.setParams(offset, values, int64_t(n));
+    return static_cast<napi_value>(nullptr);
+  });
+}
+
+// inferStep(model, x: Int32Array, state: Float32Array, logits: Float32Array) → bytes the model holds.
+// The batch is x's length; state (read and written) and logits (written) must fit it.
+napi_value InferStep(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 4);
+    rnnlab::Inference& model = inference(args, 0);
+    const rnnlab::NetDesc& d = model.desc();
+    size_t batch = 0;
+    const int32_t* x = args.typed<int32_t>(1, napi_int32_array, &batch, "x");
+    if (batch < 1 || batch > 1u << 20) throw JsError("x must hold one token id per row (1 to 2^20 rows)");
+    for (size_t i = 0; i < batch; i++)
+      if (x[i] < 0 || x[i] >= d.vocab) throw JsError("a token id is outside the vocabulary");
+    float* state = args.floats(2, size_t(model.stateFloats(int(batch))), "state");
+    float* logits = args.floats(3, batch * size_t(d.vocab), "logits");
+    model.step(x, int(batch), state, logits);
+    report(env, handle(args, 0));
+    return number(env, double(model.bytes()));
+  });
+}
+
+// freeInference(model): releases its memory now; stepping it afterwards throws.
+napi_value FreeInference(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 1);
+    InferenceHandle& h = handle(args, 0);
+    h.model.reset();
+    report(env, h);
+    return static_cast<napi_value>(nullptr);
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   openblas_set_num_threads(1);  // the engine's team parallelises; see team.h
   const napi_property_descriptor props[] = {
       {"createNet", nullptr, CreateNet, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"step", nullptr, Step, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"createInference", nullptr, CreateInference, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setInferenceParams", nullptr, SetInferenceParams, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inferStep", nullptr, InferStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"freeInference", nullptr, FreeInference, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgd", nullptr, Sgd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -1,5 +1,6 @@
 export * from './common.ts';
 export * from './statuses.ts';
+export * from './objectives.ts';
 export * from './job-request.ts';
 export * from './run-config.ts';
 export * from './resolve.ts';

@@ -7,7 +7,7 @@ import { LineChart, PALETTE } from '../chart.ts';
 import type { View } from '../context.ts';
 import { fill, h, link, setText } from '../dom.ts';
 import { clearErrors, field, input, numberValue, select, showRequestError } from '../form.ts';
-import { backendDevice, bytes, dateTime, DASH, perplexity, rate } from '../format.ts';
+import { backendDevice, bytes, dateTime, DASH, percent, perplexity, rate } from '../format.ts';
 import type { JobTracker } from '../tracker.ts';
 import { isFinished, type GenerateRequest, type Job } from '../types.ts';
 import { progressBar, statusBadge, updateProgress, updateStatusBadge } from '../widgets.ts';
@@ -103,7 +103,9 @@ export const mountJob: View = (ctx, root, route) => {
       stats,
       stat('Train perplexity', perplexity(job.metrics.trainPerplexity ?? last?.trainPerplexity), 'stat-train'),
       stat('Best', perplexity(job.metrics.bestTrainPerplexity)),
-      stat('Validation', perplexity(job.metrics.validationPerplexity ?? last?.validationPerplexity)),
+      // A cloze model's validation perplexity is of blanks filled from both sides, not of next characters.
+      stat(job.config.training?.objective === 'cloze' ? 'Validation (cloze)' : 'Validation', perplexity(job.metrics.validationPerplexity ?? last?.validationPerplexity)),
+      stat('Validation accuracy', percent(last?.validationAccuracy), 'stat-accuracy'),
       stat('Tokens/s', rate(job.metrics.tokensPerSecond ?? last?.tokensPerSecond)),
     );
     errorBox.hidden = !job.error;

@@ -32,6 +32,7 @@ export { ADAM, adamSlotNames } from './train/optimizers.ts';
 
 export { LanguageModel, type LoadOptions } from './generate/language-model.ts';
 export { Generation, generateText, nextTokenLogits, type GenerateOptions, type GenerateResult, type StopWhen } from './generate/generate.ts';
+export { INFILL_CONTEXT, infillText, MAX_BLANKS, type InfillBlank, type InfillCandidate, type InfillOptions, type InfillResult } from './generate/infill.ts';
 export { argmax, filteredProbabilities, sampleIndex, type SamplingOptions } from './generate/sampling.ts';
 
 export { CHECKPOINT_VERSION, type CheckpointHeader } from './checkpoint/format.ts';

@@ -6,6 +6,7 @@ import { PARAM_PREFIX, checkpointConfig, checkpointVocab } from '../checkpoint/m
 import type { Vocab } from '../data/vocab.ts';
 import { buildNetworkSpec } from '../model/build.ts';
 import { Network, type PreparedNetwork } from '../model/network.ts';
+import { infillText, type InfillOptions, type InfillResult } from './infill.ts';
 import { Generation, generateText, nextTokenLogits, type GenerateOptions, type GenerateResult, type StopWhen } from './generate.ts';
 
 export interface LoadOptions {
@@ -52,6 +53,12 @@ export class LanguageModel {
   start(opts: GenerateOptions): Generation {
     this.assertUsable();
     return new Generation(this.network, this.vocab, this.config.tokenizer, opts, this.prepared);
+  }
+
+  /** Fills the blanks of a text (generate/infill.ts); a ConfigError names `text`, `blank` or `topK`. */
+  infill(opts: InfillOptions): InfillResult {
+    this.assertUsable();
+    return infillText(this.network, this.vocab, this.config.tokenizer, opts, this.prepared);
   }
 
   /** The logits `[vocab]` for the character after `prefix` (preprocessed like the corpus). */

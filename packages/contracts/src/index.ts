@@ -6,6 +6,7 @@ export * from './run-config.ts';
 export * from './resolve.ts';
 export * from './job.ts';
 export * from './generate.ts';
+export * from './infill.ts';
 export * from './export.ts';
 export * from './datasets.ts';
 export * from './ops.ts';

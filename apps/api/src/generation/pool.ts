@@ -5,7 +5,8 @@ import { Worker } from 'node:worker_threads';
 import { HttpError, unavailable } from '../errors.ts';
 import { FairQueue } from './fair-queue.ts';
 import { ModelMemory, type Resident } from './model-memory.ts';
-import type { FromThread, GenerateOptions, ThreadInit, ToThread } from './protocol.ts';
+import type { InfillResult } from '@rnnlab/core';
+import type { FromThread, RunOptions, ThreadInit, ToThread } from './protocol.ts';
 
 export interface GenerationLimits {
   threads: number;
@@ -29,7 +30,7 @@ export interface GenerateCall {
   sizeBytes: number;
   /** Reads the checkpoint's bytes into a fresh ArrayBuffer (transferred to the thread, not copied). */
   load: () => Promise<ArrayBuffer>;
-  opts: GenerateOptions;
+  opts: RunOptions;
   /** Aborts when the client has gone: waiting work is dropped, running work stopped. */
   signal?: AbortSignal;
 }
@@ -38,6 +39,8 @@ export interface GenerateOutput {
   text: string;
   generated: string;
   warnings: string[];
+  /** An infill task's answer. */
+  infill?: InfillResult;
 }
 
 interface Call extends GenerateCall {
@@ -218,7 +221,7 @@ export class GenerationPool {
     }
     const c = this.threads[index]!.calls.get(m.id);
     if (!c) return;
-    if (m.ok) this.settle(c, null, { text: m.text, generated: m.generated, warnings: m.warnings });
+    if (m.ok) this.settle(c, null, { text: m.text, generated: m.generated, warnings: m.warnings, ...(m.infill ? { infill: m.infill } : {}) });
     else if (m.reason === 'deadline') this.settle(c, this.deadlineError(`after ${m.steps} steps`));
     else if (m.reason === 'client') this.settle(c, new HttpError(m.status, m.message));
     else if (m.reason === 'error') this.settle(c, new Error(`generation failed: ${m.message}`));

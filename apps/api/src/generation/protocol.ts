@@ -1,13 +1,17 @@
 import type { GenerateRequest } from '@rnnlab/contracts';
+import type { InfillOptions, InfillResult } from '@rnnlab/core';
 
 export type GenerateOptions = Omit<GenerateRequest, 'checkpoint'> & { length: number };
+/** Filling blanks (infill-task.ts) shares the threads, their models and limits with generation. */
+export type InfillTask = InfillOptions & { task: 'infill' };
+export type RunOptions = GenerateOptions | InfillTask;
 
 /**
  * Main thread → generation thread. The main thread decides which models a thread holds: `bytes`
  * (transferred, not copied) comes with the first run of a model on a thread, `evict` drops one.
  */
 export type ToThread =
-  | { kind: 'run'; id: number; model: string; bytes?: ArrayBuffer; opts: GenerateOptions; deadline: number }
+  | { kind: 'run'; id: number; model: string; bytes?: ArrayBuffer; opts: RunOptions; deadline: number }
   | { kind: 'cancel'; id: number }
   | { kind: 'evict'; model: string };
 
@@ -22,7 +26,7 @@ export type RunFailure =
 export type FromThread =
   | { kind: 'loaded'; model: string; bytes: number }
   | { kind: 'loadFailed'; model: string }
-  | { kind: 'done'; id: number; ok: true; text: string; generated: string; warnings: string[] }
+  | { kind: 'done'; id: number; ok: true; text: string; generated: string; warnings: string[]; infill?: InfillResult }
   | ({ kind: 'done'; id: number; ok: false } & RunFailure);
 
 export interface ThreadInit { backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }

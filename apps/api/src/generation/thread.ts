@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { setupBackend } from '@rnnlab/backends';
 import { CheckpointError, ConfigError, GenerationStopped, LanguageModel, type Generation } from '@rnnlab/core';
+import { runInfill } from './infill-task.ts';
 import type { FromThread, RunFailure, ThreadInit, ToThread } from './protocol.ts';
 
 // Wall time each generation gets per turn: small enough that a turn of every other generation is
@@ -67,6 +68,7 @@ function start(task: Extract<ToThread, { kind: 'run' }>): void {
   }
   const model = models.get(task.model);
   if (!model) return fail(task.id, { reason: 'error', message: `model ${task.model} is not loaded in this thread` });
+  if ('task' in task.opts) return runInfill(model, task.id, task.opts, post, (err) => fail(task.id, failure(err)));
   try {
     running.push({ id: task.id, generation: model.start(task.opts), deadline: task.deadline });
   } catch (err) {

@@ -33,6 +33,8 @@ export interface InfillOptions {
   blank?: string;
   /** Candidates reported per blank; default 5. */
   topK?: number;
+  /** false: only fill (a language model then skips each blank's distribution given the others); default true. */
+  candidates?: boolean;
 }
 
 export interface InfillCandidate {
@@ -239,7 +241,7 @@ function conditionalScores(network: Network, prepared: PreparedNetwork, ids: Int
   return out;
 }
 
-function fillLanguageModel(network: Network, prepared: PreparedNetwork, parsed: Parsed): Float64Array[] {
+function fillLanguageModel(network: Network, prepared: PreparedNetwork, parsed: Parsed, withCandidates: boolean): Float64Array[] {
   const { ids, blanks } = parsed;
   const lastScores = new Map<number, Float64Array>();
   for (const [a, b] of runsOf(blanks)) {
@@ -248,6 +250,7 @@ function fillLanguageModel(network: Network, prepared: PreparedNetwork, parsed: 
     lastScores.set(b - 1, run.lastScores);
   }
   // A lone blank's scores from the search are already its exact distribution given the rest.
+  if (!withCandidates) return blanks.map(() => new Float64Array(network.spec.vocabSize));
   return blanks.map((t) => {
     const lone = !blanks.includes(t - 1) && !blanks.some((u) => u > t && u <= t + INFILL_CONTEXT);
     return normalise(lone ? (lastScores.get(t) as Float64Array) : conditionalScores(network, prepared, ids, t));
@@ -258,12 +261,13 @@ function fillLanguageModel(network: Network, prepared: PreparedNetwork, parsed: 
 export function infillText(network: Network, vocab: Vocab, tokenizer: Tokenizer, options: InfillOptions, prepared: PreparedNetwork): InfillResult {
   const parsed = parse(vocab, tokenizer, options);
   const cloze = network.spec.cloze;
-  const dist = cloze ? fillCloze(network, prepared, parsed) : fillLanguageModel(network, prepared, parsed);
+  const withCandidates = options.candidates ?? true;
+  const dist = cloze ? fillCloze(network, prepared, parsed) : fillLanguageModel(network, prepared, parsed, withCandidates);
   const chars = [...parsed.chars];
   const blanks = parsed.blanks.map((t, i) => {
     const char = vocab.decode([parsed.ids[t] as number]);
     chars[t] = char;
-    return { index: t, char, candidates: candidates(dist[i] as Float64Array, vocab, parsed.topK) };
+    return { index: t, char, candidates: withCandidates ? candidates(dist[i] as Float64Array, vocab, parsed.topK) : [] };
   });
   return { text: chars.join(''), blanks, method: cloze ? 'cloze' : 'language-model' };
 }

@@ -3,7 +3,7 @@
 import { API_KEY_STORAGE } from './config.ts';
 import type { RequestGate } from './poller.ts';
 import type {
-  Checkpoint, Dataset, EpochMetric, GenerateRequest, GenerateResponse, Job, JobRequest, JobStatus, List,
+  Checkpoint, Dataset, EpochMetric, GenerateRequest, GenerateResponse, InfillRequest, InfillResponse, Job, JobRequest, JobStatus, List,
   OpsSummary, Sample, Study, StudyMetrics, StudyRequest, StudySummary,
 } from './types.ts';
 
@@ -138,6 +138,10 @@ export class Api {
 
   generate(id: string, body: GenerateRequest, signal?: AbortSignal): Promise<GenerateResponse> {
     return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/generate`, { body, signal });
+  }
+
+  infill(id: string, body: InfillRequest, signal?: AbortSignal): Promise<InfillResponse> {
+    return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/infill`, { body, signal });
   }
 
   /** The job's checkpoint as a file in another format (docs/export.md), as bytes. */

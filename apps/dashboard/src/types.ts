@@ -6,7 +6,7 @@ import { FINISHED_STATUSES, JOB_STATUSES } from '@rnnlab/contracts/statuses';
 export { FINISHED_STATUSES, JOB_STATUSES, TRAINING_OBJECTIVES, type TrainingObjective };
 export type JobStatus = (typeof JOB_STATUSES)[number];
 // The study shapes, as types only (nothing of the contracts' schemas reaches the bundle).
-export type { Study, StudyMetrics, StudyRequest, StudySummary, Trial } from '@rnnlab/contracts';
+export type { InfillRequest, InfillResponse, Study, StudyMetrics, StudyRequest, StudySummary, Trial } from '@rnnlab/contracts';
 export const ARCHS = ['rnn', 'gru', 'lstm', 'deep', 'bidirectional'] as const;
 export type Arch = (typeof ARCHS)[number];
 export const CELLS = ['rnn', 'gru', 'lstm'] as const;

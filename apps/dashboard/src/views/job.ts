@@ -11,6 +11,7 @@ import { backendDevice, bytes, dateTime, DASH, percent, perplexity, rate } from 
 import type { JobTracker } from '../tracker.ts';
 import { isFinished, type GenerateRequest, type Job } from '../types.ts';
 import { progressBar, statusBadge, updateProgress, updateStatusBadge } from '../widgets.ts';
+import { buildInfill } from './infill-card.ts';
 
 const WANTS = { samples: true, checkpoints: true };
 
@@ -34,6 +35,7 @@ export const mountJob: View = (ctx, root, route) => {
   const checkpointsEl = h('div', { 'data-testid': 'checkpoints' });
   const configEl = h('dl', { class: 'config', 'data-testid': 'config' });
   const generateCard = h('section', { class: 'card generate-card' });
+  const infillCard = h('section', { class: 'card generate-card', 'data-testid': 'infill-card' });
 
   const main = h(
     'div',
@@ -58,7 +60,7 @@ export const mountJob: View = (ctx, root, route) => {
         h('h2', { class: 'sub' }, 'Tokens per second'),
         rateEl,
       ),
-      generateCard,
+      h('div', { class: 'side-stack' }, generateCard, infillCard),
     ),
     h('section', { class: 'card' }, h('h2', {}, 'Samples during training'), samplesEl),
     h('div', { class: 'job-grid-even' }, h('section', { class: 'card' }, h('h2', {}, 'Checkpoints'), checkpointsEl), h('section', { class: 'card' }, h('h2', {}, 'Configuration'), configEl)),
@@ -119,7 +121,11 @@ export const mountJob: View = (ctx, root, route) => {
     renderCheckpoints(tracker);
     renderConfig(job);
     if (!generateBuilt) {
-      buildGenerate(job);
+      const cloze = job.config.training?.objective === 'cloze';
+      // A cloze model predicts a character from both sides of it: it has nothing to add after the last one.
+      if (cloze) fill(generateCard, h('h2', {}, 'Generate text'), h('p', { class: 'muted' }, 'A cloze model fills blanks (below); it does not continue text.'));
+      else buildGenerate(job);
+      buildInfill(ctx, id, infillCard, cloze);
       generateBuilt = true;
     }
   }

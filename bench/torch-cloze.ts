@@ -21,12 +21,13 @@ const config = { ...base, model: { ...base.model, hiddenSize: 16 }, training: { 
 const net = Network.init(buildNetworkSpec(config, VOCAB), Rng.fromSeed(0));
 const rng = Rng.fromSeed(1);
 const x = Int32Array.from({ length: BATCH * STEPS }, () => rng.below(VOCAB));
-const hand = tf.tidy(() => {
+const hand = { loss: 0, grads: new Map<string, Float32Array>() };
+tf.tidy(() => {
   const p = net.prepare(true);
   const f = net.forward(p, x, BATCH, STEPS, net.zeroState(BATCH), { record: true, dropout: null });
   const { loss, dlogits } = crossEntropyWithGrad(f.logits, oneHotLabels(x, BATCH, STEPS, VOCAB));
-  const grads = net.backward(p, f.tape!, dlogits);
-  return { loss: loss.dataSync()[0] as number, grads: new Map([...grads].map(([k, g]) => [k, g.dataSync() as Float32Array])) };
+  hand.loss = loss.dataSync()[0] as number;
+  for (const [k, g] of net.backward(p, f.tape!, dlogits)) hand.grads.set(k, g.dataSync() as Float32Array);
 });
 
 const torch = findTorchPython();

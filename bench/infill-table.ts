@@ -122,13 +122,23 @@ function render(rows: Partial<Record<ModelName, Row>>): string {
     lines.push(
       '',
       `On single blanks the cloze model fills ${c1.toFixed(1)}% against the forward LSTM's ${l1.toFixed(1)}%` +
-        (c1 > l1 ? ': reading both sides directly beats recovering the right side through the likelihood.' : ': it does **not** beat it here.') +
+        (c1 > l1 ? ': reading both sides directly is ahead of recovering the right side through the likelihood.' : ': it does **not** beat it here.') +
         ' Scoring the whole text per candidate is exact for one blank, so the forward LSTM is a strong baseline: its posterior' +
         ' uses the right context too, and with as little text as d2l trains on the two are close.' +
+        ` With ${rows.cloze?.cases ?? 0} cases the binomial standard error is about ±${(100 * Math.sqrt(0.25 / (rows.cloze?.cases ?? 1))).toFixed(0)} points, so the margin is suggestive, not settled.` +
         ((share('cloze', 3) ?? 0) < (share('lstm', 3) ?? 0)
           ? " On runs of blanks the cloze model falls behind: it was trained with one unknown character at a time, so a" +
             " blank's neighbours in a run are guesses it never learned to discount, while the language model's beam search scores whole fills."
           : ''),
+    );
+  }
+  const b1 = share('bidirectional', 1);
+  if (b1 !== null) {
+    lines.push(
+      '',
+      `d2l's next-character bidirectional model fills ${b1.toFixed(1)}% of single blanks (${rows.bidirectional?.cases} cases): the term of the blank itself` +
+        ' says nothing (its backward direction reads the candidate it is asked about, hence its held-out perplexity near 1), but the' +
+        ' terms of the characters after the blank still react to an implausible candidate, so it is not at chance either.',
     );
   }
   lines.push(
@@ -137,6 +147,9 @@ function render(rows: Partial<Record<ModelName, Row>>): string {
       ? `Seed ${any.seed} (weights and masked positions). Machine: ${any.device}, ${os.cpus().length} cores, ${any.backend}; run on ${any.date}; other work shared it, so times are upper bounds.`
       : '',
     'Rerun: `nohup npm run bench:infill -- --epochs 20 > /tmp/infill.log 2>&1 &`; `--epochs`, `--hidden`, `--optimizer`, `--lr`, `--cases` and `--models` size it.',
+    'The rows above came from `--epochs 20 --cases 100` (cloze at 20 epochs, kept as `cloze@20`, and the forward LSTM), then',
+    '`--models bidirectional --epochs 20 --cases 20` and `--models cloze --epochs 10 --cases 100` (the epoch of its lowest held-out',
+    'perplexity) run side by side.',
   );
   return lines.join('\n');
 }

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { setupBackend, type BackendChoice } from '@rnnlab/backends';
 import { ARCHS, defaultRunConfig, TrainingRun, type Arch } from '@rnnlab/core';
 import { TIMEMACHINE_PATH } from '@rnnlab/datasets';
+import { keptSections } from './results-doc.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const STORE = path.join(ROOT, 'bench/d2l-table.results.json');
@@ -92,7 +93,7 @@ function render(rows: Partial<Record<Arch, Row>>): string {
 
 const rows = load();
 if (values.render) {
-  fs.writeFileSync(DOC, render(rows));
+  fs.writeFileSync(DOC, render(rows) + keptSections(DOC));
   process.exit(0);
 }
 const archs = (values.archs as string).split(',') as Arch[];
@@ -128,6 +129,6 @@ for (const arch of archs) {
     date: new Date().toISOString().slice(0, 10),
   };
   fs.writeFileSync(STORE, JSON.stringify(rows, null, 2) + '\n');
-  fs.writeFileSync(DOC, render(rows));
+  fs.writeFileSync(DOC, render(rows) + keptSections(DOC));
   console.log(`${arch} done: perplexity ${last.trainPerplexity.toFixed(2)}, ${Math.round(last.tokensPerSecond)} tokens/s, ${sample}`);
 }

@@ -16,6 +16,7 @@ import { prometheus } from './plugins/prometheus.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { exportRoutes } from './routes/exports.ts';
 import { generateRoutes } from './routes/generate.ts';
+import { infillRoutes } from './routes/infill.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -130,6 +131,7 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
     jobRoutes(scope, s, submitLimit);
     studyRoutes(scope, s, submitLimit);
     generateRoutes(scope, s, generateLimit, clientKey);
+    infillRoutes(scope, s, generateLimit, clientKey);
     exportRoutes(scope, s, generateLimit);
     datasetRoutes(scope, s);
     opsRoutes(scope, s);

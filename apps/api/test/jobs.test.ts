@@ -37,7 +37,7 @@ describe('POST /v1/jobs', () => {
       arch: 'deep', tokenizer: 'd2l',
       model: { hiddenSize: 256, numLayers: 2, cell: 'lstm', dropout: 0, gruResetGate: 'before' },
       training: {
-        epochs: 500, batchSize: 32, numSteps: 35, learningRate: 2, optimizer: 'sgd', gradClipNorm: 1, sampling: 'sequential',
+        epochs: 500, batchSize: 32, numSteps: 35, learningRate: 2, optimizer: 'sgd', gradClipNorm: 1, sampling: 'sequential', objective: 'next',
         maxTokens: 10000, validationFraction: 0, seed: 0, checkpointEvery: 10, checkpointKeepLast: 3, checkpointKeepEvery: 0,
         samplePrefix: 'time traveller', sampleEvery: 10,
       },

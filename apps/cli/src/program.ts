@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerDatasetCommands } from './commands/datasets.ts';
 import { registerExportCommand } from './commands/export.ts';
 import { registerGenerateCommand } from './commands/generate.ts';
+import { registerInfillCommand } from './commands/infill.ts';
 import { registerJobCommands } from './commands/jobs.ts';
 import { registerOpsCommand } from './commands/ops.ts';
 import { registerStudyCommands } from './commands/studies.ts';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerJobCommands(program);
   registerGenerateCommand(program);
+  registerInfillCommand(program);
   registerExportCommand(program);
   registerDatasetCommands(program);
   registerStudyCommands(program);

@@ -4,7 +4,7 @@ import { API_KEY_STORAGE } from './config.ts';
 import { readEvents } from './event-stream.ts';
 import type { RequestGate } from './poller.ts';
 import type {
-  Checkpoint, Dataset, EpochMetric, GenerateRequest, GenerateResponse, Job, JobRequest, JobStatus, List,
+  Checkpoint, Dataset, EpochMetric, GenerateRequest, GenerateResponse, InfillRequest, InfillResponse, Job, JobRequest, JobStatus, List,
   OpsSummary, Sample, Study, StudyMetrics, StudyRequest, StudySummary,
 } from './types.ts';
 
@@ -170,6 +170,10 @@ export class Api {
       else if (e.event === 'error') throw isEnvelope(data) ? new ApiError(data.statusCode, data.error, data.message) : new ApiError(500, 'Error', 'Generation failed.');
     }
     throw new ApiError(0, 'Network Error', 'The generation stream ended before its result; try again.');
+  }
+
+  infill(id: string, body: InfillRequest, signal?: AbortSignal): Promise<InfillResponse> {
+    return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/infill`, { body, signal });
   }
 
   /** The job's checkpoint as a file in another format (docs/export.md), as bytes. */

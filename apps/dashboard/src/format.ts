@@ -1,6 +1,12 @@
 // Number and time formatting for tables and cards. '—' stands for "no value yet".
 export const DASH = '—';
 
+/** A share in [0, 1] as a percentage with one decimal. */
+export function percent(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return DASH;
+  return `${(value * 100).toFixed(1)}%`;
+}
+
 export function perplexity(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return DASH;
   if (value >= 1000) return value.toExponential(2);

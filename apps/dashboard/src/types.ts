@@ -1,11 +1,12 @@
 // The shapes of docs/api.md (version 1), as the page uses them. The job shapes are kept here; the status
 // list and the study shapes come from @rnnlab/contracts, so a status added there shows here.
+import { TRAINING_OBJECTIVES, type TrainingObjective } from '@rnnlab/contracts/objectives';
 import { FINISHED_STATUSES, JOB_STATUSES } from '@rnnlab/contracts/statuses';
 
-export { FINISHED_STATUSES, JOB_STATUSES };
+export { FINISHED_STATUSES, JOB_STATUSES, TRAINING_OBJECTIVES, type TrainingObjective };
 export type JobStatus = (typeof JOB_STATUSES)[number];
 // The study shapes, as types only (nothing of the contracts' schemas reaches the bundle).
-export type { Study, StudyMetrics, StudyRequest, StudySummary, Trial } from '@rnnlab/contracts';
+export type { InfillRequest, InfillResponse, Study, StudyMetrics, StudyRequest, StudySummary, Trial } from '@rnnlab/contracts';
 export const ARCHS = ['rnn', 'gru', 'lstm', 'deep', 'bidirectional'] as const;
 export type Arch = (typeof ARCHS)[number];
 export const CELLS = ['rnn', 'gru', 'lstm'] as const;
@@ -33,6 +34,7 @@ export interface TrainingConfig {
   optimizer: 'sgd' | 'adam';
   gradClipNorm: number | null;
   sampling: 'sequential' | 'random';
+  objective: TrainingObjective;
   maxTokens: number | null;
   validationFraction: number;
   seed: number;
@@ -77,6 +79,7 @@ export interface EpochMetric {
   epoch: number;
   trainPerplexity: number;
   validationPerplexity: number | null;
+  validationAccuracy?: number | null;
   tokensPerSecond: number | null;
   gradNorm?: number | null;
   learningRate?: number | null;

@@ -238,6 +238,25 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
     expect(await out.textContent()).toBe(server.text);
   }, LONG + 30_000);
 
+  it('fills the blanks of a text in the infill box', async () => {
+    const form = page.locator('.infill-form');
+    await form.locator('.field[data-field="text"] input').fill('the time tr_vell_r');
+    await form.locator('.field[data-field="topK"] input').fill('3');
+    await form.getByRole('button', { name: 'Fill in' }).click();
+    const filled = page.getByTestId('infill-filled');
+    await filled.waitFor();
+    const text = (await filled.textContent()) ?? '';
+    expect(text).toHaveLength('the time tr_vell_r'.length);
+    expect(text).toMatch(/^the time tr[a-z ]vell[a-z ]r$/);
+    const blanks = page.locator('[data-testid="infill-candidates"] li');
+    expect(await blanks.count()).toBe(2);
+    expect(await blanks.first().locator('span').count()).toBe(3);
+    // A field the server refuses is named next to its box.
+    await form.locator('.field[data-field="text"] input').fill('no blank here');
+    await form.getByRole('button', { name: 'Fill in' }).click();
+    await expect.poll(() => form.locator('.field[data-field="text"] .field-error').textContent()).toContain('has no blank');
+  });
+
   it('streams generated text into the box as it is produced, ending with the whole text', async () => {
     // A wider model than the tiny job's, so 2,000 characters take several of the server's turns of steps.
     const job = await apiCall<{ id: string }>('POST', '/v1/jobs', {

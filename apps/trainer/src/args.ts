@@ -1,7 +1,7 @@
 // Command-line flags → a run configuration. Every hyperparameter has a flag; values are checked here
 // for their type and by the core for their range, and every error names the flag.
 import { parseArgs } from 'node:util';
-import { ARCHS, CELLS, defaultRunConfig, GRU_RESET_GATES, type Arch, type RunConfig } from '@rnnlab/core';
+import { ARCHS, CELLS, defaultRunConfig, GRU_RESET_GATES, TRAINING_OBJECTIVES, type Arch, type RunConfig } from '@rnnlab/core';
 import { BACKEND_CHOICES, ENGINE_CHOICES, type BackendChoice, type EngineChoice } from '@rnnlab/backends';
 
 export class UsageError extends Error {
@@ -38,6 +38,7 @@ const FIELDS: Record<string, [string, Kind]> = {
   optimizer: ['training.optimizer', ['sgd', 'adam']],
   clip: ['training.gradClipNorm', 'nullableNumber'],
   sampling: ['training.sampling', ['sequential', 'random']],
+  objective: ['training.objective', TRAINING_OBJECTIVES],
   'max-tokens': ['training.maxTokens', 'nullableInt'],
   'validation-fraction': ['training.validationFraction', 'number'],
   seed: ['training.seed', 'int'],
@@ -62,6 +63,7 @@ export const USAGE = `usage: npm run train -- --arch ${ARCHS.join('|')} --data F
   --epochs N --batch-size N --num-steps N --lr X --optimizer sgd|adam
   --clip X|none             global-norm gradient clipping θ
   --sampling sequential|random  --max-tokens N|none  --validation-fraction F  --seed N
+  --objective ${TRAINING_OBJECTIVES.join('|')}     next character (d2l) or cloze: each character from both sides (bidirectional)
   --tokenizer d2l|raw       --sample-prefix TEXT  --sample-every N  --checkpoint-every N
   --engine ${ENGINE_CHOICES.join('|')}      training engine (default: $TRAIN_ENGINE or auto: native OpenBLAS when built)
   --threads N               threads of the native engine (default: auto, 1 or every core, whichever is faster)

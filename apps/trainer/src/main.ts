@@ -3,7 +3,7 @@
 // engine when it was built, else tfjs), prints one line per epoch, and stops at the next minibatch
 // boundary on Ctrl-C (saving a checkpoint when --save is given).
 import fs from 'node:fs';
-import { BackendUnavailableError, setupTraining } from '@rnnlab/backends';
+import { BackendUnavailableError, setupTraining, trainingFor } from '@rnnlab/backends';
 import { CheckpointError, ConfigError, DivergedError, readCheckpointHeader, TrainingRun, type EngineFactory, type RunConfig } from '@rnnlab/core';
 import { isInteractive, trainingProgressBar } from '@rnnlab/terminal';
 import { applyOverrides, baseConfig, flagFor, parseTrainArgs, UsageError, type TrainArgs } from './args.ts';
@@ -41,10 +41,12 @@ function openRun(args: TrainArgs, text: string, engine: EngineFactory | null): T
 async function main(argv: string[]): Promise<number> {
   const args = parseTrainArgs(argv);
   const text = readFile(args.data, '--data').toString('utf8');
-  const training = await setupTraining(args.backend, args.engine, args.threads ? { threads: args.threads } : {});
-  const { backend, device } = training;
-  const run = openRun(args, text, training.engine);
+  const setUp = await setupTraining(args.backend, args.engine, args.threads ? { threads: args.threads } : {});
+  const run = openRun(args, text, setUp.engine);
   const cfg: RunConfig = run.config;
+  // The native engine leaves configs it cannot train (cloze) on tfjs: say what really trains.
+  const training = trainingFor(setUp, cfg);
+  const { backend, device } = training;
   const out = (line: string) => process.stdout.write(line + '\n');
   if (!args.json) {
     out(`training ${cfg.arch} (${cfg.model.numLayers} × ${cfg.model.cell}, hidden ${cfg.model.hiddenSize}) on ${backend} [${device}], vocab ${run.vocab.size}`);
@@ -72,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
       // Every checkpointEvery epochs as well as at the end, so a crash loses at most that many epochs.
       if (args.save && report.epoch % cfg.training.checkpointEvery === 0) writeAtomically(args.save, run.checkpoint());
       const every = cfg.training.sampleEvery;
-      if (!args.json && every > 0 && report.epoch % every === 0) {
+      if (!args.json && run.continuesText && every > 0 && report.epoch % every === 0) {
         const sample = run.sample(cfg.training.samplePrefix, SAMPLE_LENGTH);
         if (bar) bar.log(sample);
         else out(sample);
@@ -84,7 +86,8 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`stopped in epoch ${run.epoch + 1}${args.save ? `; checkpoint saved to ${args.save}` : ''}\n`);
       return 130;
     }
-    const sample = run.sample(cfg.training.samplePrefix, SAMPLE_LENGTH);
+    // A cloze model fills blanks; it does not continue text.
+    const sample = run.continuesText ? run.sample(cfg.training.samplePrefix, SAMPLE_LENGTH) : '';
     if (args.json) out(doneJson(sample, backend));
     else {
       const last = run.lastReport;

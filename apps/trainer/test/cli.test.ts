@@ -112,7 +112,7 @@ describe('npm run train', () => {
   it('maps every hyperparameter flag onto the config', () => {
     const args = parseTrainArgs(
       ['--arch', 'deep', '--data', DATA, '--hidden-size', '64', '--num-layers', '3', '--cell', 'gru', '--dropout', '0.1', '--gru-reset-gate', 'after', '--epochs', '5',
-        '--batch-size', '16', '--num-steps', '20', '--lr', '0.5', '--optimizer', 'adam', '--clip', 'none', '--sampling', 'random',
+        '--batch-size', '16', '--num-steps', '20', '--lr', '0.5', '--optimizer', 'adam', '--clip', 'none', '--sampling', 'random', '--objective', 'cloze',
         '--max-tokens', 'none', '--validation-fraction', '0.1', '--seed', '3', '--tokenizer', 'raw', '--sample-prefix', 'the', '--sample-every', '2', '--checkpoint-every', '4'],
       {},
     );
@@ -121,7 +121,7 @@ describe('npm run train', () => {
       tokenizer: 'raw',
       model: { hiddenSize: 64, numLayers: 3, cell: 'gru', dropout: 0.1, gruResetGate: 'after' },
       training: {
-        epochs: 5, batchSize: 16, numSteps: 20, learningRate: 0.5, optimizer: 'adam', gradClipNorm: null, sampling: 'random', maxTokens: null,
+        epochs: 5, batchSize: 16, numSteps: 20, learningRate: 0.5, optimizer: 'adam', gradClipNorm: null, sampling: 'random', objective: 'cloze', maxTokens: null,
         validationFraction: 0.1, seed: 3, checkpointEvery: 4, checkpointKeepLast: 3, checkpointKeepEvery: 0, samplePrefix: 'the', sampleEvery: 2,
       },
     });

@@ -14,7 +14,7 @@ export interface ChildResources {
   repos: Repositories;
   catalog: DatasetCatalog;
   /** What trains: `backend`/`device` name it (native-openblas, or the tfjs backend); `engine` goes to TrainingRun. */
-  backend: { backend: string; device: string | null; engine?: EngineFactory | null };
+  backend: { backend: string; device: string | null; engine?: EngineFactory | null; tfjs?: { backend: string; device: string } };
   /** The parent's id: the child is forked by it, so its ppid is the worker's pid. */
   workerId: string;
 }

@@ -3,6 +3,7 @@
 // a crash overwrites what the dead attempt wrote instead of adding to it.
 import { FINISHED_STATUSES, RunConfigSchema, type QueuePayload, type RunConfig } from '@rnnlab/contracts';
 import { DivergedError, TrainingRun, corpusStats, estimateMemoryBytes, type EpochReport } from '@rnnlab/core';
+import { trainingFor } from '@rnnlab/backends';
 import { DatasetError } from '@rnnlab/datasets';
 import { asAttempt, type CheckpointInput, type JobRecord, type Repositories } from '@rnnlab/db';
 import { RateLimitError, UnrecoverableError } from 'bullmq';
@@ -38,7 +39,9 @@ async function sourceCheckpoint(repos: Repositories, retry: JobContext['retry'],
 
 export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext): Promise<TrainOutcome> {
   const { retry, logger: log, signal } = ctx;
-  const { repos, catalog, backend, workerId } = ctx.resources;
+  const { repos, catalog, workerId } = ctx.resources;
+  // What trains this job: the process's engine, or tfjs for a config the native engine cannot train.
+  let backend = ctx.resources.backend;
 
   // The attempt number this trainer claimed the row as (markRunning); every terminal write is fenced
   // by it, so a stale attempt never overwrites a newer one's outcome. Null before the claim.
@@ -73,6 +76,7 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
   if (row.cancelRequested) return cancelled(row.epoch);
   const config: unknown = row.config;
   if (!Value.Check(RunConfigSchema, config)) return fail(`job ${jobId} has an invalid stored config`);
+  backend = trainingFor(backend, config);
 
   // Told to stop while the child was still starting up: leave the row as it is.
   if (signal.aborted) return stop(null, signal.reason);
@@ -177,10 +181,10 @@ export async function trainJob({ jobId }: QueuePayload<'train'>, ctx: JobContext
     const t = config.training;
     const latest = { epoch, trainPerplexity: report.trainPerplexity, validationPerplexity: report.validationPerplexity, tokensPerSecond: report.tokensPerSecond };
     // Computed before the transaction, which then holds the row lock only for the writes.
-    const sample = t.sampleEvery > 0 && epoch % t.sampleEvery === 0 && t.samplePrefix.length > 0 ? run.sample(t.samplePrefix, SAMPLE_LENGTH) : null;
+    const sample = run.continuesText && t.sampleEvery > 0 && epoch % t.sampleEvery === 0 && t.samplePrefix.length > 0 ? run.sample(t.samplePrefix, SAMPLE_LENGTH) : null;
     const checkpoint = epoch % t.checkpointEvery === 0 || run.finished ? checkpointOf(run, report) : null;
     const cancelRequested = await asOwner(`store epoch ${epoch}`, attempt, async (r) => {
-      await r.metrics.upsert(jobId, { ...latest, gradNorm: report.gradNorm, learningRate: report.learningRate, durationMs: Math.round(report.durationMs) });
+      await r.metrics.upsert(jobId, { ...latest, validationAccuracy: report.validationAccuracy, gradNorm: report.gradNorm, learningRate: report.learningRate, durationMs: Math.round(report.durationMs) });
       if (sample !== null) await r.samples.upsert(jobId, { epoch, prefix: t.samplePrefix, text: sample });
       await r.jobs.recordProgress(jobId, latest);
       if (checkpoint) await r.checkpoints.save(jobId, checkpoint);

@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import type { EngineFactory, InferenceFactory } from '@rnnlab/core';
-import { NATIVE_ENGINE_NAME, nativeEngine, nativeInference, nativeStatus, setNativeThreads } from '@rnnlab/native';
+import type { EngineFactory, InferenceFactory, RunConfig } from '@rnnlab/core';
+import { NATIVE_ENGINE_NAME, nativeEngine, nativeInference, nativeStatus, nativeUnsupported, setNativeThreads } from '@rnnlab/native';
 import * as tf from '@tensorflow/tfjs';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -206,4 +206,17 @@ export function generationEngineProblem(engine: EngineChoice): string | null {
   if (status.available) return null;
   if (engine === 'native') throw new BackendUnavailableError(`generation engine 'native' is unavailable: ${status.reason}`);
   return status.reason;
+}
+
+/**
+ * What trains `config` in a process set up by setupTraining: the native engine leaves runs it cannot
+ * train on tfjs (never failing them), so a job records tfjs's backend then, with the reason.
+ */
+export function trainingFor<B extends { backend: string; device: string | null; engine?: EngineFactory | null; tfjs?: BackendInfo }>(
+  training: B,
+  config: RunConfig,
+): B & { fallback?: string | null } {
+  const reason = training.engine ? nativeUnsupported(config) : null;
+  if (!reason || !training.tfjs) return training;
+  return { ...training, backend: training.tfjs.backend, device: training.tfjs.device, engine: null, fallback: reason };
 }

@@ -9,7 +9,7 @@ import { GENERATE_ACCEPT, isEventStream, readGenerationEvents, readGenerationJso
 import type { paths } from './generated/api.ts';
 import { retryingFetch, type RetryOptions } from './retry.ts';
 import type {
-  Checkpoint, Dataset, EpochMetric, GenerateRequest, GenerateResponse, Job, JobListQuery, JobRequest, JobStatus, OpsSummary, Sample,
+  Checkpoint, Dataset, EpochMetric, GenerateRequest, GenerateResponse, InfillRequest, InfillResponse, Job, JobListQuery, JobRequest, JobStatus, OpsSummary, Sample,
   Study, StudyListQuery, StudyMetrics, StudyRequest, StudySummary,
 } from './types.ts';
 
@@ -206,6 +206,11 @@ export class RnnlabClient {
     }));
     if (!body) throw new Error(`the API answered generation with ${response.status} and no body`);
     return isEventStream(response) ? readGenerationEvents(response, body, request.prefix, onText) : readGenerationJson(body, onText);
+  }
+
+  /** Fills the blanks of a text with a checkpoint of the job: the filled text and each blank's candidates. */
+  async infill(id: string, request: InfillRequest): Promise<InfillResponse> {
+    return this.call(this.http.POST('/v1/jobs/{id}/infill', { params: { path: { id } }, body: request }));
   }
 
   /**

@@ -2,6 +2,7 @@ import type { TSchema } from 'typebox';
 import { ErrorEnvelope } from './common.ts';
 import { DatasetList, DatasetSchema, DatasetUploadJson } from './datasets.ts';
 import { GeneratedText, GenerateRequest, GenerateResponse } from './generate.ts';
+import { InfillRequest, InfillResponse } from './infill.ts';
 import { CheckpointInfoSchema, CheckpointList, EpochMetricSchema, JobList, JobSchema, MetricsList, SampleList, SampleSchema } from './job.ts';
 import { ArchSchema, CellSchema, JobRequest, JobStatusSchema, ModelRequest, TrainingRequest } from './job-request.ts';
 import { OpsSummary, WorkerInfoSchema } from './ops.ts';
@@ -37,6 +38,8 @@ export const COMPONENT_SCHEMAS = {
   GenerateRequest,
   GeneratedText,
   GenerateResponse,
+  InfillRequest,
+  InfillResponse,
   DatasetUpload: DatasetUploadJson,
   Dataset: DatasetSchema,
   DatasetList,

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { ID_PATTERN, INT32_MAX, Label, MAX_EPOCHS, Nullable, Strict, Text } from './common.ts';
 import { literalUnion } from './literals.ts';
 import { CheckpointSelector } from './export.ts';
+import { TRAINING_OBJECTIVES } from './objectives.ts';
 import { JOB_STATUSES } from './statuses.ts';
 
 export const ARCHS = ['rnn', 'gru', 'lstm', 'deep', 'bidirectional'] as const;
@@ -41,6 +42,9 @@ export const TrainingRequest = Strict({
   optimizer: Type.Optional(Type.Union([Type.Literal('sgd'), Type.Literal('adam')])),
   gradClipNorm: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1e6 }))),
   sampling: Type.Optional(Type.Union([Type.Literal('sequential'), Type.Literal('random')])),
+  objective: Type.Optional(literalUnion(TRAINING_OBJECTIVES, {
+    description: 'next: predict the next character (d2l; default). cloze: predict each character from both sides of it, never from itself — bidirectional only',
+  })),
   maxTokens: Type.Optional(Nullable(Type.Integer({ minimum: 2, maximum: 100_000_000 }))),
   validationFraction: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5 })),
   seed: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),

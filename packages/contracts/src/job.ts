@@ -48,7 +48,8 @@ export const JobIdParams = Strict({ id: Id });
 export const EpochMetricSchema = Type.Object({
   epoch: Epoch(),
   trainPerplexity: Type.Number(),
-  validationPerplexity: Nullable(Type.Number()),
+  validationPerplexity: Nullable(Type.Number({ description: "of the job's objective: next-character or cloze perplexity; null without a held-out split" })),
+  validationAccuracy: Nullable(Type.Number({ minimum: 0, maximum: 1, description: 'share of held-out positions whose most likely character is the right one' })),
   tokensPerSecond: Type.Number(),
   gradNorm: Type.Number(),
   learningRate: Type.Number(),

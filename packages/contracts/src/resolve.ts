@@ -1,4 +1,5 @@
 import type { Arch, CellType, JobRequest } from './job-request.ts';
+import { CLOZE_ARCHS } from './objectives.ts';
 import type { RunConfig } from './run-config.ts';
 
 export const DEFAULT_DATASET = 'timemachine';
@@ -14,7 +15,7 @@ export function d2lDefaults(arch: Arch): RunConfig {
     model: { hiddenSize: 256, numLayers: stacked ? 2 : 1, cell, dropout: 0, gruResetGate: 'before' },
     training: {
       epochs: 500, batchSize: 32, numSteps: 35, learningRate: arch === 'deep' ? 2 : 1, optimizer: 'sgd',
-      gradClipNorm: 1, sampling: 'sequential', maxTokens: 10_000, validationFraction: 0, seed: 0,
+      gradClipNorm: 1, sampling: 'sequential', objective: 'next', maxTokens: 10_000, validationFraction: 0, seed: 0,
       checkpointEvery: 10, checkpointKeepLast: 3, checkpointKeepEvery: 0, samplePrefix: 'time traveller', sampleEvery: 10,
     },
   };
@@ -37,10 +38,10 @@ export function resolveJobConfig(req: JobRequest, source?: RunConfig): RunConfig
   if (req.arch !== 'deep' && req.arch !== 'bidirectional' && req.model?.cell !== undefined && req.model.cell !== req.arch) {
     throw new ConfigConflictError('body/model/cell', `must be ${req.arch} (or omitted) when arch is ${req.arch}`);
   }
-  return {
-    arch: req.arch,
-    tokenizer: req.tokenizer ?? base.tokenizer,
-    model,
-    training: { ...base.training, ...req.training },
-  };
+  const training = { ...base.training, ...req.training };
+  // A one-directional network has no second side to fill a blank from: cloze would train nothing useful.
+  if (training.objective === 'cloze' && !(CLOZE_ARCHS as readonly string[]).includes(req.arch)) {
+    throw new ConfigConflictError('body/training/objective', `cloze needs arch ${CLOZE_ARCHS.join(' or ')} (got ${req.arch}); use next`);
+  }
+  return { arch: req.arch, tokenizer: req.tokenizer ?? base.tokenizer, model, training };
 }

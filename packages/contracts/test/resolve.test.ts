@@ -27,6 +27,14 @@ describe('resolveJobConfig', () => {
     expect(() => resolveJobConfig({ arch: 'rnn', model: { cell: 'lstm' } })).toThrow(ConfigConflictError);
     expect(() => resolveJobConfig({ arch: 'rnn', model: { cell: 'lstm' } })).toThrow(/body\/model\/cell/);
   });
+
+  it("trains the next character by default and refuses cloze for a one-directional arch, naming the field", () => {
+    expect(resolveJobConfig({ arch: 'bidirectional' }).training.objective).toBe('next');
+    expect(resolveJobConfig({ arch: 'bidirectional', training: { objective: 'cloze' } }).training.objective).toBe('cloze');
+    for (const arch of ['rnn', 'gru', 'lstm', 'deep'] as const) {
+      expect(() => resolveJobConfig({ arch, training: { objective: 'cloze' } })).toThrow(/^body\/training\/objective cloze needs arch bidirectional/);
+    }
+  });
 });
 
 describe('JobRequest schema', () => {

@@ -9,6 +9,12 @@ export type CellType = 'rnn' | 'gru' | 'lstm';
 /** Where the GRU's reset gate acts: on h before the recurrent matmul (d2l) or on its result (nn.GRU). */
 export type GruResetGate = 'before' | 'after';
 export const GRU_RESET_GATES: readonly GruResetGate[] = ['before', 'after'];
+/**
+ * next: the character after each position (d2l). cloze: each position's own character from the
+ * forward state before it and the backward state after it (bidirectional architectures only).
+ */
+export type TrainingObjective = 'next' | 'cloze';
+export const TRAINING_OBJECTIVES: readonly TrainingObjective[] = ['next', 'cloze'];
 
 export interface ModelConfig {
   hiddenSize: number; // units per direction per layer
@@ -26,6 +32,7 @@ export interface TrainingConfig {
   optimizer: 'sgd' | 'adam';
   gradClipNorm: number | null; // θ of global L2-norm clipping; null = off
   sampling: 'sequential' | 'random'; // d2l's two iterators
+  objective: TrainingObjective; // what each position predicts
   maxTokens: number | null; // cap on corpus tokens; null = whole corpus
   validationFraction: number; // tail of the (capped) corpus held out, in [0, 1)
   seed: number;
@@ -66,6 +73,7 @@ export function defaultRunConfig(arch: Arch): RunConfig {
       optimizer: 'sgd',
       gradClipNorm: 1,
       sampling: 'sequential',
+      objective: 'next',
       maxTokens: 10_000,
       validationFraction: 0,
       seed: 0,
@@ -103,6 +111,7 @@ const TRAINING_FIELDS: Record<keyof TrainingConfig, Check> = {
   optimizer: oneOf(['sgd', 'adam']),
   gradClipNorm: nullable(num((v) => v > 0, '> 0')),
   sampling: oneOf(['sequential', 'random']),
+  objective: oneOf(TRAINING_OBJECTIVES),
   maxTokens: nullable(int(1)),
   validationFraction: num((v) => v >= 0 && v < 1, 'in [0, 1)'),
   seed: int(Number.MIN_SAFE_INTEGER),
@@ -132,13 +141,27 @@ export function validateRunConfig(config: unknown): RunConfig {
   const c = { ...(config as RunConfig) };
   // Configs written before the GRU had two variants (stored jobs, checkpoints) mean d2l's.
   if (typeof c.model === 'object' && c.model !== null && !('gruResetGate' in c.model)) c.model = { ...(c.model as ModelConfig), gruResetGate: 'before' };
+  // Configs written before the cloze objective existed trained the next character.
+  if (typeof c.training === 'object' && c.training !== null && !('objective' in c.training)) c.training = { ...(c.training as TrainingConfig), objective: 'next' };
   checkObject(c.model, 'model', MODEL_FIELDS);
   checkObject(c.training, 'training', TRAINING_FIELDS);
   const fixedCell = archDefaults(c.arch).fixedCell;
   if (fixedCell && c.model.cell !== fixedCell) {
     throw new ConfigError('model.cell', `must be ${fixedCell} when arch is ${c.arch} (use arch deep or bidirectional to choose a cell)`);
   }
+  if (c.training.objective === 'cloze' && archDefaults(c.arch).directions < 2) {
+    throw new ConfigError('training.objective', `cloze needs a bidirectional architecture (got ${c.arch}); use next`);
+  }
   return structuredClone(c);
+}
+
+/**
+ * Whether a config field (a path from configDifferences) changes the model a checkpoint holds, so a
+ * run starting from that checkpoint must keep it: everything but training's fields and dropout — and
+ * the objective, which changes what the layers read (cloze keeps the directions apart).
+ */
+export function shapesModel(field: string): boolean {
+  return field === 'training.objective' || (!field.startsWith('training.') && field !== 'model.dropout');
 }
 
 /** Paths of the fields where two configs differ, e.g. `['training.epochs']`. */

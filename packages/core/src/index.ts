@@ -1,7 +1,7 @@
 // @rnnlab/core: character-level recurrent language models (d2l v0.17 ch. 8–9) on TensorFlow.js.
 // Imports only @tensorflow/tfjs and runs on whichever backend the process has set up.
-export type { Arch, CellType, GruResetGate, ModelConfig, RunConfig, TrainingConfig } from './config.ts';
-export { configDifferences, DEFAULT_RETENTION, defaultRunConfig, GRU_RESET_GATES, validateRunConfig } from './config.ts';
+export type { Arch, CellType, GruResetGate, ModelConfig, TrainingObjective, RunConfig, TrainingConfig } from './config.ts';
+export { configDifferences, DEFAULT_RETENTION, defaultRunConfig, GRU_RESET_GATES, TRAINING_OBJECTIVES, shapesModel, validateRunConfig } from './config.ts';
 export { CheckpointError, ConfigError, DivergedError, GenerationStopped } from './errors.ts';
 
 export { preprocess, tokenize, type Tokenizer } from './data/preprocess.ts';
@@ -33,6 +33,7 @@ export { ADAM, adamSlotNames } from './train/optimizers.ts';
 export { LanguageModel, type LoadOptions } from './generate/language-model.ts';
 export { Generation, generateText, nextLogits, nextTokenLogits, type GeneratedText, type GenerateOptions, type GenerateResult, type StopWhen } from './generate/generate.ts';
 export { TfjsInference, TfjsStepper, type ForwardStepper, type InferenceFactory, type InferenceModel, type InferenceSource } from './generate/stepper.ts';
+export { INFILL_CONTEXT, infillText, MAX_BLANKS, type InfillBlank, type InfillCandidate, type InfillOptions, type InfillResult } from './generate/infill.ts';
 export { argmax, filteredProbabilities, sampleIndex, type SamplingOptions } from './generate/sampling.ts';
 
 export { CHECKPOINT_VERSION, type CheckpointHeader } from './checkpoint/format.ts';

@@ -8,7 +8,7 @@ describe('run configuration', () => {
       tokenizer: 'd2l',
       model: { hiddenSize: 256, numLayers: 1, cell: 'lstm', dropout: 0, gruResetGate: 'before' },
       training: {
-        epochs: 500, batchSize: 32, numSteps: 35, learningRate: 1, optimizer: 'sgd', gradClipNorm: 1, sampling: 'sequential',
+        epochs: 500, batchSize: 32, numSteps: 35, learningRate: 1, optimizer: 'sgd', gradClipNorm: 1, sampling: 'sequential', objective: 'next',
         maxTokens: 10_000, validationFraction: 0, seed: 0, checkpointEvery: 10, checkpointKeepLast: 3, checkpointKeepEvery: 0, samplePrefix: 'time traveller', sampleEvery: 10,
       },
     });
@@ -45,6 +45,19 @@ describe('run configuration', () => {
     delete stored.model.gruResetGate;
     expect(validateRunConfig(stored).model.gruResetGate).toBe('before');
     expect('gruResetGate' in stored.model).toBe(false);
+  });
+
+  it('refuses the cloze objective for one-directional architectures and reads configs stored before it as next', () => {
+    for (const arch of ['rnn', 'gru', 'lstm', 'deep'] as const) {
+      const c = defaultRunConfig(arch);
+      expect(() => validateRunConfig({ ...c, training: { ...c.training, objective: 'cloze' } })).toThrow(/training.objective cloze needs a bidirectional/);
+    }
+    const bi = defaultRunConfig('bidirectional');
+    expect(validateRunConfig({ ...bi, training: { ...bi.training, objective: 'cloze' } }).training.objective).toBe('cloze');
+    expect(() => validateRunConfig({ ...bi, training: { ...bi.training, objective: 'masked' } })).toThrow(/training.objective must be one of next, cloze/);
+    const stored = structuredClone(bi) as unknown as { training: Record<string, unknown> };
+    delete stored.training.objective;
+    expect(validateRunConfig(stored).training.objective).toBe('next');
   });
 
   it('estimates more memory for bigger models and for Adam', () => {

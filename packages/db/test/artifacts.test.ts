@@ -43,9 +43,9 @@ describe('metrics', () => {
     const metrics = metricsRepository(db);
     await metrics.upsert(jobId, metric(1, 20));
     await metrics.upsert(jobId, metric(2, 12));
-    await metrics.upsert(jobId, { ...metric(2, 11), validationPerplexity: 13 });
+    await metrics.upsert(jobId, { ...metric(2, 11), validationPerplexity: 13, validationAccuracy: 0.4 });
     const rows = (await metrics.list(jobId)).items;
-    expect(rows.map((r) => [r.epoch, r.trainPerplexity, r.validationPerplexity])).toEqual([[1, 20, null], [2, 11, 13]]);
+    expect(rows.map((r) => [r.epoch, r.trainPerplexity, r.validationPerplexity, r.validationAccuracy])).toEqual([[1, 20, null, null], [2, 11, 13, 0.4]]);
     expect(await db.epochMetric.count()).toBe(2);
   });
 

@@ -45,6 +45,7 @@ export function nativeLayout(ctx: Pick<EngineContext, 'spec' | 'paramSpecs'>): L
     return s.offset;
   };
   const { spec } = ctx;
+  if (spec.cloze) throw new Error('native engine: no kernels for the cloze objective (nativeEngine() leaves such runs on tfjs)');
   const d: number[] = [spec.vocabSize, spec.numLayers, spec.directions, spec.hidden, spec.outputWidth, offset('output.W'), offset('output.b'), count, spec.units.length];
   for (const u of spec.units) {
     const code = CELL_CODES[u.cell.kind];

@@ -3,7 +3,7 @@
 // backprop through time with the weight gradients as big GEMMs — for every architecture the core has.
 // Processes inject it: `TrainingRun.create(config, text, { engine: nativeEngine() })`; and generation:
 // `LanguageModel.fromCheckpoint(blob, { inference: nativeInference() })` (a forward step per token).
-import type { EngineFactory } from '@rnnlab/core';
+import type { EngineFactory, RunConfig } from '@rnnlab/core';
 import { loadAddon, type BlasInfo, type NativeAddon } from './addon.ts';
 import { NativeEngine } from './engine.ts';
 
@@ -29,10 +29,22 @@ function addon(): NativeAddon {
   return s.addon;
 }
 
-/** An engine factory for TrainingRun.create/resume. Throws NativeUnavailableError when the addon is missing. */
+/**
+ * Why the native engine cannot train `config` (the run then trains on tfjs), or null when it can. Its
+ * kernels join the directions at every layer and predict the next character; the cloze objective
+ * (directions apart until the output, each position's own character) is the core's alone so far.
+ */
+export function nativeUnsupported(config: Pick<RunConfig, 'training'>): string | null {
+  return config.training.objective === 'cloze' ? 'the native engine has no cloze objective' : null;
+}
+
+/**
+ * An engine factory for TrainingRun.create/resume; it leaves a run it cannot train (nativeUnsupported)
+ * on tfjs. Throws NativeUnavailableError when the addon is missing.
+ */
 export function nativeEngine(): EngineFactory {
   const native = addon();
-  return (ctx) => new NativeEngine(native, ctx);
+  return (ctx) => (nativeUnsupported(ctx.config) ? null : new NativeEngine(native, ctx));
 }
 
 /**

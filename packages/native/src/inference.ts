@@ -75,5 +75,6 @@ export class NativeInference implements InferenceModel {
 export function nativeInference(): InferenceFactory | null {
   const s = loadAddon();
   if (!s.available) return null;
-  return (source) => new NativeInference(s.addon, source);
+  // A cloze network's two stacks are joined differently at the output: it stays on tfjs.
+  return (source) => (source.spec.cloze ? null : new NativeInference(s.addon, source));
 }

@@ -6,7 +6,8 @@ import type { GenerateResult } from '@rnnlab/core';
 import { HttpError, unavailable } from '../errors.ts';
 import { FairQueue } from './fair-queue.ts';
 import { ModelMemory, type Resident } from './model-memory.ts';
-import type { FromThread, GenerateOptions, ThreadInit, ToThread } from './protocol.ts';
+import type { InfillResult } from '@rnnlab/core';
+import type { FromThread, RunOptions, ThreadInit, ToThread } from './protocol.ts';
 
 export interface GenerationLimits {
   threads: number;
@@ -30,7 +31,7 @@ export interface GenerateCall {
   sizeBytes: number;
   /** Reads the checkpoint's bytes into a fresh ArrayBuffer (transferred to the thread, not copied). */
   load: () => Promise<ArrayBuffer>;
-  opts: GenerateOptions;
+  opts: RunOptions;
   /** Aborts when the client has gone: waiting work is dropped, running work stopped. */
   signal?: AbortSignal;
   /**
@@ -41,7 +42,10 @@ export interface GenerateCall {
   onChunk?: (texts: string[]) => void;
 }
 
-export type GenerateOutput = GenerateResult;
+export type GenerateOutput = GenerateResult & {
+  /** An infill task's answer. */
+  infill?: InfillResult;
+};
 
 interface Call extends GenerateCall {
   id: number;
@@ -225,7 +229,7 @@ export class GenerationPool {
       if (!c.settled) c.onChunk?.(m.texts);
       return;
     }
-    if (m.ok) this.settle(c, null, { text: m.text, generated: m.generated, samples: m.samples, warnings: m.warnings });
+    if (m.ok) this.settle(c, null, { text: m.text, generated: m.generated, samples: m.samples, warnings: m.warnings, ...(m.infill ? { infill: m.infill } : {}) });
     else if (m.reason === 'deadline') this.settle(c, this.deadlineError(`after ${m.steps} steps`));
     else if (m.reason === 'client') this.settle(c, new HttpError(m.status, m.message));
     else if (m.reason === 'error') this.settle(c, new Error(`generation failed: ${m.message}`));

@@ -1,7 +1,10 @@
 import type { GenerateRequest } from '@rnnlab/contracts';
-import type { GenerateResult } from '@rnnlab/core';
+import type { GenerateResult, InfillOptions, InfillResult } from '@rnnlab/core';
 
 export type GenerateOptions = Omit<GenerateRequest, 'checkpoint'> & { length: number };
+/** Filling blanks (infill-task.ts) shares the threads, their models and limits with generation. */
+export type InfillTask = InfillOptions & { task: 'infill' };
+export type RunOptions = GenerateOptions | InfillTask;
 
 /**
  * Main thread → generation thread. The main thread decides which models a thread holds: `bytes`
@@ -9,7 +12,7 @@ export type GenerateOptions = Omit<GenerateRequest, 'checkpoint'> & { length: nu
  * `stream` run sends its text as it is produced (`chunk`), then the whole of it (`done`).
  */
 export type ToThread =
-  | { kind: 'run'; id: number; model: string; bytes?: ArrayBuffer; opts: GenerateOptions; deadline: number; stream: boolean }
+  | { kind: 'run'; id: number; model: string; bytes?: ArrayBuffer; opts: RunOptions; deadline: number; stream: boolean }
   | { kind: 'cancel'; id: number }
   | { kind: 'evict'; model: string };
 
@@ -26,7 +29,7 @@ export type FromThread =
   | { kind: 'loadFailed'; model: string }
   /** Per text (`n`), the characters a streamed run generated since its last chunk (after a turn of steps; not after its last). */
   | { kind: 'chunk'; id: number; texts: string[] }
-  | ({ kind: 'done'; id: number; ok: true } & GenerateResult)
+  | ({ kind: 'done'; id: number; ok: true; infill?: InfillResult } & GenerateResult)
   | ({ kind: 'done'; id: number; ok: false } & RunFailure);
 
 export interface ThreadInit {

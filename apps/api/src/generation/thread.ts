@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { setupGeneration } from '@rnnlab/backends';
 import { CheckpointError, ConfigError, GenerationStopped, LanguageModel, type Generation, type InferenceFactory } from '@rnnlab/core';
+import { runInfill } from './infill-task.ts';
 import type { FromThread, RunFailure, ThreadInit, ToThread } from './protocol.ts';
 
 // Wall time each generation gets per turn: small enough that a turn of every other generation is
@@ -67,7 +68,9 @@ function start(task: Extract<ToThread, { kind: 'run' }>): void {
   if (task.bytes) {
     try {
       // Adopted: the tensors are read straight from the transferred bytes, which nothing else holds.
-      const model = LanguageModel.fromCheckpoint(new Uint8Array(task.bytes), { adopt: true, inference });
+      // Filling blanks scores on the core's tfjs network, so its models load there (the route keys
+      // them apart from the same checkpoint loaded for generation).
+      const model = LanguageModel.fromCheckpoint(new Uint8Array(task.bytes), { adopt: true, inference: 'task' in task.opts ? null : inference });
       models.set(task.model, model);
       post({ kind: 'loaded', model: task.model, bytes: model.bytes });
     } catch (err) {
@@ -78,6 +81,7 @@ function start(task: Extract<ToThread, { kind: 'run' }>): void {
   }
   const model = models.get(task.model);
   if (!model) return fail(task.id, { reason: 'error', message: `model ${task.model} is not loaded in this thread` });
+  if ('task' in task.opts) return runInfill(model, task.id, task.opts, post, (err) => fail(task.id, failure(err)));
   try {
     running.push({ id: task.id, generation: model.start(task.opts), deadline: task.deadline, stream: task.stream, sent: 0 });
   } catch (err) {

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { ErrorEnvelope, GenerateRequest, GenerateResponse, JobIdParams } from '@rnnlab/contracts';
 import { preprocess } from '@rnnlab/core';
 import type { FastifyRequest } from 'fastify';
-import { badRequest } from '../errors.ts';
+import { badRequest, conflict } from '../errors.ts';
 import { noCheckpoint } from '../services/job-data.ts';
 import { ref } from '../openapi.ts';
 import { EVENT_STREAM, EventStream, wantsEventStream } from '../sse.ts';
@@ -36,7 +36,9 @@ export function generateRoutes(app: App, s: Services, generateLimit: object, cli
     },
   }, async (req, reply) => {
     const { checkpoint: which = 'latest', ...rest } = req.body;
-    const { tokenizer, checkpoint: ckpt } = await s.jobData.generationSource(req.params.id, which);
+    const { tokenizer, objective, checkpoint: ckpt } = await s.jobData.generationSource(req.params.id, which);
+    // It predicts a character from both sides of it: nothing to say after the last one.
+    if (objective === 'cloze') throw conflict(`job ${req.params.id} was trained with the cloze objective: it fills blanks (POST /v1/jobs/${req.params.id}/infill) and does not continue text`);
     // Only d2l's tokenizer can empty a prefix (it keeps letters and spaces); the model needs one character.
     if (preprocess(rest.prefix, tokenizer).length === 0) {
       throw badRequest('body/prefix is empty after d2l preprocessing (it keeps only letters and spaces); give at least one letter');

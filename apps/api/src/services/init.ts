@@ -3,7 +3,7 @@
 // source's vocabulary. With the source's dataset and config but `training.epochs`, the worker
 // continues the checkpoint exactly (TrainingRun.fromCheckpoint); otherwise it fine-tunes it.
 import { DEFAULT_DATASET, resolveJobConfig, type JobRequest, type RunConfig } from '@rnnlab/contracts';
-import { configDifferences, outsideVocabulary, readCheckpointHeader, tokenize, validateRunConfig, Vocab } from '@rnnlab/core';
+import { configDifferences, outsideVocabulary, readCheckpointHeader, shapesModel, tokenize, validateRunConfig, Vocab } from '@rnnlab/core';
 import type { Repositories } from '@rnnlab/db';
 import { badRequest } from '../errors.ts';
 import type { JobDataService } from './job-data.ts';
@@ -34,7 +34,7 @@ export class InitResolver {
     if (body.arch !== sourceConfig.arch) throw badRequest(`body/arch must be ${sourceConfig.arch} (job ${sourceId}'s) when starting from its checkpoint`);
     const config = resolveJobConfig(body, sourceConfig);
     const differs = configDifferences(sourceConfig, config);
-    const modelField = differs.find((f) => !f.startsWith('training.') && f !== 'model.dropout');
+    const modelField = differs.find(shapesModel);
     if (modelField) {
       const value = modelField.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown>)[k], sourceConfig);
       throw badRequest(`${bodyField(modelField)} must be ${JSON.stringify(value)} (job ${sourceId}'s model) when starting from its checkpoint`);

@@ -44,7 +44,8 @@ export class JobDataService {
   async generationSource(id: string, which: 'latest' | 'best' | number) {
     const job = await this.repos.jobs.get(id);
     if (!job) throw notFound(`job ${id}`);
-    return { tokenizer: (job.config as RunConfig).tokenizer, checkpoint: await this.repos.checkpoints.pick(id, which) };
+    const config = job.config as RunConfig;
+    return { tokenizer: config.tokenizer, objective: config.training.objective, checkpoint: await this.repos.checkpoints.pick(id, which) };
   }
 
   /** A checkpoint's bytes in a fresh ArrayBuffer of their own, to hand (transfer) to a generation thread. */

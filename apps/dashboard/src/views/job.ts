@@ -7,10 +7,11 @@ import { LineChart, PALETTE } from '../chart.ts';
 import type { View } from '../context.ts';
 import { fill, h, link, setText } from '../dom.ts';
 import { clearErrors, field, input, numberValue, select, showRequestError } from '../form.ts';
-import { backendDevice, bytes, dateTime, DASH, perplexity, rate } from '../format.ts';
+import { backendDevice, bytes, dateTime, DASH, percent, perplexity, rate } from '../format.ts';
 import type { JobTracker } from '../tracker.ts';
 import { isFinished, type GenerateRequest, type Job } from '../types.ts';
 import { progressBar, statusBadge, updateProgress, updateStatusBadge } from '../widgets.ts';
+import { buildInfill } from './infill-card.ts';
 
 const WANTS = { samples: true, checkpoints: true };
 
@@ -36,6 +37,7 @@ export const mountJob: View = (ctx, root, route) => {
   const checkpointsEl = h('div', { 'data-testid': 'checkpoints' });
   const configEl = h('dl', { class: 'config', 'data-testid': 'config' });
   const generateCard = h('section', { class: 'card generate-card' });
+  const infillCard = h('section', { class: 'card generate-card', 'data-testid': 'infill-card' });
 
   const main = h(
     'div',
@@ -60,7 +62,7 @@ export const mountJob: View = (ctx, root, route) => {
         h('h2', { class: 'sub' }, 'Tokens per second'),
         rateEl,
       ),
-      generateCard,
+      h('div', { class: 'side-stack' }, generateCard, infillCard),
     ),
     h('section', { class: 'card' }, h('h2', {}, 'Samples during training'), samplesEl),
     h('div', { class: 'job-grid-even' }, h('section', { class: 'card' }, h('h2', {}, 'Checkpoints'), checkpointsEl), h('section', { class: 'card' }, h('h2', {}, 'Configuration'), configEl)),
@@ -106,7 +108,9 @@ export const mountJob: View = (ctx, root, route) => {
       stats,
       stat('Train perplexity', perplexity(job.metrics.trainPerplexity ?? last?.trainPerplexity), 'stat-train'),
       stat('Best', perplexity(job.metrics.bestTrainPerplexity)),
-      stat('Validation', perplexity(job.metrics.validationPerplexity ?? last?.validationPerplexity)),
+      // A cloze model's validation perplexity is of blanks filled from both sides, not of next characters.
+      stat(job.config.training?.objective === 'cloze' ? 'Validation (cloze)' : 'Validation', perplexity(job.metrics.validationPerplexity ?? last?.validationPerplexity)),
+      stat('Validation accuracy', percent(last?.validationAccuracy), 'stat-accuracy'),
       stat('Tokens/s', rate(job.metrics.tokensPerSecond ?? last?.tokensPerSecond)),
     );
     errorBox.hidden = !job.error;
@@ -120,7 +124,11 @@ export const mountJob: View = (ctx, root, route) => {
     renderCheckpoints(tracker);
     renderConfig(job);
     if (!generateBuilt) {
-      buildGenerate(job);
+      const cloze = job.config.training?.objective === 'cloze';
+      // A cloze model predicts a character from both sides of it: it has nothing to add after the last one.
+      if (cloze) fill(generateCard, h('h2', {}, 'Generate text'), h('p', { class: 'muted' }, 'A cloze model fills blanks (below); it does not continue text.'));
+      else buildGenerate(job);
+      buildInfill(ctx, id, infillCard, cloze);
       generateBuilt = true;
     }
   }

@@ -5,7 +5,7 @@ import type { View } from '../context.ts';
 import { fill, h, setText } from '../dom.ts';
 import { clearErrors, field, input, numberValue, select, showRequestError } from '../form.ts';
 import { rate } from '../format.ts';
-import { ARCHS, CELLS, GRU_RESET_GATES, type Arch, type JobRequest, type StudyRequest } from '../types.ts';
+import { ARCHS, CELLS, GRU_RESET_GATES, TRAINING_OBJECTIVES, type Arch, type JobRequest, type StudyRequest } from '../types.ts';
 
 type Kind = 'int' | 'float' | 'text' | 'choice';
 type Value = string | number | null;
@@ -42,6 +42,7 @@ const TRAINING: Spec[] = [
   { path: 'training.numSteps', label: 'Steps (sequence length)', kind: 'int', value: 35 },
   { path: 'training.learningRate', label: 'Learning rate', kind: 'float', value: (a) => (a === 'deep' ? 2 : 1) },
   { path: 'training.optimizer', label: 'Optimizer', kind: 'choice', value: 'sgd', choices: ['sgd', 'adam'] },
+  { path: 'training.objective', label: 'TrainingObjective', kind: 'choice', value: 'next', choices: TRAINING_OBJECTIVES, hint: 'next: d2l; cloze: fill blanks (bidirectional)' },
 ];
 const ADVANCED: Spec[] = [
   { path: 'training.gradClipNorm', label: 'Gradient clip norm', kind: 'float', value: 1, nullable: true, hint: 'Empty: no clipping' },

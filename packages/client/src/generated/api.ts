@@ -1061,6 +1061,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/infill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fill the blanks of a text with a checkpoint of the job */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["InfillRequest"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InfillResponse"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the generation queue (or this client's share of it) is full: see Retry-After; or a generation thread died */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not finished within GENERATE_TIMEOUT_MS, waiting included */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{id}/metrics": {
         parameters: {
             query?: never;
@@ -1820,6 +1934,7 @@ export interface components {
             learningRate: number;
             tokensPerSecond: number;
             trainPerplexity: number;
+            validationAccuracy: number | null;
             validationPerplexity: number | null;
         };
         /** Error */
@@ -1861,6 +1976,36 @@ export interface components {
             /** @description the first text (of `n`) */
             text: string;
             warnings: string[];
+        };
+        /** InfillRequest */
+        InfillRequest: {
+            /** @description the one character that marks a blank; default _ ; must not be in the model's vocabulary */
+            blank?: string;
+            /** @description latest (default), best, or an epoch number */
+            checkpoint?: "latest" | "best" | number;
+            /** @description characters of the model's vocabulary (lowercased first for the d2l tokenizer) and at most 32 blanks */
+            text: string;
+            /** @description candidates per blank; default 5 */
+            topK?: number;
+        };
+        /** InfillResponse */
+        InfillResponse: {
+            blanks: {
+                /** @description most likely first: its distribution given every other blank as filled */
+                candidates: {
+                    char: string;
+                    probability: number;
+                }[];
+                /** @description what fills it */
+                char: string;
+                /** @description the blank's position in the text, in characters */
+                index: number;
+            }[];
+            checkpointEpoch: number;
+            /** @description cloze: a cloze-trained model scored each blank from both sides; language-model: the whole text was scored per candidate */
+            method: "cloze" | "language-model";
+            /** @description the text with every blank filled */
+            text: string;
         };
         /** Job */
         Job: {
@@ -2005,6 +2150,8 @@ export interface components {
             maxTokens: number | null;
             /** @description default 35 */
             numSteps: number;
+            /** @description next: predict the next character (d2l; default). cloze: predict each character from both sides of it, never from itself — bidirectional only */
+            objective: "next" | "cloze";
             optimizer: "sgd" | "adam";
             sampleEvery: number;
             samplePrefix: string;
@@ -2333,6 +2480,21 @@ export interface components {
                     int: number[];
                     step?: number;
                 };
+                objective?: unknown[] | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    uniform: number[];
+                } | {
+                    /** @description grid search only: how many evenly spaced points */
+                    count?: number;
+                    /** @description [min, max] */
+                    "log-uniform": number[];
+                } | {
+                    /** @description [min, max] */
+                    int: number[];
+                    step?: number;
+                };
                 optimizer?: unknown[] | {
                     /** @description grid search only: how many evenly spaced points */
                     count?: number;
@@ -2496,6 +2658,8 @@ export interface components {
             maxTokens?: number | null;
             /** @description default 35 */
             numSteps?: number;
+            /** @description next: predict the next character (d2l; default). cloze: predict each character from both sides of it, never from itself — bidirectional only */
+            objective?: "next" | "cloze";
             optimizer?: "sgd" | "adam";
             sampleEvery?: number;
             samplePrefix?: string;

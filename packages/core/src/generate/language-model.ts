@@ -6,6 +6,7 @@ import type { Vocab } from '../data/vocab.ts';
 import { buildNetworkSpec, networkParamSpecs, type NetworkSpec } from '../model/build.ts';
 import { Network } from '../model/network.ts';
 import { Generation, nextLogits, type GenerateOptions, type GenerateResult, type StopWhen } from './generate.ts';
+import { infillText, type InfillOptions, type InfillResult } from './infill.ts';
 import { TfjsInference, type InferenceFactory, type InferenceModel } from './stepper.ts';
 
 export interface LoadOptions {
@@ -67,6 +68,14 @@ export class LanguageModel {
   start(opts: GenerateOptions): Generation {
     this.assertUsable();
     return new Generation(this.spec, this.vocab, this.config.tokenizer, opts, (rows) => this.model.stepper(rows));
+  }
+
+  /** Fills the blanks of a text (generate/infill.ts); a ConfigError names `text`, `blank` or `topK`. */
+  infill(opts: InfillOptions): InfillResult {
+    this.assertUsable();
+    // Its batched scoring passes run on the tfjs network: a model loaded onto another engine cannot.
+    if (!(this.model instanceof TfjsInference)) throw new Error(`filling blanks needs the model on tfjs, not ${this.model.name}: load it without inference`);
+    return infillText(this.model.network, this.vocab, this.config.tokenizer, opts, this.model.prepared);
   }
 
   /** The logits `[vocab]` for the character after `prefix` (preprocessed like the corpus). */

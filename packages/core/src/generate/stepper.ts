@@ -75,7 +75,7 @@ export class TfjsStepper implements ForwardStepper {
 export class TfjsInference implements InferenceModel {
   readonly name = 'tfjs';
 
-  constructor(private readonly network: Network, private readonly prepared: PreparedNetwork) {}
+  constructor(readonly network: Network, readonly prepared: PreparedNetwork) {}
 
   get bytes(): number {
     return tensorBytes(this.prepared);

@@ -36,9 +36,9 @@ const ARCH_TABLE: Record<Arch, ArchDef> = {
   bidirectional: { fixedCell: null, numLayers: 2, learningRate: 1, directions: 2 },
 };
 
-export function archDefaults(arch: Arch): { cell: CellType; fixedCell: CellType | null; numLayers: number; learningRate: number } {
+export function archDefaults(arch: Arch): { cell: CellType; fixedCell: CellType | null; numLayers: number; learningRate: number; directions: 1 | 2 } {
   const def = ARCH_TABLE[arch];
-  return { cell: def.fixedCell ?? 'lstm', fixedCell: def.fixedCell, numLayers: def.numLayers, learningRate: def.learningRate };
+  return { cell: def.fixedCell ?? 'lstm', fixedCell: def.fixedCell, numLayers: def.numLayers, learningRate: def.learningRate, directions: def.directions };
 }
 
 /** One direction of one layer. */
@@ -65,6 +65,11 @@ export interface NetworkSpec {
   readonly outputWidth: number;
   /** Some direction reads the sequence backwards, so training saw the future (d2l 9.4's warning). */
   readonly seesFuture: boolean;
+  /**
+   * The cloze objective: the directions stay separate stacks, joined only at the output layer, which
+   * predicts each position's own character from the states beside it (model/cloze.ts).
+   */
+  readonly cloze: boolean;
 }
 
 export function buildNetworkSpec(config: RunConfig, vocabSize: number): NetworkSpec {
@@ -72,6 +77,7 @@ export function buildNetworkSpec(config: RunConfig, vocabSize: number): NetworkS
   const cellType = def.fixedCell ?? config.model.cell;
   const cell = cellType === 'gru' && config.model.gruResetGate === 'after' ? gruResetAfterCell : CELL_IMPLS[cellType];
   const hidden = config.model.hiddenSize;
+  const cloze = config.training.objective === 'cloze';
   const units: UnitSpec[] = [];
   for (let layer = 0; layer < config.model.numLayers; layer++) {
     for (let direction = 0; direction < def.directions; direction++) {
@@ -79,7 +85,8 @@ export function buildNetworkSpec(config: RunConfig, vocabSize: number): NetworkS
         cell,
         layer,
         direction,
-        input: layer === 0 ? vocabSize : hidden * def.directions,
+        // Cloze: each direction's layer reads only its own direction below it.
+        input: layer === 0 ? vocabSize : cloze ? hidden : hidden * def.directions,
         hidden,
         prefix: `layers.${layer}.${direction === 0 ? 'fwd' : 'bwd'}.`,
       });
@@ -94,6 +101,7 @@ export function buildNetworkSpec(config: RunConfig, vocabSize: number): NetworkS
     dropout: config.model.dropout,
     outputWidth: hidden * def.directions,
     seesFuture: def.directions > 1,
+    cloze,
   };
 }
 

@@ -9,7 +9,11 @@ import { networkParamSpecs } from './build.ts';
 import type { T2 } from './cells/cell.ts';
 import { at, colSum, matMulTA } from './ops.ts';
 import { ParamStore } from './params.ts';
+import { clozeBackward, clozeForward } from './cloze.ts';
 import { layerBackward, layerForward } from './recurrent.ts';
+import { dropoutMasks, oneHotSteps } from './step-inputs.ts';
+
+export { fillDropoutMask } from './step-inputs.ts';
 
 /** Carried state: per unit (layer-direction, in spec order) the cell's state tensors, each `[batch, hidden]`. */
 export type State = T2[][];
@@ -37,32 +41,6 @@ export interface ForwardResult {
   readonly logits: T2;
   readonly state: State;
   readonly tape: Tape | null;
-}
-
-/** One-hot rows built in JS (tf.oneHot with float32 returns garbage on wasm 4.22): per step `[batch, vocab]`. */
-function oneHotSteps(x: Int32Array, batch: number, steps: number, vocab: number): T2[] {
-  const out: T2[] = [];
-  for (let t = 0; t < steps; t++) {
-    const v = new Float32Array(batch * vocab);
-    for (let b = 0; b < batch; b++) v[b * vocab + (x[b * steps + t] as number)] = 1;
-    out.push(tf.tensor2d(v, [batch, vocab]));
-  }
-  return out;
-}
-
-/**
- * Inverted dropout: fills `out` with 0 (probability p) or 1/(1 − p), drawing from the run's RNG in
- * order. Every engine draws its masks with this, layer by layer and step by step, so dropout consumes
- * the RNG identically whatever trains the run.
- */
-export function fillDropoutMask(out: Float32Array, p: number, rng: Rng): Float32Array {
-  const keep = 1 / (1 - p);
-  for (let i = 0; i < out.length; i++) out[i] = rng.float() < p ? 0 : keep;
-  return out;
-}
-
-function dropoutMask(rows: number, cols: number, p: number, rng: Rng): T2 {
-  return tf.tensor2d(fillDropoutMask(new Float32Array(rows * cols), p, rng), [rows, cols]);
 }
 
 export class Network {
@@ -128,6 +106,7 @@ export class Network {
    */
   forward(p: PreparedNetwork, x: Int32Array, batch: number, steps: number, state: State, opts: { record: boolean; dropout: Rng | null }): ForwardResult {
     const { spec } = this;
+    if (spec.cloze) return clozeForward(spec, p, x, batch, steps, state, opts);
     let xs = oneHotSteps(x, batch, steps, spec.vocabSize);
     const newState: State = new Array<T2[]>(spec.units.length);
     const records: unknown[][] = new Array<unknown[]>(spec.units.length);
@@ -146,7 +125,7 @@ export class Network {
       let mask: T2[] | null = null;
       if (opts.dropout && spec.dropout > 0 && layer < spec.numLayers - 1) {
         const rng = opts.dropout;
-        mask = ys.map(() => dropoutMask(batch, spec.outputWidth, spec.dropout, rng));
+        mask = dropoutMasks(steps, batch, spec.outputWidth, spec.dropout, rng);
         ys = ys.map((y, t) => tf.mul(y, at(mask as T2[], t)));
       }
       masks.push(mask);
@@ -161,6 +140,7 @@ export class Network {
   backward(p: PreparedNetwork, tape: Tape, dlogits: T2): Map<string, tf.Tensor> {
     const { spec } = this;
     if (!p.wOutT) throw new Error('backward needs weights prepared for training');
+    if (spec.cloze) return clozeBackward(spec, p, tape, dlogits, p.wOutT);
     const grads = new Map<string, tf.Tensor>();
     grads.set('output.W', matMulTA(tape.y, dlogits));
     grads.set('output.b', colSum(dlogits));

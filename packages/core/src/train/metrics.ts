@@ -3,7 +3,8 @@
 export interface EpochReport {
   epoch: number; // 1-based
   trainPerplexity: number;
-  validationPerplexity: number | null;
+  validationPerplexity: number | null; // of the run's objective: next-character or cloze perplexity
+  validationAccuracy: number | null; // share of held-out positions whose most likely character is right
   tokensPerSecond: number; // training tokens of the epoch ÷ training wall time (as d2l; validation excluded)
   gradNorm: number; // global L2 norm of the gradients BEFORE clipping, mean over the epoch's minibatches
   learningRate: number;

@@ -12,7 +12,7 @@ import {
   STATE_PREFIX,
 } from '../checkpoint/model.ts';
 import { estimateCheckpointBytes, MAX_CHECKPOINT_BYTES, mib } from '../checkpoint/size.ts';
-import { configDifferences, validateRunConfig, type RunConfig } from '../config.ts';
+import { configDifferences, shapesModel, validateRunConfig, type RunConfig } from '../config.ts';
 import { buildCorpus, type Corpus } from '../data/corpus.ts';
 import { EpochBatches, evaluationBatches, minTokensForOneBatch } from '../data/iterators.ts';
 import { Rng, RngStream, type RngState } from '../data/rng.ts';
@@ -22,7 +22,7 @@ import { generateText } from '../generate/generate.ts';
 import { buildNetworkSpec, networkParamSpecs } from '../model/build.ts';
 import { Network, type State } from '../model/network.ts';
 import type { EngineContext, EngineFactory, StepEngine } from './engine.ts';
-import { crossEntropySum, oneHotLabels } from './loss.ts';
+import { correctCount, crossEntropySum, oneHotLabels, targetIds } from './loss.ts';
 import { emptyTotals, perplexity, type EpochReport, type EpochTotals } from './metrics.ts';
 import { createOptimizer, type Optimizer } from './optimizers.ts';
 import { TfjsEngine } from './tfjs-engine.ts';
@@ -63,6 +63,11 @@ export interface ResumeOptions extends RunOptions {
 }
 
 const now = (): number => performance.now();
+
+interface Evaluation {
+  perplexity: number;
+  accuracy: number;
+}
 
 // Let timers, I/O and lock renewals run between minibatches (a BullMQ worker must renew its lock).
 const yieldToEventLoop = (): Promise<void> =>
@@ -179,7 +184,8 @@ export class TrainingRun {
       optimizer,
       Rng.fromState(h.rng.data),
       Rng.fromState(h.rng.dropout),
-      { epoch: h.epoch, last: h.last && { ...h.last }, progress, ...(state ? { state } : {}) },
+      // Reports written before validation measured accuracy have none.
+      { epoch: h.epoch, last: h.last && { ...h.last, validationAccuracy: h.last.validationAccuracy ?? null }, progress, ...(state ? { state } : {}) },
       options,
     );
   }
@@ -197,7 +203,7 @@ export class TrainingRun {
     const source = checkpointConfig(decoded);
     const cfg = validateRunConfig(config);
     const diff = configDifferences(source, cfg);
-    const modelDiff = diff.filter((f) => !f.startsWith('training.') && f !== 'model.dropout');
+    const modelDiff = diff.filter(shapesModel);
     if (modelDiff.length > 0) throw new CheckpointError(`the model differs from the checkpoint's in ${modelDiff.join(', ')}`);
     const vocab = checkpointVocab(decoded);
     const corpus = loadCorpus(cfg, corpusText, vocab);
@@ -271,12 +277,12 @@ export class TrainingRun {
         progress.totals.trainMs += now() - start;
       }
       const evalStart = now();
-      let validationPerplexity: number | null = null;
+      let validation: Evaluation | null = null;
       if (this.corpus.validation) {
         this.engine.sync();
         // Aborted during validation: training of this epoch is done; the next call only re-validates.
-        validationPerplexity = await this.evaluate(this.corpus.validation, signal);
-        if (validationPerplexity === null) return null;
+        validation = await this.evaluate(this.corpus.validation, signal);
+        if (validation === null) return null;
       }
       const { totals } = progress;
       if (!Number.isFinite(perplexity(totals.lossSum, totals.tokens))) {
@@ -285,7 +291,8 @@ export class TrainingRun {
       const report: EpochReport = {
         epoch: this.completed + 1,
         trainPerplexity: perplexity(totals.lossSum, totals.tokens),
-        validationPerplexity,
+        validationPerplexity: validation?.perplexity ?? null,
+        validationAccuracy: validation?.accuracy ?? null,
         tokensPerSecond: totals.tokens / (totals.trainMs / 1000),
         gradNorm: totals.gradNormSum / totals.minibatches,
         learningRate: t.learningRate,
@@ -301,6 +308,14 @@ export class TrainingRun {
     }
   }
 
+  /**
+   * Whether the model continues text (sample): a cloze model predicts a character from both sides of
+   * it, so it fills blanks (generate/infill.ts) but has nothing to say after the last character.
+   */
+  get continuesText(): boolean {
+    return !this.network.spec.cloze;
+  }
+
   /** Greedy continuation of `prefix` with the current weights (d2l's predict_ch8). */
   sample(prefix: string, length: number): string {
     this.assertUsable();
@@ -309,15 +324,17 @@ export class TrainingRun {
   }
 
   /**
-   * Perplexity of `ids` with fresh state, sequential windows, no dropout; null when `signal` aborts it.
-   * Yields between minibatches like training: a big held-out set must not block the event loop.
+   * Perplexity and top-1 accuracy of `ids` under the run's objective, sequential windows from fresh
+   * state, no dropout; null when `signal` aborts it. Yields between minibatches like training: a big
+   * held-out set must not block the event loop.
    */
-  private async evaluate(ids: Int32Array, signal?: AbortSignal): Promise<number | null> {
+  private async evaluate(ids: Int32Array, signal?: AbortSignal): Promise<Evaluation | null> {
     const t = this.config.training;
     const batches = evaluationBatches(ids, t.batchSize, t.numSteps);
     const prepared = this.network.prepareKept(false);
+    const carries = this.carriesState();
     let state: State | null = null;
-    let sum: tf.Tensor = tf.scalar(0);
+    let sums: tf.Tensor = tf.zeros([2]); // [Σ loss, Σ correct]
     let tokens = 0;
     for (const mb of batches) {
       await yieldToEventLoop();
@@ -325,18 +342,30 @@ export class TrainingRun {
       const out = tf.tidy(() => {
         const s = state ?? this.network.zeroState(mb.batchSize);
         const f = this.network.forward(prepared, mb.x, mb.batchSize, mb.numSteps, s, { record: false, dropout: null });
-        const labels = oneHotLabels(mb.y, mb.batchSize, mb.numSteps, this.corpus.vocab.size);
-        return { sum: tf.add(sum, crossEntropySum(f.logits, labels)), state: f.state };
+        const labels = oneHotLabels(targetIds(this.network.spec, mb), mb.batchSize, mb.numSteps, this.corpus.vocab.size);
+        return { sums: tf.add(sums, tf.stack([crossEntropySum(f.logits, labels), correctCount(f.logits, labels)])), state: f.state };
       });
-      tf.dispose([sum, ...(state ?? []).flat()]);
-      sum = out.sum;
-      state = out.state;
+      tf.dispose([sums, ...(state ?? []).flat()]);
+      sums = out.sums;
+      if (carries) {
+        state = out.state;
+      } else {
+        tf.dispose(out.state);
+      }
       tokens += mb.x.length;
     }
-    const total = sum.dataSync()[0] as number; // one sync for the whole evaluation
-    tf.dispose([sum, ...(state ?? []).flat()]);
+    const [lossSum, correct] = sums.dataSync() as Float32Array; // one sync for the whole evaluation
+    tf.dispose([sums, ...(state ?? []).flat()]);
     this.network.release(prepared);
-    return signal?.aborted ? null : perplexity(total, tokens);
+    return signal?.aborted ? null : { perplexity: perplexity(lossSum as number, tokens), accuracy: (correct as number) / tokens };
+  }
+
+  /**
+   * Whether a minibatch starts from the state the previous one ended in (d2l's sequential iterator).
+   * A cloze window starts fresh: its backward direction's carried state would come from text before it.
+   */
+  private carriesState(): boolean {
+    return this.config.training.sampling === 'sequential' && !this.network.spec.cloze;
   }
 
   private startEpoch(): EpochProgress {
@@ -352,7 +381,8 @@ export class TrainingRun {
     const mb = progress.batches.batch(k);
     const { batchSize: b, numSteps: steps } = mb;
     // d2l: the random iterator starts every minibatch from zero state; the sequential one carries it.
-    const carried = t.sampling === 'sequential' ? progress.state : null;
+    const carries = this.carriesState();
+    const carried = carries ? progress.state : null;
     const dropout = this.network.spec.dropout > 0 ? this.dropoutRng : null;
     // Forward, loss, BPTT, clipping and the update (not applied when the loss or norm is not finite).
     const { loss, normSq, state } = this.engine.train(mb, carried, dropout);
@@ -361,7 +391,7 @@ export class TrainingRun {
       throw new DivergedError(this.completed + 1, k, Number.isFinite(loss) ? normSq : loss, t.learningRate);
     }
     const norm = Math.sqrt(normSq);
-    if (t.sampling === 'sequential') {
+    if (carries) {
       if (progress.state !== null) this.engine.disposeState(progress.state);
       progress.state = state; // detached: no gradient reaches the previous minibatch
     } else {

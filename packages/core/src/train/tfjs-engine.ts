@@ -7,7 +7,7 @@ import type { Rng } from '../data/rng.ts';
 import type { Network, State } from '../model/network.ts';
 import { clipScale, globalNormSquared } from './clip.ts';
 import type { StepEngine, StepOutcome } from './engine.ts';
-import { crossEntropyWithGrad, oneHotLabels } from './loss.ts';
+import { crossEntropyWithGrad, oneHotLabels, targetIds } from './loss.ts';
 import type { Optimizer } from './optimizers.ts';
 
 export class TfjsEngine implements StepEngine<State> {
@@ -25,7 +25,7 @@ export class TfjsEngine implements StepEngine<State> {
       const state = carried ?? this.network.zeroState(b);
       const prepared = this.network.prepare(true);
       const f = this.network.forward(prepared, mb.x, b, steps, state, { record: true, dropout });
-      const { loss, dlogits } = crossEntropyWithGrad(f.logits, oneHotLabels(mb.y, b, steps, this.network.spec.vocabSize));
+      const { loss, dlogits } = crossEntropyWithGrad(f.logits, oneHotLabels(targetIds(this.network.spec, mb), b, steps, this.network.spec.vocabSize));
       const grads = this.network.backward(prepared, f.tape as NonNullable<typeof f.tape>, dlogits);
       return {
         stats: tf.stack([loss, globalNormSquared([...grads.values()])]),

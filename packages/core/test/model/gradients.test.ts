@@ -6,6 +6,7 @@ import { Rng } from '../../src/index.ts';
 import type { Network, State } from '../../src/index.ts';
 import { crossEntropyWithGrad, oneHotLabels } from '../../src/train/loss.ts';
 import { B, randomBatch, randomState, RESET_AFTER_VARIANTS, T, tinyNetwork, V, VARIANTS } from '../helpers/network.ts';
+import { expectGradientsMatch } from '../helpers/finite-differences.ts';
 import { referenceLogits } from '../helpers/reference.ts';
 import { useCpu } from '../helpers/setup.ts';
 
@@ -108,25 +109,7 @@ function expectFiniteDifferences(net: Network): void {
   const state = randomState(net);
   const hand = handGradients(net, x, y, state, null);
   const lossAt = () => tf.tidy(() => referenceLoss(net, x, y, state).dataSync()[0] as number);
-  const rng = Rng.fromSeed(1);
-  const eps = 1e-2;
-  for (const [name, v] of net.params.entries()) {
-    const values = v.dataSync().slice();
-    const grad = hand.grads[name]!.dataSync();
-    for (let probe = 0; probe < 3; probe++) {
-      const i = rng.below(values.length);
-      const at = (delta: number) => {
-        const moved = values.slice();
-        moved[i] = (moved[i] as number) + delta;
-        v.assign(tf.tensor(moved, v.shape));
-        return lossAt();
-      };
-      const numeric = (at(eps) - at(-eps)) / (2 * eps);
-      v.assign(tf.tensor(values, v.shape));
-      // float32 losses: the difference quotient is good to ~1e-4 absolute here
-      expect(Math.abs(numeric - (grad[i] as number)), `${name}[${i}]`).toBeLessThan(2e-4 + 1e-2 * Math.abs(numeric));
-    }
-  }
+  expectGradientsMatch(net, hand.grads, lossAt);
   tf.dispose([hand, state]);
   net.dispose();
 }

@@ -6,6 +6,7 @@ export interface EpochMetricInput {
   epoch: number;
   trainPerplexity: number;
   validationPerplexity?: number | null;
+  validationAccuracy?: number | null;
   tokensPerSecond: number;
   gradNorm: number;
   learningRate: number;
@@ -16,6 +17,7 @@ export const metricSelect = {
   epoch: true,
   trainPerplexity: true,
   validationPerplexity: true,
+  validationAccuracy: true,
   tokensPerSecond: true,
   gradNorm: true,
   learningRate: true,
@@ -29,7 +31,7 @@ export function metricsRepository(db: Db) {
   return {
     /** One row per (job, epoch): a resumed job that repeats an epoch replaces its row. */
     upsert(jobId: string, metric: EpochMetricInput): Promise<EpochMetricRecord> {
-      const values = { ...metric, validationPerplexity: metric.validationPerplexity ?? null };
+      const values = { ...metric, validationPerplexity: metric.validationPerplexity ?? null, validationAccuracy: metric.validationAccuracy ?? null };
       return db.epochMetric.upsert({
         where: { jobId_epoch: { jobId, epoch: metric.epoch } },
         create: { jobId, ...values },

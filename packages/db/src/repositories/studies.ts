@@ -2,6 +2,7 @@ import type { Db } from '../client.ts';
 import type { Prisma, StudyState } from '../generated/client.ts';
 import { keyset, pageSize, toPage, type Page, type PageRequest } from '../pagination.ts';
 import { jobSelect } from './jobs.ts';
+import { metricSelect } from './metrics.ts';
 
 export const studySelect = {
   id: true,
@@ -90,10 +91,7 @@ export function studiesRepository(db: Db) {
       return db.epochMetric.findMany({
         where: { job: { studyId } },
         orderBy: [{ jobId: 'asc' }, { epoch: 'asc' }],
-        select: {
-          jobId: true, epoch: true, trainPerplexity: true, validationPerplexity: true, tokensPerSecond: true,
-          gradNorm: true, learningRate: true, durationMs: true, createdAt: true,
-        },
+        select: { jobId: true, ...metricSelect },
       });
     },
 

@@ -10,6 +10,13 @@ import type { App, Services } from '../types.ts';
 
 const error = ref(ErrorEnvelope);
 
+/** The refusals of every route that runs on the generation threads (generation, filling blanks). */
+export const GENERATION_ERRORS = {
+  400: error, 401: error, 404: error, 409: error, 422: error, 429: error,
+  503: { ...error, description: 'the generation queue (or this client\'s share of it) is full: see Retry-After; or a generation thread died' },
+  504: { ...error, description: 'not finished within GENERATE_TIMEOUT_MS, waiting included' },
+};
+
 const STREAM_DESCRIPTION = 'with `Accept: text/event-stream`: Server-Sent Events, each `data` one line of JSON — `chunk` ' +
   '`{"sample", "text"}` per piece of generated text as it is produced (`sample`: which of the `n` texts), then `done` with ' +
   'the JSON response (each text\'s `generated` is its chunks joined), or `error` with the error envelope when generation ' +
@@ -29,9 +36,7 @@ export function generateRoutes(app: App, s: Services, generateLimit: object, cli
             [EVENT_STREAM]: { schema: Type.String({ description: STREAM_DESCRIPTION }) },
           },
         },
-        400: error, 401: error, 404: error, 409: error, 422: error, 429: error,
-        503: { ...error, description: 'the generation queue (or this client\'s share of it) is full: see Retry-After; or a generation thread died' },
-        504: { ...error, description: 'not finished within GENERATE_TIMEOUT_MS, waiting included' },
+        ...GENERATION_ERRORS,
       },
     },
   }, async (req, reply) => {

@@ -1,10 +1,9 @@
-import { ErrorEnvelope, InfillRequest, InfillResponse, JobIdParams } from '@rnnlab/contracts';
+import { InfillRequest, InfillResponse, JobIdParams } from '@rnnlab/contracts';
 import type { FastifyRequest } from 'fastify';
 import { noCheckpoint } from '../services/job-data.ts';
 import { ref } from '../openapi.ts';
+import { GENERATION_ERRORS } from './generate.ts';
 import type { App, Services } from '../types.ts';
-
-const error = ref(ErrorEnvelope);
 
 /** POST /jobs/:id/infill: the generation threads, their limits and rate limit, with another task. */
 export function infillRoutes(app: App, s: Services, generateLimit: object, clientKey: (req: FastifyRequest) => string): void {
@@ -14,9 +13,7 @@ export function infillRoutes(app: App, s: Services, generateLimit: object, clien
       tags: ['generation'], summary: 'Fill the blanks of a text with a checkpoint of the job',
       params: JobIdParams, body: ref(InfillRequest),
       response: {
-        200: ref(InfillResponse), 400: error, 401: error, 404: error, 409: error, 422: error, 429: error,
-        503: { ...error, description: 'the generation queue (or this client\'s share of it) is full: see Retry-After; or a generation thread died' },
-        504: { ...error, description: 'not finished within GENERATE_TIMEOUT_MS, waiting included' },
+        200: ref(InfillResponse), ...GENERATION_ERRORS,
       },
     },
   }, async (req, reply) => {

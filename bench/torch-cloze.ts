@@ -46,7 +46,9 @@ const out = JSON.parse(execFileSync(torch.python, [SCRIPT, 'check', request], { 
 fs.rmSync(request);
 let worst = Math.abs(out.loss - hand.loss);
 for (const [name, g] of hand.grads) {
-  const ref = new Float32Array(Buffer.from(out.grads[name] ?? '', 'base64').buffer.slice(0));
+  // Small Buffers share Node's pool: copy exactly this one's bytes out of it.
+  const bytes = Buffer.from(out.grads[name] ?? '', 'base64');
+  const ref = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   if (ref.length !== g.length) throw new Error(`${name}: PyTorch gave ${ref.length} values, rnnlab ${g.length}`);
   for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs((g[i] as number) - (ref[i] as number)));
 }

@@ -43,6 +43,10 @@ describe('inputs that answered 500', () => {
     expect(ok.json().generated).toHaveLength(5);
   });
 
+  it('a job id to start from with NUL in it is a 400 naming body/init/job, not a Postgres error', async () => {
+    await refused({ method: 'POST', url: '/v1/jobs', payload: tinyJob({ init: { job: 'a\u0000b' } }) }, /^body\/init\/job must match pattern/);
+  });
+
   it('an epoch beyond any job\'s reach is a 400, not a 32-bit overflow in Postgres', async () => {
     await refused({ method: 'POST', url: `/v1/jobs/${jobId}/generate`, payload: { prefix: 'time', checkpoint: 3_000_000_000 } },
       /^body\/checkpoint must be latest, best or an epoch number from 0 to 100000$/);

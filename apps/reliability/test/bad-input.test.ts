@@ -145,6 +145,20 @@ interface Prepared {
 
 const DEEP = '"__deep_value__"';
 
+/**
+ * The field an answer to a value set at `path` must name: the path itself, or, where setting it had to
+ * create an object the base lacked (`init` for `init/checkpoint`), some field inside that object (the
+ * answer may name one of its missing required members first).
+ */
+function fieldNamed(base: Record<string, unknown>, path: readonly string[]): string {
+  let at: unknown = base;
+  for (let i = 0; i < path.length - 1; i++) {
+    at = typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[path[i]!] : undefined;
+    if (typeof at !== 'object' || at === null) return `body/${path.slice(0, i + 1).join('/')}/`;
+  }
+  return `body/${path.join('/')}`;
+}
+
 /** The request a mutation makes, and what the contract says must come back; null = not a mutation after all. */
 function prepare(route: Route, base: Record<string, unknown>, m: Mutation, valid: (body: unknown) => boolean): Prepared | null {
   const json = { 'content-type': 'application/json' };
@@ -196,11 +210,11 @@ function prepare(route: Route, base: Record<string, unknown>, m: Mutation, valid
     }
     case 'deepNesting':
       body = setAt(base, m.path, '__deep_value__');
-      names = `body/${m.path.join('/')}`;
+      names = fieldNamed(base, m.path);
       break;
     default:
       body = setAt(base, m.path, m.value);
-      names = `body/${m.path.join('/')}`;
+      names = fieldNamed(base, m.path);
   }
   if (m.kind === 'deepNesting') {
     // The oracle sees a shallow stand-in with the same first level; the server gets the real depth.

@@ -64,7 +64,7 @@ export const JobRequest = Strict({
   training: Type.Optional(TrainingRequest),
   priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: '1 runs first; default 5' })),
   init: Type.Optional(Strict({
-    job: Type.String({ minLength: 1, maxLength: 64, description: 'the job whose checkpoint the new job starts from' }),
+    job: Type.String({ minLength: 1, maxLength: 64, pattern: ID_PATTERN, description: 'the job whose checkpoint the new job starts from' }),
     checkpoint: Type.Optional(CheckpointSelector),
   }, {
     description: "start from another job's checkpoint: the same dataset and config but epochs continue it exactly; another dataset fine-tunes it. Omitted fields take the source job's values",

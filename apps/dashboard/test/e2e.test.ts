@@ -213,7 +213,7 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
   }, LONG + 30_000);
 
   it('generates text from the job', async () => {
-    const form = page.locator('.generate-form');
+    const form = page.locator('.generate-form:not(.infill-form)');
     await form.locator('.field[data-field="prefix"] input').fill('time traveller');
     await form.locator('.field[data-field="length"] input').fill('30');
     await form.getByRole('button', { name: 'Generate', exact: true }).click();
@@ -224,7 +224,7 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
   });
 
   it("generates in this browser from the job's TF.js export: the same greedy text as the API's", async () => {
-    const form = page.locator('.generate-form');
+    const form = page.locator('.generate-form:not(.infill-form)');
     await form.locator('.field[data-field="prefix"] input').fill('time traveller');
     await form.locator('.field[data-field="length"] input').fill(String(BROWSER_CHARS));
     await page.getByTestId('generate-local').click();
@@ -264,7 +264,7 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
     });
     await expect.poll(async () => (await apiCall<{ status: string }>('GET', `/v1/jobs/${job.id}`)).status, { timeout: LONG }).toBe('succeeded');
     await page.evaluate((id) => (location.hash = `#/jobs/${encodeURIComponent(id)}`), job.id);
-    const form = page.locator('.generate-form');
+    const form = page.locator('.generate-form:not(.infill-form)');
     await form.waitFor();
     // The page's polls of the finished job are over before the stream keeps its main thread busy.
     await page.waitForTimeout(4 * POLL_MS);

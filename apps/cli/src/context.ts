@@ -25,6 +25,8 @@ export interface Context {
   document(value: unknown): void;
   /** One JSON object a line (NDJSON), for streams such as a followed job. */
   event(value: unknown): void;
+  /** `value` as one JSON document under --json; otherwise the line or lines `text` makes of it. */
+  show<T>(value: T, text: (value: T) => string | string[]): void;
 }
 
 export function contextFor(cmd: Command): Context {
@@ -32,14 +34,22 @@ export function contextFor(cmd: Command): Context {
   const env = loadClientEnv();
   const stdout = process.stdout;
   const client = new RnnlabClient({ url: opts.url ?? env.RNNLAB_URL, apiKey: opts.apiKey ?? (env.RNNLAB_API_KEY || null) });
+  const json = opts.json === true;
+  const line = (text: string) => void stdout.write(`${text}\n`);
+  const document = (value: unknown) => void stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   return {
     client,
-    json: opts.json === true,
+    json,
     interactive: isInteractive(stdout),
     stdout,
     stderr: process.stderr,
-    line: (text) => void stdout.write(`${text}\n`),
-    document: (value) => void stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    line,
+    document,
     event: (value) => void stdout.write(`${JSON.stringify(value)}\n`),
+    show: (value, text) => {
+      if (json) return document(value);
+      const lines = text(value);
+      (typeof lines === 'string' ? [lines] : lines).forEach(line);
+    },
   };
 }

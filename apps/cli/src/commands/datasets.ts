@@ -17,8 +17,7 @@ export function registerDatasetCommands(program: Command): void {
     .description('every dataset (the default)')
     .action(action(async (ctx) => {
       const items = await take(ctx.client.datasets(), null);
-      if (ctx.json) ctx.document(items);
-      else datasetRows(items).forEach(ctx.line);
+      ctx.show(items, () => datasetRows(items));
       return EXIT.ok;
     }));
 
@@ -27,8 +26,7 @@ export function registerDatasetCommands(program: Command): void {
     .description('one dataset')
     .action(action(async (ctx, id: string) => {
       const d = await ctx.client.dataset(id);
-      if (ctx.json) ctx.document(d);
-      else datasetRows([d]).forEach(ctx.line);
+      ctx.show(d, () => datasetRows([d]));
       return EXIT.ok;
     }));
 
@@ -41,8 +39,7 @@ export function registerDatasetCommands(program: Command): void {
         throw new FileError(`${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
       });
       const d = await ctx.client.uploadDataset(opts.name ?? basename(file, extname(file)), text);
-      if (ctx.json) ctx.document(d);
-      else ctx.line(`dataset ${d.id} uploaded: ${d.name}, ${d.chars ?? '?'} characters (rnnlab train lstm --dataset ${d.id})`);
+      ctx.show(d, () => `dataset ${d.id} uploaded: ${d.name}, ${d.chars ?? '?'} characters (rnnlab train lstm --dataset ${d.id})`);
       return EXIT.ok;
     }));
 }

@@ -26,8 +26,7 @@ export function registerJobCommands(program: Command): void {
     const key = typeof opts.idempotencyKey === 'string' ? opts.idempotencyKey : undefined;
     const job = await ctx.client.submitJob(request, { idempotencyKey: key });
     if (!opts.follow) {
-      if (ctx.json) ctx.document(job);
-      else ctx.line(`job ${job.id} ${job.status}: ${job.arch}, ${job.progress.epochs} epochs on ${job.dataset} (rnnlab metrics ${job.id} --follow)`);
+      ctx.show(job, () => `job ${job.id} ${job.status}: ${job.arch}, ${job.progress.epochs} epochs on ${job.dataset} (rnnlab metrics ${job.id} --follow)`);
       return EXIT.ok;
     }
     if (ctx.json) ctx.event({ event: 'submitted', job });
@@ -42,9 +41,7 @@ export function registerJobCommands(program: Command): void {
     .option('--all', 'every job (follows the pages to the end)')
     .action(action(async (ctx, opts: { status?: JobStatus; limit: number; all?: boolean }) => {
       const jobs = await take(ctx.client.jobs({ ...(opts.status ? { status: opts.status } : {}), limit: Math.min(opts.limit, 100) }), opts.all ? null : opts.limit);
-      if (ctx.json) ctx.document(jobs);
-      else if (jobs.length === 0) ctx.line('no jobs');
-      else jobRows(jobs).forEach(ctx.line);
+      ctx.show(jobs, () => (jobs.length === 0 ? 'no jobs' : jobRows(jobs)));
       return EXIT.ok;
     }));
 
@@ -53,8 +50,7 @@ export function registerJobCommands(program: Command): void {
     .argument('<id>', 'job id')
     .action(action(async (ctx, id: string) => {
       const job = await ctx.client.job(id);
-      if (ctx.json) ctx.document(job);
-      else jobBlock(job).forEach(ctx.line);
+      ctx.show(job, () => jobBlock(job));
       return EXIT.ok;
     }));
 
@@ -67,9 +63,7 @@ export function registerJobCommands(program: Command): void {
     .action(action(async (ctx, id: string, opts: { follow?: boolean; after?: number; poll: number }) => {
       if (opts.follow) return followJob(ctx, await ctx.client.job(id), { after: opts.after ?? 0, intervalMs: opts.poll });
       const metrics = await take(ctx.client.metrics(id, { after: opts.after ?? 0 }), null);
-      if (ctx.json) ctx.document(metrics);
-      else if (metrics.length === 0) ctx.line('no epochs yet');
-      else metricRows(metrics).forEach(ctx.line);
+      ctx.show(metrics, () => (metrics.length === 0 ? 'no epochs yet' : metricRows(metrics)));
       return EXIT.ok;
     }));
 
@@ -78,8 +72,7 @@ export function registerJobCommands(program: Command): void {
     .argument('<id>', 'job id')
     .action(action(async (ctx, id: string) => {
       const samples = await take(ctx.client.samples(id), null);
-      if (ctx.json) ctx.document(samples);
-      else sampleLines(samples).forEach(ctx.line);
+      ctx.show(samples, () => sampleLines(samples));
       return EXIT.ok;
     }));
 
@@ -88,8 +81,7 @@ export function registerJobCommands(program: Command): void {
     .argument('<id>', 'job id')
     .action(action(async (ctx, id: string) => {
       const checkpoints = await take(ctx.client.checkpoints(id), null);
-      if (ctx.json) ctx.document(checkpoints);
-      else checkpointRows(checkpoints).forEach(ctx.line);
+      ctx.show(checkpoints, () => checkpointRows(checkpoints));
       return EXIT.ok;
     }));
 
@@ -98,8 +90,7 @@ export function registerJobCommands(program: Command): void {
     .argument('<id>', 'job id')
     .action(action(async (ctx, id: string) => {
       const job = await ctx.client.cancelJob(id);
-      if (ctx.json) ctx.document(job);
-      else ctx.line(job.status === 'cancelled' ? outcomeLine(job) : `job ${job.id} cancel requested: it stops at its next minibatch`);
+      ctx.show(job, () => job.status === 'cancelled' ? outcomeLine(job) : `job ${job.id} cancel requested: it stops at its next minibatch`);
       return EXIT.ok;
     }));
 

@@ -75,8 +75,7 @@ export function registerStudyCommands(program: Command): void {
     .option('--dataset <id>', 'a built-in name or an uploaded dataset id')
     .action(action(async (ctx, opts: { file?: string; preset?: string; name?: string; dataset?: string }) => {
       const study = await ctx.client.createStudy(await studyRequest(opts));
-      if (ctx.json) ctx.document(study);
-      else ctx.line(`study ${study.id} ${study.state}: ${study.trialCount} trials on ${study.dataset} (rnnlab studies show ${study.id})`);
+      ctx.show(study, () => `study ${study.id} ${study.state}: ${study.trialCount} trials on ${study.dataset} (rnnlab studies show ${study.id})`);
       return EXIT.ok;
     }));
 
@@ -85,8 +84,7 @@ export function registerStudyCommands(program: Command): void {
     .description('one study: state, trial counts and the leaderboard')
     .action(action(async (ctx, id: string) => {
       const study = await ctx.client.study(id);
-      if (ctx.json) ctx.document(study);
-      else studyBlock(study).forEach(ctx.line);
+      ctx.show(study, () => studyBlock(study));
       return EXIT.ok;
     }));
 
@@ -108,8 +106,7 @@ export function registerStudyCommands(program: Command): void {
     .description('cancel a study and its unfinished trials')
     .action(action(async (ctx, id: string) => {
       const study = await ctx.client.cancelStudy(id);
-      if (ctx.json) ctx.document(study);
-      else ctx.line(`study ${study.id} ${study.state}`);
+      ctx.show(study, () => `study ${study.id} ${study.state}`);
       return EXIT.ok;
     }));
 }

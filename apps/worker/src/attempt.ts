@@ -8,11 +8,11 @@ import type { Db, Repositories } from '@rnnlab/db';
 import { RateLimitError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import Value from 'typebox/value';
-import { StopReason, isQueueJobName } from './jobs.ts';
+import { isQueueJobName } from './jobs.ts';
+import { StopReason, type TrainOutcome } from './trainer-protocol.ts';
 import { errorFields } from './logger.ts';
 import { dbRetry } from './retry.ts';
 import { superviseTrainer, type Claim, type TrainerDeath, type TrainerEnd } from './supervisor.ts';
-import type { TrainOutcome } from './train.ts';
 
 export interface AttemptDeps {
   db: Db;
@@ -48,6 +48,14 @@ export function describeDeath(death: TrainerDeath, claim: Claim | null): string 
         `(the runtime's ${mib(death.limitBytes! - 2 * (claim?.estimateBytes ?? 0))} + 2 × the job's estimate of ${mib(claim?.estimateBytes ?? 0)}); ` +
         'lower hiddenSize, numLayers, batchSize or numSteps';
   }
+}
+
+/**
+ * Puts the BullMQ job back in the queue as it is, without spending one of its attempts (the row was
+ * checkpointed and requeued already): BullMQ does that for a processor that throws RateLimitError.
+ */
+function handBack(): never {
+  throw new RateLimitError();
 }
 
 /** The first line of each earlier attempt's error, as BullMQ kept them (job.stacktrace). */
@@ -98,7 +106,7 @@ export function trainProcessor(deps: AttemptDeps) {
     if (end.kind === 'done') return end.outcome;
     if (end.kind === 'failed') {
       if (end.failure === 'unrecoverable') throw new UnrecoverableError(end.message);
-      if (end.failure === 'handed-back') throw new RateLimitError();
+      if (end.failure === 'handed-back') handBack();
       if (end.failure === 'superseded') throw new Error(end.message);
       return endAttempt(end.message, end.claim);
     }
@@ -120,7 +128,7 @@ export function trainProcessor(deps: AttemptDeps) {
     }
     if (reason === StopReason.shutdown) {
       await retry('requeue', async () => repos.jobs.requeue(jobId, await attemptOf(claim)));
-      throw new RateLimitError();
+      handBack();
     }
     return endAttempt(message, claim);
 

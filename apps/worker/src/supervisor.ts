@@ -5,9 +5,7 @@
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { StopReason } from './jobs.ts';
-import type { FromTrainer, ToTrainer, TrainerFailureKind } from './trainer-protocol.ts';
-import type { TrainOutcome } from './train.ts';
+import { StopReason, type FromTrainer, type ToTrainer, type TrainerFailureKind, type TrainOutcome } from './trainer-protocol.ts';
 
 /**
  * Start-up (loading tfjs and the engine, before the trainer claims the job) runs module code that

@@ -2,8 +2,27 @@
 // the fork's IPC channel. The worker owns the queue job (its lock) and supervises; the trainer
 // trains and writes the job's progress, fenced by the attempt it claimed.
 import type { QueuePayload } from '@rnnlab/contracts';
-import type { StopReason } from './jobs.ts';
-import type { TrainOutcome } from './train.ts';
+import type { JobRecord } from '@rnnlab/db';
+
+/**
+ * Why a running job's AbortSignal fired. The worker process aborts it (BullMQ's `cancelJob`) and
+ * sends the reason to the training process over the fork's IPC channel.
+ */
+export const StopReason = {
+  /** The API asked for it (a message on cancelChannel): checkpoint, then `cancelled`. */
+  cancel: 'cancel',
+  /** The worker got SIGTERM: checkpoint, then hand the job back to the queue. */
+  shutdown: 'shutdown',
+  /** BullMQ could not renew the job's lock, so another worker may already own it: write nothing. */
+  lockLost: 'lock-lost',
+} as const;
+export type StopReason = (typeof StopReason)[keyof typeof StopReason];
+
+/** What a train attempt ends with when it returns (the BullMQ job's return value). */
+export interface TrainOutcome {
+  status: JobRecord['status'] | 'deleted';
+  epoch: number;
+}
 
 export type ToTrainer =
   | {

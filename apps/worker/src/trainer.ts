@@ -5,7 +5,8 @@
 // by the worker, which ends the attempt itself.
 import os from 'node:os';
 import { loadConfig } from '@rnnlab/config';
-import { RateLimitError, UnrecoverableError } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
+import { HandedBack, Superseded } from './job-context.ts';
 import type { ChildResources } from './resources.ts';
 import type { FromTrainer, ToTrainer, TrainerFailureKind } from './trainer-protocol.ts';
 
@@ -74,8 +75,8 @@ async function run(start: Extract<ToTrainer, { type: 'start' }>): Promise<void> 
     await send({ type: 'done', outcome });
   } catch (error) {
     const kind: TrainerFailureKind = error instanceof UnrecoverableError ? 'unrecoverable'
-      : error instanceof RateLimitError ? 'handed-back'
-        : error instanceof Error && error.name === 'SupersededError' ? 'superseded' : 'error';
+      : error instanceof HandedBack ? 'handed-back'
+        : error instanceof Superseded ? 'superseded' : 'error';
     if (kind === 'error') log.error(errorFields(error), 'job attempt failed');
     await send({ type: 'failed', kind, message: error instanceof Error ? error.message : String(error) });
   } finally {

@@ -19,7 +19,8 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { startHeartbeat } from './heartbeat.ts';
 import { trainProcessor } from './attempt.ts';
-import { StopReason, assertEveryJobHandled } from './jobs.ts';
+import { assertEveryJobHandled } from './jobs.ts';
+import { StopReason } from './trainer-protocol.ts';
 import { errorFields } from './logger.ts';
 import { openDatabase, workerIdFor } from './resources.ts';
 

@@ -20,6 +20,8 @@ export * from './repositories/datasets.ts';
 export * from './repositories/studies.ts';
 export { migrate, readMigrations, MigrationError, type MigrateResult, type MigrationFile } from './migrate/migrate.ts';
 export { ensureDatabase, dropDatabase, databaseName, withDatabase, redact } from './migrate/database.ts';
+export { MIGRATIONS_DIR, SCHEMA_PATH } from './migrate/paths.ts';
+export { TEST_SERVER_URL, createTestDatabase, scratchDatabaseUrl, type TestDatabase } from './migrate/scratch.ts';
 
 /** All repositories over one client. */
 export function createRepositories(db: Db) {

@@ -9,7 +9,8 @@ import { jobsRepository } from '../src/repositories/jobs.ts';
 import { InvalidCursorError } from '../src/pagination.ts';
 import { metricsRepository } from '../src/repositories/metrics.ts';
 import { samplesRepository } from '../src/repositories/samples.ts';
-import { createMigratedDatabase, createRecordingPrisma, type TestDatabase } from './helpers.ts';
+import { createTestDatabase, type TestDatabase } from '../src/migrate/scratch.ts';
+import { createRecordingPrisma } from './helpers.ts';
 
 let database: TestDatabase;
 let db: PrismaClient;
@@ -17,7 +18,7 @@ let queries: string[];
 let jobId: string;
 
 beforeAll(async () => {
-  database = await createMigratedDatabase();
+  database = await createTestDatabase('db');
   ({ db, queries } = createRecordingPrisma(database.url));
 });
 

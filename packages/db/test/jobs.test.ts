@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/client.ts';
 import { InvalidCursorError } from '../src/pagination.ts';
 import { jobsRepository, type JobRecord, type NewJob } from '../src/repositories/jobs.ts';
-import { createMigratedDatabase, createRecordingPrisma, type TestDatabase } from './helpers.ts';
+import { createTestDatabase, type TestDatabase } from '../src/migrate/scratch.ts';
+import { createRecordingPrisma } from './helpers.ts';
 
 let database: TestDatabase;
 let db: PrismaClient;
@@ -10,7 +11,7 @@ let queries: string[];
 let jobs: ReturnType<typeof jobsRepository>;
 
 beforeAll(async () => {
-  database = await createMigratedDatabase();
+  database = await createTestDatabase('db');
   ({ db, queries } = createRecordingPrisma(database.url));
   jobs = jobsRepository(db);
 });

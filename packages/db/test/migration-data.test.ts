@@ -6,9 +6,10 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropDatabase } from '../src/migrate/database.ts';
 import { migrate, readMigrations } from '../src/migrate/migrate.ts';
-import { MIGRATIONS_DIR, testDatabaseUrl } from './helpers.ts';
+import { MIGRATIONS_DIR } from '../src/migrate/paths.ts';
+import { scratchDatabaseUrl } from '../src/migrate/scratch.ts';
 
-const url = testDatabaseUrl();
+const url = scratchDatabaseUrl('db');
 const dirs: string[] = [];
 
 afterAll(async () => {

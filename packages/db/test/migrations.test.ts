@@ -18,7 +18,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMigratedDatabase, MIGRATIONS_DIR, SCHEMA_PATH, type TestDatabase } from './helpers.ts';
+import { MIGRATIONS_DIR, SCHEMA_PATH } from '../src/migrate/paths.ts';
+import { createTestDatabase, type TestDatabase } from '../src/migrate/scratch.ts';
 import { actualShape, expectedShape, foreignConstraints, type DatabaseShape } from './schema-catalog.ts';
 
 describe('prisma/migrations reproduce prisma/schema.prisma', () => {
@@ -28,7 +29,7 @@ describe('prisma/migrations reproduce prisma/schema.prisma', () => {
   let actual: DatabaseShape;
 
   beforeAll(async () => {
-    db = await createMigratedDatabase();
+    db = await createTestDatabase('db');
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
     expected = await expectedShape(await readFile(SCHEMA_PATH, 'utf8'));

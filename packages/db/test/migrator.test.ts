@@ -6,7 +6,8 @@ import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { dropDatabase, ensureDatabase } from '../src/migrate/database.ts';
 import { migrate, MigrationError, readMigrations } from '../src/migrate/migrate.ts';
-import { MIGRATIONS_DIR, SCHEMA_PATH, testDatabaseUrl } from './helpers.ts';
+import { MIGRATIONS_DIR, SCHEMA_PATH } from '../src/migrate/paths.ts';
+import { scratchDatabaseUrl } from '../src/migrate/scratch.ts';
 import { migrationList, NO_FILTERS, withPrismaSchemaEngine } from './prisma-engine.ts';
 
 const created: string[] = [];
@@ -14,7 +15,7 @@ const tempDirs: string[] = [];
 
 /** A database URL that does not exist yet; dropped after the file. */
 function freshUrl(): string {
-  const url = testDatabaseUrl();
+  const url = scratchDatabaseUrl('db');
   created.push(url);
   return url;
 }

@@ -1,21 +1,3 @@
-// A throwaway Postgres database per test file, so files never see each other's rows.
-import { randomBytes } from 'node:crypto';
-import { dropDatabase, migrate, withDatabase } from '@rnnlab/db';
-import { MIGRATIONS_DIR } from './paths.ts';
-
-/** Only the server and credentials of this URL are used; its own database is never touched. */
-export const TEST_SERVER_URL =
-  process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/rnnlab_test';
-
-export interface TestDatabase {
-  url: string;
-  /** Drops the database, closing any connection still open to it. */
-  drop(): Promise<void>;
-}
-
-/** Creates `rnnlab_<label>_<random>` on the test server with every migration applied. */
-export async function createTestDatabase(label: string): Promise<TestDatabase> {
-  const url = withDatabase(TEST_SERVER_URL, `rnnlab_${label}_${randomBytes(5).toString('hex')}`);
-  await migrate(url, MIGRATIONS_DIR);
-  return { url, drop: () => dropDatabase(url) };
-}
+// A throwaway Postgres database per test file, so files never see each other's rows. It lives in
+// @rnnlab/db, whose own tests use it too; the apps' tests get it from here with the rest of the kit.
+export { TEST_SERVER_URL, createTestDatabase, type TestDatabase } from '@rnnlab/db';

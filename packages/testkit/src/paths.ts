@@ -4,7 +4,8 @@
 import { fileURLToPath } from 'node:url';
 import { BUNDLED_DATA_DIR, TIMEMACHINE_PATH } from '@rnnlab/datasets';
 
+export { MIGRATIONS_DIR } from '@rnnlab/db';
+
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
 export const CORPUS_DIR = BUNDLED_DATA_DIR;
 export const TIMEMACHINE_FILE = TIMEMACHINE_PATH;

@@ -1,15 +1,14 @@
 // `npm run db:migrate`: applies pending migrations to DATABASE_URL.
-import { fileURLToPath } from 'node:url';
 import { redact } from './database.ts';
 import { migrate } from './migrate.ts';
+import { MIGRATIONS_DIR } from './paths.ts';
 
 const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/rnnlab';
-const migrationsDir = fileURLToPath(new URL('../../../../prisma/migrations', import.meta.url));
 const databaseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
 
 try {
   console.log(`migrating ${redact(databaseUrl)}`);
-  const result = await migrate(databaseUrl, migrationsDir, { log: (message) => console.log(`  ${message}`) });
+  const result = await migrate(databaseUrl, MIGRATIONS_DIR, { log: (message) => console.log(`  ${message}`) });
   if (result.applied.length === 0) {
     console.log(`no pending migrations (${result.alreadyApplied.length} already applied)`);
   } else {

@@ -5,7 +5,6 @@ import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fast
 import type { Logger } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -13,6 +12,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { formatSchemaErrors, installErrorHandler, HttpError } from './errors.ts';
 import { clientIdentity, requireApiKey } from './plugins/auth.ts';
 import { prometheus } from './plugins/prometheus.ts';
+import { securityHeaders } from './plugins/security-headers.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { exportRoutes } from './routes/exports.ts';
 import { generateRoutes } from './routes/generate.ts';
@@ -80,7 +80,7 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
     done();
   });
 
-  await app.register(helmet, {
+  securityHeaders(app, {
     contentSecurityPolicy: {
       directives: {
         // Plain http on a LAN address must keep working; TLS is the proxy's job.

@@ -20,10 +20,15 @@ export interface JobContext {
   report: (message: FromTrainer) => void;
 }
 
-/**
- * How a training process ends an attempt other than by returning an outcome or failing for good
- * (BullMQ's UnrecoverableError). The worker process maps each to what it tells BullMQ (attempt.ts).
- */
+// How a training process ends an attempt other than by returning an outcome. The worker process maps
+// each to what it tells BullMQ (attempt.ts); the training process itself never loads BullMQ.
+
+/** The job cannot succeed on another attempt (the row says why, where there is a row): no retry. */
+export class FailedForGood extends Error {
+  override name = 'FailedForGood';
+}
+
+/** Checkpointed and requeued (a shutdown): back to the queue without spending an attempt. */
 export class HandedBack extends Error {
   override name = 'HandedBack';
   constructor() {

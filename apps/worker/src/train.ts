@@ -7,9 +7,8 @@ import { DivergedError, TrainingRun, corpusStats, estimateMemoryBytes, type Epoc
 import { trainingFor } from '@rnnlab/backends';
 import { DatasetError } from '@rnnlab/datasets';
 import { asAttempt, type CheckpointInput, type JobRecord, type Repositories } from '@rnnlab/db';
-import { UnrecoverableError } from 'bullmq';
 import Value from 'typebox/value';
-import { HandedBack, Superseded, type JobContext } from './job-context.ts';
+import { FailedForGood, HandedBack, Superseded, type JobContext } from './job-context.ts';
 import { StopReason, type TrainOutcome } from './trainer-protocol.ts';
 
 const SAMPLE_LENGTH = 50;
@@ -72,10 +71,10 @@ class TrainAttempt {
     // on the row. An entry under another id (a replay, a stray producer) would claim the row from the
     // attempt that holds it and train it twice at once; it is refused without touching the row.
     if (ctx.queueJobId !== jobId) {
-      throw new UnrecoverableError(`queue job ${ctx.queueJobId} carries job ${jobId}, but a train job's queue id must be its job id; refusing it`);
+      throw new FailedForGood(`queue job ${ctx.queueJobId} carries job ${jobId}, but a train job's queue id must be its job id; refusing it`);
     }
     const row = await ctx.retry('load job', () => repos.jobs.get(jobId));
-    if (!row) throw new UnrecoverableError(`job ${jobId} does not exist`);
+    if (!row) throw new FailedForGood(`job ${jobId} does not exist`);
     if (isFinished(row.status)) {
       // A duplicate delivery, or a job the API finished while it waited: nothing to train.
       log.warn({ status: row.status }, 'job already finished; skipping');
@@ -250,11 +249,11 @@ class TrainAttempt {
     return { status: 'cancelled', epoch };
   }
 
-  /** Ends the job for good: the row says why, and UnrecoverableError tells BullMQ not to retry. */
+  /** Ends the job for good: the row says why, and no other attempt follows. */
   private async fail(message: string, attempt: number | null): Promise<never> {
     await this.ctx.retry('mark failed', () => this.repos.jobs.markFailed(this.jobId, message, attempt));
     this.log.error({ reason: message }, 'job failed; not retrying');
-    throw new UnrecoverableError(message);
+    throw new FailedForGood(message);
   }
 
   /** Runs `fn` as the owner of the job (see asAttempt), retrying connection trouble; Superseded once it is not. */

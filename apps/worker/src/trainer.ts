@@ -5,8 +5,7 @@
 // by the worker, which ends the attempt itself.
 import os from 'node:os';
 import { loadConfig } from '@rnnlab/config';
-import { UnrecoverableError } from 'bullmq';
-import { HandedBack, Superseded } from './job-context.ts';
+import { FailedForGood, HandedBack, Superseded } from './job-context.ts';
 import type { ChildResources } from './resources.ts';
 import type { FromTrainer, ToTrainer, TrainerFailureKind } from './trainer-protocol.ts';
 
@@ -74,7 +73,7 @@ async function run(start: Extract<ToTrainer, { type: 'start' }>): Promise<void> 
     });
     await send({ type: 'done', outcome });
   } catch (error) {
-    const kind: TrainerFailureKind = error instanceof UnrecoverableError ? 'unrecoverable'
+    const kind: TrainerFailureKind = error instanceof FailedForGood ? 'unrecoverable'
       : error instanceof HandedBack ? 'handed-back'
         : error instanceof Superseded ? 'superseded' : 'error';
     if (kind === 'error') log.error(errorFields(error), 'job attempt failed');

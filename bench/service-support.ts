@@ -111,11 +111,11 @@ export function procBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(m[1]) * 1024;
 }
 
-/** The peak resident set of the worker's last training process, as its supervisor logged it when it exited. */
+/** The peak resident set of the worker's last attempt's training process, as its supervisor logged it when the attempt ended. */
 export function trainerPeak(worker: { lines: { msg: string; peakRssBytes?: unknown }[] }): number {
-  const exited = worker.lines.filter((l) => l.msg === 'training process exited').at(-1);
-  if (typeof exited?.peakRssBytes !== 'number') throw new Error('the worker logged no training process exit');
-  return exited.peakRssBytes;
+  const ended = worker.lines.filter((l) => l.msg === 'training process exited' || l.msg === 'training process finished the attempt').at(-1);
+  if (typeof ended?.peakRssBytes !== 'number') throw new Error('the worker logged no attempt\'s peak');
+  return ended.peakRssBytes;
 }
 
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

@@ -9,9 +9,10 @@
 //   npm run test:chaos    the long one: CHAOS_MINUTES (20) of faults; CHAOS_SEED picks the schedule,
 //                         CHAOS_REPORT=<file> writes the figures as JSON
 import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '@rnnlab/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Chaos, FAULT_KINDS, childrenOf, type ChaosRecord } from './support/chaos.ts';
+import { Chaos, FAULT_KINDS, childrenOf, cpuTicksOf, type ChaosRecord } from './support/chaos.ts';
 import { perplexities, range, waitForStatus } from './support/runs.ts';
 
 const minutes = Number(process.env.CHAOS_MINUTES ?? 0);
@@ -94,9 +95,17 @@ it(`survives a seeded schedule of faults (seed ${seed}) with every invariant int
   expect(record.heldWithoutTrainerMs).toBeLessThanOrEqual(HELD_WITHOUT_TRAINER_BOUND_MS);
   for (const kind of FAULT_KINDS) expect(record.faults[kind], kind).toBeGreaterThanOrEqual(0);
 
-  // Nothing left over: no trainer process, and every live worker still trains jobs.
+  // Nothing left over: at most one trainer per worker (kept idle for its next attempt, so using no
+  // CPU beyond its heartbeat timer), and every live worker still trains jobs.
   await waitFor('every worker to have spawned', async () => chaos.workers.length >= 3, 60_000);
-  for (const w of chaos.workers) expect(childrenOf(w.pid), `trainers of worker ${w.workerId}`).toEqual([]);
+  for (const w of chaos.workers) {
+    const trainers = childrenOf(w.pid);
+    expect(trainers.length, `trainers of worker ${w.workerId}`).toBeLessThanOrEqual(1);
+    const before = trainers.map(cpuTicksOf);
+    await sleep(1_000);
+    // Ticks are 10 ms: an idle trainer's heartbeats use a few at most in a second; training uses ~100.
+    trainers.forEach((pid, i) => expect(cpuTicksOf(pid)! - before[i]!, `CPU of idle trainer ${pid}`).toBeLessThan(20));
+  }
   const probes = await Promise.all(Array.from({ length: chaos.workers.length * 2 }, (_, i) => chaos.submit(['rnn', 'gru', 'lstm'][i % 3]!)));
   for (const id of probes) expect((await waitForStatus(db, id, ['succeeded', 'failed', 'cancelled'], 600_000)).status).toBe('succeeded');
   for (const w of chaos.workers) {

@@ -1,4 +1,4 @@
-// Load: 20 concurrent clients submit LOAD_JOBS (40; 200 in docs/reliability.md's run) tiny jobs with
+// Load: 20 concurrent clients submit LOAD_JOBS (default 200) tiny jobs with
 // mixed priorities through a real API process
 // while two real workers train. Every job is accepted exactly once (Idempotency-Key per job, with
 // concurrent and later repeats), none is lost or trained twice, each worker takes them in priority
@@ -14,9 +14,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WORKER_ENV, client, tinyJob, type Reply } from './support/runs.ts';
 
-// Each attempt forks a training process (a few CPU-seconds to start), so the queue drains at about
-// a quarter of a job a second on 2 cores: 200 take 13 minutes, 40 fit npm test.
-const JOBS = Number(process.env.LOAD_JOBS ?? 40);
+const JOBS = Number(process.env.LOAD_JOBS ?? 200);
 const CLIENTS = 20;
 const WORKERS = 2;
 const priorityOf = (i: number) => 1 + ((i * 7) % 10); // 1..10, a tenth of the jobs each

@@ -1,5 +1,5 @@
-// The BullMQ processor, run in the worker process: one attempt at a job is one supervised training
-// process (supervisor.ts). Whatever the trainer could not report (it died, hung, grew too big) this
+// The BullMQ processor, run in the worker process: one attempt at a job is one supervised run of a
+// training process (supervisor.ts), a fresh one or one kept from an earlier attempt (trainer-pool.ts). Whatever the trainer could not report (it died, hung, grew too big) this
 // side writes to the job row itself, fenced by the attempt the trainer claimed, so that every attempt
 // ends with the row saying what happened: queued with the reason while attempts remain, failed with
 // an actionable message when none do.
@@ -12,14 +12,15 @@ import { isQueueJobName } from './jobs.ts';
 import { StopReason, type TrainOutcome } from './trainer-protocol.ts';
 import { errorFields } from './logger.ts';
 import { dbRetry } from './retry.ts';
+import type { TrainerPool } from './trainer-pool.ts';
 import { superviseTrainer, type Claim, type TrainerDeath, type TrainerEnd } from './supervisor.ts';
 
 export interface AttemptDeps {
   db: Db;
   repos: Repositories;
   log: Logger;
-  trainerFile: string;
-  execArgv: string[];
+  /** Where attempts get their training processes. */
+  pool: TrainerPool;
   stallTimeoutMs: number;
   runtimeMemoryBytes: number;
   /** Live trainers by queue job id (the worker's bookkeeping: heartbeats, the invariant checks). */
@@ -90,8 +91,7 @@ export function trainProcessor(deps: AttemptDeps) {
     let end: TrainerEnd;
     try {
       end = await superviseTrainer({
-        file: deps.trainerFile,
-        execArgv: deps.execArgv,
+        pool: deps.pool,
         start: { type: 'start', payload: job.data, queueJobId, attemptsMade: job.attemptsMade, maxAttempts },
         signal: stop,
         stallTimeoutMs: deps.stallTimeoutMs,

@@ -1,10 +1,11 @@
-// The worker's side of one attempt: fork a training process, hand it the job, and watch it. The
+// The worker's side of one attempt: take a training process (trainer-pool.ts), hand it the job, and
+// watch it. The
 // attempt ends when the trainer reports how it ended, or when it dies, whenever that is (start-up
 // included), or when it stops sending heartbeats, or when it grows past its memory limit; the last
 // two the supervisor ends itself with SIGKILL. Nothing here trusts the trainer to end on its own.
-import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { retire, type TrainerPool } from './trainer-pool.ts';
 import { StopReason, type FromTrainer, type ToTrainer, type TrainerFailureKind, type TrainOutcome } from './trainer-protocol.ts';
 
 /**
@@ -62,14 +63,13 @@ export type TrainerEnd =
   | { kind: 'died'; death: TrainerDeath; claim: Claim | null };
 
 export interface SuperviseOptions {
-  file: string;
-  execArgv: string[];
+  pool: TrainerPool;
   start: Extract<ToTrainer, { type: 'start' }>;
   signal: AbortSignal;
   stallTimeoutMs: number;
   runtimeMemoryBytes: number;
   log: Logger;
-  /** Called with the trainer's pid once it is forked (the worker's bookkeeping of live trainers). */
+  /** Called with the trainer's pid once it has it (the worker's bookkeeping of live trainers). */
   onFork?: (pid: number) => void;
 }
 
@@ -85,10 +85,27 @@ function procMemory(pid: number): { rss: number; peak: number } | null {
   }
 }
 
+/** Starts a process's peak resident set (VmHWM) again from its current size; false where Linux does not allow it. */
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An attempt that ended like this leaves its trainer fit for another: it reported, and nothing went wrong in it. */
+const endsCleanly = (end: TrainerEnd) =>
+  end.kind === 'done' || (end.kind === 'failed' && (end.failure === 'unrecoverable' || end.failure === 'handed-back'));
+
 export function superviseTrainer(opts: SuperviseOptions): Promise<TrainerEnd> {
   const { log, signal, stallTimeoutMs } = opts;
-  const child = fork(opts.file, [], { execArgv: opts.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+  const trainer = opts.pool.take();
+  const { child } = trainer;
   opts.onFork?.(child.pid ?? -1);
+  // A kept trainer's peak so far belongs to its earlier attempts.
+  const peakIsOurs = !trainer.reused || (child.pid !== undefined && resetPeak(child.pid));
 
   let claim: Claim | null = null;
   let reported: TrainerEnd | null = null;
@@ -110,13 +127,14 @@ export function superviseTrainer(opts: SuperviseOptions): Promise<TrainerEnd> {
     child.kill('SIGKILL');
   };
 
-  child.on('message', (message: FromTrainer) => {
+  let resolveEnd: (end: TrainerEnd) => void = () => undefined;
+  const ended = new Promise<TrainerEnd>((resolve) => { resolveEnd = resolve; });
+
+  const onMessage = (message: FromTrainer) => {
     lastBeat = Date.now();
     switch (message.type) {
       case 'ready':
-        send(opts.start);
-        // A stop that came while the trainer was loading.
-        if (signal.aborted) onAbort();
+        start();
         break;
       case 'heartbeat':
         rss = message.rssBytes;
@@ -125,20 +143,44 @@ export function superviseTrainer(opts: SuperviseOptions): Promise<TrainerEnd> {
       case 'claimed':
         claim = { attempt: message.attempt, epoch: message.epoch, estimateBytes: message.estimateBytes };
         limit = opts.runtimeMemoryBytes + MEMORY_LIMIT_FACTOR * message.estimateBytes;
+        if (trainer.baselineRssBytes === null && child.pid) trainer.baselineRssBytes = procMemory(child.pid)?.rss ?? null;
         break;
       case 'epoch':
         epoch = message.epoch;
         break;
       case 'done':
         reported = { kind: 'done', outcome: message.outcome, claim };
+        settle();
         break;
       case 'failed':
         reported = { kind: 'failed', failure: message.kind, message: message.message, claim };
+        settle();
         break;
     }
-  });
+  };
+  child.on('message', onMessage);
+
+  /** The trainer reported how the attempt ended: keep it for the next one, or let it go and wait for its exit. */
+  function settle() {
+    if (!reported || killedFor) return;
+    if (!endsCleanly(reported)) {
+      retire(child);
+      return;
+    }
+    stopWatching();
+    const mem = child.pid ? procMemory(child.pid) : null;
+    if (mem) rss = mem.rss;
+    log.info({ trainerPid: child.pid, peakRssBytes: peakIsOurs ? Math.max(peak, mem?.peak ?? 0) : null, rssBytes: rss, ms: Date.now() - started }, 'training process finished the attempt');
+    opts.pool.give(trainer, rss);
+    resolveEnd(reported);
+  }
 
   let ready = false;
+  function start() {
+    send(opts.start);
+    // A stop that came while the trainer was loading.
+    if (signal.aborted) onAbort();
+  }
   function send(message: ToTrainer) {
     if (message.type === 'start') ready = true;
     if (child.connected) child.send(message, (error) => error && log.debug({ err: error }, 'message to the trainer not sent (it is exiting)'));
@@ -180,22 +222,30 @@ export function superviseTrainer(opts: SuperviseOptions): Promise<TrainerEnd> {
     }
   }, tickMs);
 
-  return new Promise<TrainerEnd>((resolve) => {
-    child.once('error', (error) => log.error({ err: error }, 'training process error'));
-    // 'close' comes after 'exit' once the IPC channel is drained, so every message it sent is in.
-    child.once('close', (code, sig) => {
-      clearInterval(watchdog);
-      signal.removeEventListener('abort', onAbort);
-      const silentMs = Date.now() - lastBeat;
-      log.info({ trainerPid: child.pid, code, signal: sig, peakRssBytes: peak, ms: Date.now() - started }, 'training process exited');
-      if (reported && !killedFor) return resolve(reported);
-      resolve({
-        kind: 'died',
-        claim,
-        death: {
-          cause: killedFor ?? (sig ? 'signal' : 'exit'), signal: sig, code, epoch, peakRssBytes: peak, rssBytes: rss, limitBytes: limit, silentMs,
-        },
-      });
+  // 'close' comes after 'exit' once the IPC channel is drained, so every message it sent is in.
+  const onClose = (code: number | null, sig: NodeJS.Signals | null) => {
+    stopWatching();
+    const silentMs = Date.now() - lastBeat;
+    log.info({ trainerPid: child.pid, code, signal: sig, peakRssBytes: peakIsOurs ? peak : null, ms: Date.now() - started }, 'training process exited');
+    if (reported && !killedFor) return resolveEnd(reported);
+    resolveEnd({
+      kind: 'died',
+      claim,
+      death: {
+        cause: killedFor ?? (sig ? 'signal' : 'exit'), signal: sig, code, epoch, peakRssBytes: peakIsOurs ? peak : 0, rssBytes: rss, limitBytes: limit, silentMs,
+      },
     });
-  });
+  };
+  child.once('close', onClose);
+
+  function stopWatching() {
+    clearInterval(watchdog);
+    signal.removeEventListener('abort', onAbort);
+    child.off('message', onMessage);
+    child.off('close', onClose);
+  }
+
+  // A kept trainer is listening already; a new one says `ready` first.
+  if (trainer.reused) start();
+  return ended;
 }

@@ -1,4 +1,4 @@
-// The messages between a worker process and the training process it forks for one attempt, over
+// The messages between a worker process and the training processes it forks (one attempt at a time each), over
 // the fork's IPC channel. The worker owns the queue job (its lock) and supervises; the trainer
 // trains and writes the job's progress, fenced by the attempt it claimed.
 import type { QueuePayload } from '@rnnlab/contracts';
@@ -33,7 +33,9 @@ export type ToTrainer =
     maxAttempts: number;
   }
   /** Stop at the next minibatch boundary, for this reason (see StopReason). */
-  | { type: 'stop'; reason: StopReason };
+  | { type: 'stop'; reason: StopReason }
+  /** Not needed for another attempt: close the database pool and exit. */
+  | { type: 'retire' };
 
 /** How an attempt ended that the trainer could still report (a dead trainer reports nothing). */
 export type TrainerFailureKind =

@@ -1,5 +1,5 @@
-// The worker process's side: the BullMQ Worker, whose processor forks and supervises one training
-// process per attempt (attempt.ts, supervisor.ts), the cancel subscription, the heartbeat and the
+// The worker process's side: the BullMQ Worker, whose processor supervises a training process per
+// attempt (attempt.ts, supervisor.ts; kept between attempts by trainer-pool.ts), the cancel subscription, the heartbeat and the
 // stalled-job bookkeeping. Training itself never runs here, so this event loop stays free to renew
 // job locks and to watch the trainers.
 //
@@ -19,6 +19,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { startHeartbeat } from './heartbeat.ts';
 import { trainProcessor } from './attempt.ts';
+import { TrainerPool } from './trainer-pool.ts';
 import { assertEveryJobHandled } from './jobs.ts';
 import { StopReason } from './trainer-protocol.ts';
 import { errorFields } from './logger.ts';
@@ -76,10 +77,9 @@ export async function startWorker(config: AppConfig, logger: Logger, backend: Ba
   const queue = new Queue(TRAIN_QUEUE, { connection, prefix: env.QUEUE_PREFIX });
 
   const trainers = new Map<string, number>();
+  const pool = new TrainerPool(TRAINER_FILE, childExecArgv(), log);
   const processor = trainProcessor({
-    db, repos, log, trainers,
-    trainerFile: TRAINER_FILE,
-    execArgv: childExecArgv(),
+    db, repos, log, trainers, pool,
     stallTimeoutMs: env.TRAINER_STALL_TIMEOUT_MS,
     runtimeMemoryBytes: env.TRAINER_RUNTIME_MEMORY_MB * 2 ** 20,
   });
@@ -197,6 +197,7 @@ export async function startWorker(config: AppConfig, logger: Logger, backend: Ba
       const closing = worker.close();
       worker.cancelAllJobs(StopReason.shutdown);
       await closing;
+      await pool.close();
       await heartbeat.stop();
       await Promise.allSettled([queue.close(), subscriber.quit(), db.$disconnect()]);
       await connection.quit().catch(() => connection.disconnect());

@@ -71,6 +71,16 @@ export function seeded(seed: number): () => number {
   };
 }
 
+/** CPU time (user + system, in clock ticks) a process has used so far, from /proc; null once it is gone. */
+export function cpuTicksOf(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
 export const childrenOf = (pid: number): number[] => {
   try {
     return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
@@ -312,7 +322,8 @@ export class Chaos {
 
   private async inject(kind: FaultKind, rand: () => number): Promise<boolean> {
     const live = this.liveWorkers();
-    const withTrainer = live.filter((w) => childrenOf(w.pid).length > 0);
+    // A worker keeps an idle trainer between attempts; the trainer faults aim at ones training a job.
+    const withTrainer = live.filter((w) => this.heldBy(w) > 0 && childrenOf(w.pid).length > 0);
     const any = <T>(xs: T[]) => (xs.length ? xs[Math.floor(rand() * xs.length)]! : null);
     switch (kind) {
       case 'kill-worker': {

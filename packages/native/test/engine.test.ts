@@ -88,7 +88,13 @@ describe('the native addon', () => {
     if (!s.available) throw new Error(`@rnnlab/native is unavailable: ${s.reason}`);
     const spec = buildNetworkSpec(config('lstm'), 28);
     const layout = nativeLayout({ spec, paramSpecs: networkParamSpecs(spec) });
-    expect(() => s.addon.createNet(layout.desc.subarray(0, 12))).toThrow(/desc is truncated/);
+    const { units: _, ...noUnits } = layout.desc;
+    expect(() => s.addon.createNet(noUnits as typeof layout.desc)).toThrow(/desc.units is missing/);
+    const unit = layout.desc.units[0]!;
+    expect(() => s.addon.createNet({ ...layout.desc, units: [{ ...unit, cell: 'mystery' }] })).toThrow(/desc.units\[0\].cell: the native engine has no cell mystery/);
+    expect(() => s.addon.createNet({ ...layout.desc, units: [{ ...unit, projections: [{ ...unit.projections[0]!, gates: 3 }] }] })).toThrow(
+      /projection gates of unit 0 is inconsistent/,
+    );
     const net = s.addon.createNet(layout.desc);
     const params = new Float32Array(layout.count);
     const state = new Float32Array(2 * 16 * 2);
@@ -103,25 +109,14 @@ describe('the native addon', () => {
   it('refuses a description whose units read another width than the vocabulary or the layer below gives', () => {
     const s = loadAddon();
     if (!s.available) throw new Error(`@rnnlab/native is unavailable: ${s.reason}`);
-    // Where each unit's input width sits in the description: 9 header numbers, then per unit
-    // cell, layer, direction, input, projection count and 5 numbers per projection.
-    const inputAt = (desc: Float64Array) => {
-      const at: number[] = [];
-      for (let u = 0, i = 9; u < desc[8]!; u++) {
-        at.push(i + 3);
-        i += 5 + 5 * desc[i + 4]!;
-      }
-      return at;
-    };
     for (const arch of ['lstm', 'deep', 'bidirectional'] as const) {
       const spec = buildNetworkSpec(config(arch), 28);
       const { desc } = nativeLayout({ spec, paramSpecs: networkParamSpecs(spec) });
       expect(() => s.addon.createNet(desc)).not.toThrow();
-      for (const [u, i] of inputAt(desc).entries()) {
+      for (const [u, unit] of desc.units.entries()) {
         // Narrower than what it is given: the projections still fit the parameters, so only this check stops it.
-        const bad = desc.slice();
-        bad[i] = desc[i]! - 1;
-        expect(() => s.addon.createNet(bad), `${arch} unit ${u}`).toThrow(/reads \d+ inputs, but the (vocabulary has|layer below gives) \d+/);
+        const units = desc.units.map((x, i) => (i === u ? { ...unit, input: unit.input - 1 } : x));
+        expect(() => s.addon.createNet({ ...desc, units }), `${arch} unit ${u}`).toThrow(/reads \d+ inputs, but the (vocabulary has|layer below gives) \d+/);
       }
     }
   });

@@ -42,12 +42,15 @@ export interface NativeAddon {
     params: Float32Array,
     grads: Float32Array,
     x: Int32Array,
+    /** Each position's label: the next character, or under cloze its own. */
     y: Int32Array,
     batch: number,
     steps: number,
     stateIn: Float32Array | null,
     stateOut: Float32Array,
     masks: Float32Array | null,
+    /** Written with the output layer's logits, `[steps][batch][vocab]` (time-major), when given. */
+    logits: Float32Array | null,
   ): [loss: number, normSq: number];
   /** A model for generation from the same description as createNet, every parameter 0. */
   createInference(desc: NativeDesc): NativeModel;

@@ -3,12 +3,14 @@
 // when the run reads them (sync: validation, sampling, checkpoints), so a minibatch is one call into C++
 // plus the optimizer update. What stays in the core: the layout and names of the parameters, their
 // initialisation, the iterators, the RNGs (dropout masks are drawn here with the core's
-// fillDropoutMask, in its order), the clipping rule (clipScale) and Adam's constants.
+// fillDropoutMask, in its order), what each position predicts (targetIds: the next character, or under
+// cloze its own), the clipping rule (clipScale) and Adam's constants.
 import {
   ADAM,
   adamSlotNames,
   clipScale,
   fillDropoutMask,
+  targetIds,
   type EngineContext,
   type Minibatch,
   type Rng,
@@ -146,7 +148,8 @@ export class NativeEngine implements StepEngine<Float32Array> {
       masks = fillDropoutMask(this.masks, spec.dropout, dropout);
     }
     const state = new Float32Array(this.stateFloats(b));
-    const [loss, normSq] = this.addon.step(this.net, this.params, this.grads, mb.x, mb.y, b, steps, carried, state, masks);
+    const labels = targetIds(spec, mb);
+    const [loss, normSq] = this.addon.step(this.net, this.params, this.grads, mb.x, labels, b, steps, carried, state, masks, null);
     if (Number.isFinite(loss) && Number.isFinite(normSq)) {
       const t = config.training;
       const scale = clipScale(Math.sqrt(normSq), t.gradClipNorm);

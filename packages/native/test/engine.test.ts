@@ -99,10 +99,10 @@ describe('the native addon', () => {
     const params = new Float32Array(layout.count);
     const state = new Float32Array(2 * 16 * 2);
     const ids = (v: number) => new Int32Array(2 * 3).fill(v);
-    expect(() => s.addon.step(net, params, new Float32Array(layout.count), ids(28), ids(0), 2, 3, null, state, null)).toThrow(/outside the vocabulary/);
-    expect(() => s.addon.step(net, params.subarray(1), new Float32Array(layout.count), ids(0), ids(0), 2, 3, null, state, null)).toThrow(/params: expected/);
-    expect(() => s.addon.step(net, params, new Float32Array(layout.count), ids(0), ids(0), 2, 3, null, state.subarray(1), null)).toThrow(/stateOut/);
-    const [loss] = s.addon.step(net, params, new Float32Array(layout.count), ids(0), ids(1), 2, 3, null, state, null);
+    expect(() => s.addon.step(net, params, new Float32Array(layout.count), ids(28), ids(0), 2, 3, null, state, null, null)).toThrow(/outside the vocabulary/);
+    expect(() => s.addon.step(net, params.subarray(1), new Float32Array(layout.count), ids(0), ids(0), 2, 3, null, state, null, null)).toThrow(/params: expected/);
+    expect(() => s.addon.step(net, params, new Float32Array(layout.count), ids(0), ids(0), 2, 3, null, state.subarray(1), null, null)).toThrow(/stateOut/);
+    const [loss] = s.addon.step(net, params, new Float32Array(layout.count), ids(0), ids(1), 2, 3, null, state, null, null);
     expect(loss).toBeCloseTo(Math.log(28), 5); // all-zero weights: uniform predictions
   });
 
@@ -136,6 +136,10 @@ const VARIANTS: [string, RunConfig][] = [
   ['gru, reset after', config('gru', { model: { gruResetGate: 'after' } })],
   ['bidirectional gru, reset after, dropout 0.2', config('bidirectional', { cell: 'gru', model: { gruResetGate: 'after', dropout: 0.2 } })],
   ['deep 3-layer gru, reset after, adam', config('deep', { cell: 'gru', model: { numLayers: 3, gruResetGate: 'after' }, training: { optimizer: 'adam', learningRate: 0.01 } })],
+  // The cloze objective (the directions apart until the output layer, each position's own character).
+  ['bidirectional lstm, cloze', config('bidirectional', { training: { objective: 'cloze' } })],
+  ['bidirectional 3-layer gru, reset after, cloze, dropout 0.3, adam', config('bidirectional', { cell: 'gru', model: { numLayers: 3, gruResetGate: 'after', dropout: 0.3 }, training: { objective: 'cloze', optimizer: 'adam', learningRate: 0.01 } })],
+  ['bidirectional rnn, cloze, random sampling', config('bidirectional', { cell: 'rnn', training: { objective: 'cloze', sampling: 'random' } })],
 ];
 
 describe(`${STEPS} minibatches from the same seed: native and tfjs losses agree`, () => {
@@ -170,7 +174,7 @@ describe(`${STEPS} minibatches from the same seed: native and tfjs losses agree`
 });
 
 describe('threads', () => {
-  it.each([VARIANTS[1], VARIANTS[2], VARIANTS[3], VARIANTS[4], VARIANTS[5], VARIANTS[9], VARIANTS[10], VARIANTS[12]] as [string, RunConfig][])(
+  it.each([VARIANTS[1], VARIANTS[2], VARIANTS[3], VARIANTS[4], VARIANTS[5], VARIANTS[9], VARIANTS[10], VARIANTS[12], VARIANTS[14]] as [string, RunConfig][])(
     '%s: 1 thread, every thread and auto compute the same bits',
     async (_name, cfg) => {
       const capacity = setNativeThreads(1);

@@ -176,7 +176,8 @@ rnnlab::NetDesc readDesc(const Args& args, size_t i) {
   desc.hidden = int(r.integer(obj, "hidden"));
   desc.outWidth = int(r.integer(obj, "outputWidth"));
   const std::string objective = r.text(obj, "objective");
-  if (objective != "next") throw JsError("desc.objective: the native engine has no objective " + objective);
+  if (objective != "next" && objective != "cloze") throw JsError("desc.objective: the native engine has no objective " + objective);
+  desc.cloze = objective == "cloze";
   desc.outW = r.integer(obj, "outputW");
   desc.outB = r.integer(obj, "outputB");
   desc.paramCount = r.integer(obj, "paramCount");
@@ -185,7 +186,7 @@ rnnlab::NetDesc readDesc(const Args& args, size_t i) {
   auto inRange = [&](int64_t off, int64_t size) { return off >= 0 && size >= 0 && off + size <= desc.paramCount; };
   if (desc.vocab < 2 || desc.numLayers < 1 || desc.directions < 1 || H < 1 || desc.outWidth != H * desc.directions ||
       int64_t(units.size()) != int64_t(desc.numLayers) * desc.directions || !inRange(desc.outW, int64_t(desc.outWidth) * desc.vocab) ||
-      !inRange(desc.outB, desc.vocab))
+      !inRange(desc.outB, desc.vocab) || (desc.cloze && desc.directions != 2))
     throw JsError("desc is inconsistent");
   for (size_t u = 0; u < units.size(); u++) {
     const Reader ru = r.at(".units[" + std::to_string(u) + "]");
@@ -201,8 +202,9 @@ rnnlab::NetDesc readDesc(const Args& args, size_t i) {
     if (projs.size() != gates.size() || un.layer != int(u) / desc.directions || un.dir != int(u) % desc.directions || un.input < 1)
       throw JsError("desc: unit " + std::to_string(u) + " is inconsistent");
     // The first layer reads the one-hot tokens; every other layer reads the layer below, all of its
-    // directions side by side. Any other width would make the kernels read past the input buffers.
-    const int64_t inputWidth = un.layer == 0 ? int64_t(desc.vocab) : H * desc.directions;
+    // directions side by side (under cloze its own direction's). Any other width would make the
+    // kernels read past the input buffers.
+    const int64_t inputWidth = un.layer == 0 ? int64_t(desc.vocab) : desc.cloze ? H : H * desc.directions;
     if (un.input != inputWidth)
       throw JsError("desc: unit " + std::to_string(u) + " reads " + std::to_string(un.input) + " inputs, but " +
                     (un.layer == 0 ? "the vocabulary has " : "the layer below gives ") + std::to_string(inputWidth));
@@ -253,10 +255,11 @@ napi_value CreateNet(napi_env env, napi_callback_info info) {
   });
 }
 
-// step(net, params, grads, x, y, batch, steps, stateIn | null, stateOut, masks | null) → [loss, Σg²]
+// step(net, params, grads, x, y, batch, steps, stateIn | null, stateOut, masks | null, logits | null) → [loss, Σg²]
+// y: each position's label (the next character, or under cloze its own).
 napi_value Step(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    Args args(env, info, 10);
+    Args args(env, info, 11);
     Net* net = args.net(0);
     const rnnlab::NetDesc& d = net->desc();
     rnnlab::StepArgs a{};
@@ -278,6 +281,7 @@ napi_value Step(napi_env env, napi_callback_info info) {
     a.stateOut = args.floats(8, stateN, "stateOut");
     const size_t maskN = size_t(d.numLayers - 1) * n * d.outWidth;
     a.masks = args.isNull(9) ? nullptr : args.floats(9, maskN, "masks");
+    a.logits = args.isNull(10) ? nullptr : args.floats(10, n * size_t(d.vocab), "logits");
     const rnnlab::StepResult r = net->step(a);
     napi_value out;
     CHECK(napi_create_array_with_length(env, 2, &out));
@@ -391,7 +395,10 @@ void report(napi_env env, InferenceHandle& h) {
 napi_value CreateInference(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args args(env, info, 1);
-    auto h = std::make_unique<InferenceHandle>(InferenceHandle{std::make_unique<rnnlab::Inference>(readDesc(args, 0))});
+    rnnlab::NetDesc desc = readDesc(args, 0);
+    // Generation steps the directions joined at every layer: a cloze model fills blanks on tfjs.
+    if (desc.cloze) throw JsError("desc.objective: native inference has no cloze models");
+    auto h = std::make_unique<InferenceHandle>(InferenceHandle{std::make_unique<rnnlab::Inference>(std::move(desc))});
     report(env, *h);
     return owned(env, std::move(h));
   });
@@ -455,7 +462,7 @@ napi_value Capabilities(napi_env env, napi_callback_info) {
     napi_value out;
     CHECK(napi_create_object(env, &out));
     CHECK(napi_set_named_property(env, out, "cells", strings(rnnlab::cellNames())));
-    CHECK(napi_set_named_property(env, out, "objectives", strings({"next"})));
+    CHECK(napi_set_named_property(env, out, "objectives", strings({"next", "cloze"})));
     return out;
   });
 }

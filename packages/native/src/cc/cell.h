@@ -82,7 +82,8 @@ constexpr int kMaxProjections = 4, kMaxState = 4, kMaxPlanes = 4;
 
 /** One time step of one unit, forward. Rows are the batch; `[batch, hidden]` buffers have rows `hidden` apart. */
 struct ForwardStep {
-  int batch = 0, hidden = 0, gates = 0;  // gates: the gate block's width G
+  ForwardStep(int b, int h, int g) : batch(b), hidden(h), gates(g) {}
+  int batch, hidden, gates;              // gates: the gate block's width G
   float* a = nullptr;                    // the gate block `[batch, G]`, input side and biases in; the activations backward reads after
   const float* h = nullptr;              // the previous h, rows `ldh` apart
   int ldh = 0;
@@ -97,7 +98,8 @@ struct ForwardStep {
 
 /** One time step of one unit, backward (the forward step's pointers, at the same step). */
 struct BackwardStep {
-  int batch = 0, hidden = 0, gates = 0;
+  BackwardStep(int b, int h, int g) : batch(b), hidden(h), gates(g) {}
+  int batch, hidden, gates;
   const float* a = nullptr;  // the activations forward left
   const float* h = nullptr;  // the previous h
   int ldh = 0;

@@ -108,10 +108,7 @@ void Inference::step(const int32_t* x, int B, float* state, float* logits) {
       // `hidden` apart, the output's `width`; the cell's state tensors after h follow h in `state`.
       float* h = state + stateOffset_[size_t(u)] * B;
       float* y = Y + dir * H;
-      ForwardStep s;
-      s.batch = B;
-      s.hidden = H;
-      s.gates = G;
+      ForwardStep s(B, H, G);
       s.a = A;
       s.h = h;
       s.ldh = H;

@@ -223,6 +223,7 @@ void Net::resize(int batch, int steps) {
   labels_.resize(N);
   dY_.resize(N * W);
   dX_.resize(N * W);
+  if (d_.cloze) beside_.resize(N * W);
   zeros_.assign(batch * H, 0.0f);
   dYl_.assign(L > 1 && d_.directions == 1 ? L - 1 : 0, std::vector<float>(N * W));
   progress_ = std::make_unique<Progress[]>(L);
@@ -231,6 +232,40 @@ void Net::resize(int batch, int steps) {
 const float* Net::layerInput(int l, const StepArgs& a) const {
   if (l == 0) return nullptr;  // one-hot
   return a.masks ? Xm_[l - 1].data() : Y_[l - 1].data();
+}
+
+const float* Net::unitInput(int u, const StepArgs& a) const {
+  const Unit& U = d_.units[u];
+  const float* x = layerInput(U.layer, a);
+  return x && d_.cloze ? x + U.dir * d_.hidden : x;
+}
+
+void Net::clozeRows(const StepArgs& a, int64_t r0, int64_t r1) {
+  const int B = B_, T = T_, H = d_.hidden, W = d_.outWidth, L = d_.numLayers;
+  const float* Y = Y_[L - 1].data();
+  const int fwd = (L - 1) * 2, bwd = fwd + 1;
+  const float* fwdEdge = initial(fwd, 0, a);
+  const float* bwdEdge = initial(bwd, 0, a);
+  for (int64_t r = r0; r < r1; r++) {
+    const int t = int(r / B), b = int(r % B);
+    float* row = beside_.data() + r * W;
+    std::memcpy(row, t == 0 ? fwdEdge + int64_t(b) * H : Y + (r - B) * W, sizeof(float) * H);
+    std::memcpy(row + H, t == T - 1 ? bwdEdge + int64_t(b) * H : Y + (r + B) * W + H, sizeof(float) * H);
+  }
+}
+
+void Net::clozeGradient(const float* dS, float* dY, int64_t r0, int64_t r1) const {
+  // The forward top output at t fed position t+1, the backward one position t−1; the edges' initial
+  // states are detached.
+  const int B = B_, T = T_, H = d_.hidden, W = d_.outWidth;
+  for (int64_t r = r0; r < r1; r++) {
+    const int t = int(r / B);
+    float* row = dY + r * W;
+    if (t < T - 1) std::memcpy(row, dS + (r + B) * W, sizeof(float) * H);
+    else std::fill_n(row, H, 0.0f);
+    if (t > 0) std::memcpy(row + H, dS + (r - B) * W + H, sizeof(float) * H);
+    else std::fill_n(row + H, H, 0.0f);
+  }
 }
 
 const float* Net::initial(int u, int k, const StepArgs& a) const {
@@ -321,10 +356,7 @@ void Net::forwardSteps(int u, const StepArgs& a, const Crew& c, int k0, int k1) 
   const int B = B_, T = T_, H = d_.hidden, W = d_.outWidth, G = U.gates, I = U.input;
   float* A = A_[u].data();
   float* Y = Y_[U.layer].data();
-  ForwardStep s;
-  s.batch = B;
-  s.hidden = H;
-  s.gates = G;
+  ForwardStep s(B, H, G);
   s.ldy = W;
   for (size_t p = 0; p < U.proj.size(); p++) {
     s.w[p] = weights(u, p, a, &s.ldw[p]) + int64_t(I) * s.ldw[p];
@@ -367,10 +399,7 @@ void Net::backwardSteps(int u, const StepArgs& a, const Crew& c, const float* dY
   const float* A = A_[u].data();
   const float* Y = Y_[U.layer].data();
   float* dP = dP_[u].data();
-  BackwardStep s;
-  s.batch = B;
-  s.hidden = H;
-  s.gates = G;
+  BackwardStep s(B, H, G);
   s.ldy = W;
   s.lddh = W;
   s.scratch = scratch_[u].data();
@@ -453,18 +482,21 @@ void Net::weightGradients(int u, const StepArgs& a, int m, const float* xin) {
   }
 }
 
-// Rows [r0, r1) of dL/d(layer l's input): Σ over the layer's units and projections of dP·W_xᵀ.
+// Rows [r0, r1) of dL/d(layer l's input): Σ over the layer's units and projections of dP·W_xᵀ (under
+// cloze each direction's own columns of it).
 void Net::inputGradient(int l, const StepArgs& a, int64_t r0, int64_t r1, float* dX) {
+  const int W = d_.outWidth;
   bool first = true;
   for (int d = 0; d < d_.directions; d++) {
     const int u = l * d_.directions + d;
     const Unit& U = d_.units[u];
+    if (d_.cloze) first = true;
     for (size_t pi = 0; pi < U.proj.size(); pi++) {
       int ld;
       const float* Wq = weights(u, pi, a, &ld);
       const Projection& p = U.proj[pi];
       gemm(false, true, r1 - r0, U.input, p.gates * d_.hidden, dP_[u].data() + r0 * U.gates + p.col, U.gates, Wq, ld, first ? 0.0f : 1.0f,
-           dX + r0 * U.input, U.input);
+           dX + r0 * W + (d_.cloze ? d * d_.hidden : 0), W);
       first = false;
     }
   }
@@ -597,8 +629,7 @@ StepResult Net::step(const StepArgs& a) {
       all.wait();
     }
     for (int l = 0; l < L && !pipeline; l++) {
-      const float* xin = layerInput(l, a);
-      forEachUnit(l, [&](int u, const Crew& c) { forwardUnit(u, a, c, xin); });
+      forEachUnit(l, [&](int u, const Crew& c) { forwardUnit(u, a, c, unitInput(u, a)); });
       all.wait();
       if (a.masks && l < L - 1) {
         forEachChunk(N, [&](int, int64_t r0, int64_t r1) {
@@ -610,12 +641,15 @@ StepResult Net::step(const StepArgs& a) {
     }
 
     // Output layer over all steps at once, then softmax cross-entropy; logits_ becomes dL/dlogits.
+    // Its input is the top layer's output, or under cloze each direction's top state beside the position.
     const float* P0 = a.params;
-    const float* top = Y_[L - 1].data();
+    const float* top = d_.cloze ? beside_.data() : Y_[L - 1].data();
     float* lg = logits_.data();
     forEachChunk(N, [&](int ch, int64_t r0, int64_t r1) {
+      if (d_.cloze) clozeRows(a, r0, r1);
       for (int64_t r = r0; r < r1; r++) std::memcpy(lg + r * V, P0 + d_.outB, sizeof(float) * V);
       gemm(false, false, r1 - r0, V, W, top + r0 * W, W, P0 + d_.outW, V, 1.0f, lg + r0 * V, V);
+      if (a.logits) std::memcpy(a.logits + r0 * V, lg + r0 * V, sizeof(float) * (r1 - r0) * V);
       partial_[ch] = K.softmaxCrossEntropy(int(r1 - r0), V, lg + r0 * V, labels_.data() + r0, 1.0f / float(N));
     });
     all.wait();
@@ -626,8 +660,15 @@ StepResult Net::step(const StepArgs& a) {
       gemm(true, false, w1 - w0, V, N, top + w0, W, lg, V, 0.0f, a.grads + d_.outW + w0 * V, V);
       if (ch == 0) K.columnSums(N, V, lg, V, a.grads + d_.outB);
     });
-    forEachChunk(N, [&](int, int64_t r0, int64_t r1) { gemm(false, true, r1 - r0, W, V, lg + r0 * V, V, P0 + d_.outW, V, 0.0f, dY + r0 * W, W); });
+    // Under cloze that is the gradient w.r.t. the states beside each position (in dX, free until the
+    // layers' input gradients), moved back to the steps that produced them.
+    float* dTop = d_.cloze ? dX : dY;
+    forEachChunk(N, [&](int, int64_t r0, int64_t r1) { gemm(false, true, r1 - r0, W, V, lg + r0 * V, V, P0 + d_.outW, V, 0.0f, dTop + r0 * W, W); });
     all.wait();
+    if (d_.cloze) {
+      forEachChunk(N, [&](int, int64_t r0, int64_t r1) { clozeGradient(dTop, dY, r0, r1); });
+      all.wait();
+    }
 
     if (pipeline) {
       backwardPipeline(a, rank, threads);
@@ -638,11 +679,10 @@ StepResult Net::step(const StepArgs& a) {
         forEachChunk(N, [&](int, int64_t r0, int64_t r1) { K.multiply(dY + r0 * W, a.masks + l * layerMask + r0 * W, (r1 - r0) * W); });
         all.wait();
       }
-      const float* xin = layerInput(l, a);
       forEachUnit(l, [&](int u, const Crew& c) {
         backwardSteps(u, a, c, dY, 0, T);
         // A member's weight gradients read only its own columns of dP: no barrier needed first.
-        c.forEachMember([&](int m) { weightGradients(u, a, m, xin); });
+        c.forEachMember([&](int m) { weightGradients(u, a, m, unitInput(u, a)); });
       });
       all.wait();
       if (l > 0) {

@@ -34,6 +34,10 @@ struct Unit {
 
 struct NetDesc {
   int vocab = 0, numLayers = 0, directions = 0, hidden = 0, outWidth = 0;
+  // The cloze objective: the directions are two stacks (layer l of each reads layer l−1 of its own,
+  // columns dir·H of the layer below), joined only at the output layer, where position t reads the
+  // forward top state after t−1 and the backward one after t+1 (the initial state's h at the edges).
+  bool cloze = false;
   int64_t outW = 0, outB = 0, paramCount = 0;
   std::vector<Unit> units;
 };
@@ -47,6 +51,7 @@ struct StepArgs {
   const float* stateIn;    // carried state [unit][k][batch·hidden], or null for zeros
   float* stateOut;         // the state after the sequence, same layout
   const float* masks;      // dropout masks [layer < L−1][step][batch·width], or null
+  float* logits;           // the output layer's logits [step][batch][vocab] (time-major), or null
 };
 
 struct StepResult {
@@ -74,6 +79,12 @@ class Net {
   void forwardPipeline(const StepArgs& a, int rank, int threads);
   void backwardPipeline(const StepArgs& a, int rank, int threads);
   const float* layerInput(int l, const StepArgs& a) const;
+  /** Unit u's input rows (`width` apart): its layer's input, or under cloze its own direction's columns of it. */
+  const float* unitInput(int u, const StepArgs& a) const;
+  /** Cloze: rows [r0, r1) of the output layer's input, each direction's top state beside the position. */
+  void clozeRows(const StepArgs& a, int64_t r0, int64_t r1);
+  /** Cloze: rows [r0, r1) of the top layer's output gradient from the output layer's input gradient `dS`. */
+  void clozeGradient(const float* dS, float* dY, int64_t r0, int64_t r1) const;
   // Blocks of steps: the unit of the input-side GEMMs (input projections, input gradients) in every
   // schedule, and of the pipeline's hand-offs. Block b is steps [blockStart(b), blockStart(b + 1)).
   int blockSteps() const { return T_ >= 7 ? T_ / 7 : 1; }
@@ -103,6 +114,7 @@ class Net {
   std::vector<std::vector<float>> Wp_, bp_;                   // per unit: member-blocked W, summed biases
   std::vector<std::vector<float>> carry_, scratch_;           // per unit: [state][B·H] carries, [B·H] for the cell
   std::vector<float> logits_, dY_, dX_, zeros_;
+  std::vector<float> beside_;                                 // cloze: the output layer's input [T·B, width]
   std::vector<int32_t> labels_;
   std::vector<double> partial_;                               // per chunk: loss, then Σ g²
   std::vector<std::unique_ptr<Barrier>> crewBarriers_;

@@ -2,8 +2,8 @@
 // and the backward one after t+1, the directions kept apart through every layer. Its equality with the
 // core's tfjs maths, minibatch by minibatch, is in engine.test.ts with the other architectures; here,
 // that the engine takes cloze runs, and that no position's logits read its own character.
-import { buildNetworkSpec, defaultRunConfig, networkParamSpecs, TrainingRun, type RunConfig } from '@rnnlab/core';
 import fs from 'node:fs';
+import { buildNetworkSpec, checkpointWeights, defaultRunConfig, networkParamSpecs, TrainingRun, type RunConfig } from '@rnnlab/core';
 import { TIMEMACHINE_PATH } from '@rnnlab/datasets';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,27 @@ describe('cloze on the native engine', () => {
     const spec = buildNetworkSpec(config('lstm', 2), VOCAB);
     expect(nativeInference()?.({ spec } as never)).toBeNull();
     run.dispose();
+  });
+
+  it('after 8 minibatches (dropout, adam) every parameter is tfjs\'s within float tolerance', async () => {
+    const c = config('lstm', 2);
+    const cfg: RunConfig = { ...c, model: { ...c.model, dropout: 0.2 }, training: { ...c.training, epochs: 5, maxTokens: 500, optimizer: 'adam', learningRate: 0.01 } };
+    const trained = async (engine: ReturnType<typeof nativeEngine> | undefined) => {
+      let steps = 0;
+      const run = TrainingRun.create(cfg, TEXT, { ...(engine ? { engine } : {}), onMinibatch: () => void steps++ });
+      const signal = { get aborted() { return steps >= 8; } } as AbortSignal;
+      while (steps < 8) await run.runEpoch(signal);
+      const weights = checkpointWeights(run.checkpoint());
+      run.dispose();
+      return weights.params;
+    };
+    const js = await trained(undefined);
+    const native = await trained(nativeEngine());
+    expect(native.map((p) => p.name)).toEqual(js.map((p) => p.name));
+    for (const [i, p] of native.entries()) {
+      const worst = p.values.reduce((m, v, j) => Math.max(m, Math.abs(v - js[i]!.values[j]!)), 0);
+      expect(worst, p.name).toBeLessThan(1e-4);
+    }
   });
 
   // Random weights, two sequences that differ only at position t: the logits at t are the same, and

@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
   const setUp = await setupTraining(args.backend, args.engine, args.threads ? { threads: args.threads } : {});
   const run = openRun(args, text, setUp.engine);
   const cfg: RunConfig = run.config;
-  // The native engine leaves configs it cannot train (cloze) on tfjs: say what really trains.
+  // The native engine leaves configs outside its capabilities on tfjs: say what really trains.
   const training = trainingFor(setUp, cfg);
   const { backend, device } = training;
   const out = (line: string) => process.stdout.write(line + '\n');

@@ -29,6 +29,7 @@ export { TfjsEngine } from './train/tfjs-engine.ts';
 export { perplexity, type EpochReport } from './train/metrics.ts';
 export { clipByGlobalNorm, clipScale, globalNormSquared } from './train/clip.ts';
 export { ADAM, adamSlotNames } from './train/optimizers.ts';
+export { targetIds } from './train/loss.ts';
 
 export { LanguageModel, type LoadOptions } from './generate/language-model.ts';
 export { Generation, generateText, nextLogits, nextTokenLogits, type GeneratedText, type GenerateOptions, type GenerateResult, type StopWhen } from './generate/generate.ts';

@@ -12,7 +12,9 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const BUILD = path.join(ROOT, 'build');
 const TARGET = path.join(BUILD, 'rnnlab_native.node');
 const STATUS = path.join(BUILD, 'status.json');
-const SOURCES = ['addon.cc', 'net.cc', 'infer.cc', 'dispatch.cc'].map((f) => path.join(ROOT, 'src/cc', f));
+// Every .cc in src/cc and src/cc/cells (a new cell is its file alone), but kernels.cc, compiled per ISA below.
+const SOURCES = ['src/cc', 'src/cc/cells'].flatMap((dir) =>
+  fs.readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith('.cc') && f !== 'kernels.cc').sort().map((f) => path.join(ROOT, dir, f)));
 // kernels.cc once per instruction set; dispatch.cc picks one at load time (see src/cc/kernels.h).
 const KERNELS = process.arch === 'x64'
   ? [['kernelsGeneric', 'generic', '-march=x86-64'], ['kernelsAvx2', 'avx2', '-march=haswell'], ['kernelsAvx512', 'avx512', '-march=skylake-avx512']]

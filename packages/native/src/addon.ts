@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { NativeDesc } from './engine.ts';
 
 declare const netBrand: unique symbol;
 /** A native Net: scratch space for one model, freed by the garbage collector. */
@@ -28,23 +29,31 @@ export interface BlasInfo {
   kernels: string;
 }
 
+export interface NativeCapabilities {
+  cells: string[];
+  objectives: string[];
+}
+
 /** The addon's functions (src/cc/addon.cc). Buffers are read and written in place. */
 export interface NativeAddon {
-  createNet(desc: Float64Array): NativeNet;
+  createNet(desc: NativeDesc): NativeNet;
   step(
     net: NativeNet,
     params: Float32Array,
     grads: Float32Array,
     x: Int32Array,
+    /** Each position's label: the next character, or under cloze its own. */
     y: Int32Array,
     batch: number,
     steps: number,
     stateIn: Float32Array | null,
     stateOut: Float32Array,
     masks: Float32Array | null,
+    /** Written with the output layer's logits, `[steps][batch][vocab]` (time-major), when given. */
+    logits: Float32Array | null,
   ): [loss: number, normSq: number];
   /** A model for generation from the same description as createNet, every parameter 0. */
-  createInference(desc: Float64Array): NativeModel;
+  createInference(desc: NativeDesc): NativeModel;
   /** Copies `values` into the model's parameters from `offset` (in floats) on. */
   setInferenceParams(model: NativeModel, offset: number, values: Float32Array): void;
   /**
@@ -69,6 +78,8 @@ export interface NativeAddon {
     eps: number,
     stepSize: number,
   ): void;
+  /** The cells (the core's kinds) and objectives createNet accepts. */
+  capabilities(): NativeCapabilities;
   /** Sets the engine's threads (0: auto) and OpenBLAS's threads inside each call; returns the engine's capacity. */
   setThreads(threads: number, blasThreads: number): number;
   blasInfo(): BlasInfo;

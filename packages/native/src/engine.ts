@@ -3,12 +3,14 @@
 // when the run reads them (sync: validation, sampling, checkpoints), so a minibatch is one call into C++
 // plus the optimizer update. What stays in the core: the layout and names of the parameters, their
 // initialisation, the iterators, the RNGs (dropout masks are drawn here with the core's
-// fillDropoutMask, in its order), the clipping rule (clipScale) and Adam's constants.
+// fillDropoutMask, in its order), what each position predicts (targetIds: the next character, or under
+// cloze its own), the clipping rule (clipScale) and Adam's constants.
 import {
   ADAM,
   adamSlotNames,
   clipScale,
   fillDropoutMask,
+  targetIds,
   type EngineContext,
   type Minibatch,
   type Rng,
@@ -19,12 +21,29 @@ import type { NativeAddon, NativeNet } from './addon.ts';
 
 export const NATIVE_ENGINE_NAME = 'native-openblas';
 
-// Keyed by the cell's kind (its maths), not its type: the GRU has two.
-const CELL_CODES: Record<string, number> = { rnn: 0, gru: 1, lstm: 2, 'gru-reset-after': 3 };
+/** The addon's description of a model (createNet, createInference; readDesc in src/cc/addon.cc): offsets in floats. */
+export interface NativeDesc {
+  vocab: number;
+  numLayers: number;
+  directions: number;
+  hidden: number;
+  outputWidth: number;
+  objective: string;
+  outputW: number;
+  outputB: number;
+  paramCount: number;
+  units: {
+    /** The core's cell kind: the addon knows it (capabilities().cells) or refuses the model. */
+    cell: string;
+    layer: number;
+    direction: number;
+    input: number;
+    projections: { name: string; gates: number; w: number; bih: number; bhh: number }[];
+  }[];
+}
 
 interface Layout {
-  /** The addon's description of the model (see createNet in src/cc/addon.cc). */
-  desc: Float64Array;
+  desc: NativeDesc;
   /** Each parameter's slice of the flat buffer, in the network's order. */
   slices: { name: string; offset: number; size: number }[];
   count: number;
@@ -45,20 +64,31 @@ export function nativeLayout(ctx: Pick<EngineContext, 'spec' | 'paramSpecs'>): L
     return s.offset;
   };
   const { spec } = ctx;
-  if (spec.cloze) throw new Error('native engine: no kernels for the cloze objective (nativeEngine() leaves such runs on tfjs)');
-  const d: number[] = [spec.vocabSize, spec.numLayers, spec.directions, spec.hidden, spec.outputWidth, offset('output.W'), offset('output.b'), count, spec.units.length];
-  for (const u of spec.units) {
-    const code = CELL_CODES[u.cell.kind];
-    if (code === undefined) throw new Error(`native engine: no kernel for cell ${u.cell.kind}`);
-    d.push(code, u.layer, u.direction, u.input, u.cell.projections.length);
-    let col = 0;
-    for (const proj of u.cell.projections) {
-      const width = proj.gates * u.hidden;
-      d.push(offset(`${u.prefix}W_${proj.name}`), offset(`${u.prefix}b_ih_${proj.name}`), offset(`${u.prefix}b_hh_${proj.name}`), width, col);
-      col += width;
-    }
-  }
-  return { desc: Float64Array.from(d), slices, count };
+  const desc: NativeDesc = {
+    vocab: spec.vocabSize,
+    numLayers: spec.numLayers,
+    directions: spec.directions,
+    hidden: spec.hidden,
+    outputWidth: spec.outputWidth,
+    objective: spec.cloze ? 'cloze' : 'next',
+    outputW: offset('output.W'),
+    outputB: offset('output.b'),
+    paramCount: count,
+    units: spec.units.map((u) => ({
+      cell: u.cell.kind,
+      layer: u.layer,
+      direction: u.direction,
+      input: u.input,
+      projections: u.cell.projections.map((proj) => ({
+        name: proj.name,
+        gates: proj.gates,
+        w: offset(`${u.prefix}W_${proj.name}`),
+        bih: offset(`${u.prefix}b_ih_${proj.name}`),
+        bhh: offset(`${u.prefix}b_hh_${proj.name}`),
+      })),
+    })),
+  };
+  return { desc, slices, count };
 }
 
 export class NativeEngine implements StepEngine<Float32Array> {
@@ -118,7 +148,8 @@ export class NativeEngine implements StepEngine<Float32Array> {
       masks = fillDropoutMask(this.masks, spec.dropout, dropout);
     }
     const state = new Float32Array(this.stateFloats(b));
-    const [loss, normSq] = this.addon.step(this.net, this.params, this.grads, mb.x, mb.y, b, steps, carried, state, masks);
+    const labels = targetIds(spec, mb);
+    const [loss, normSq] = this.addon.step(this.net, this.params, this.grads, mb.x, labels, b, steps, carried, state, masks, null);
     if (Number.isFinite(loss) && Number.isFinite(normSq)) {
       const t = config.training;
       const scale = clipScale(Math.sqrt(normSq), t.gradClipNorm);

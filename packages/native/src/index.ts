@@ -3,12 +3,12 @@
 // backprop through time with the weight gradients as big GEMMs — for every architecture the core has.
 // Processes inject it: `TrainingRun.create(config, text, { engine: nativeEngine() })`; and generation:
 // `LanguageModel.fromCheckpoint(blob, { inference: nativeInference() })` (a forward step per token).
-import type { EngineFactory, RunConfig } from '@rnnlab/core';
-import { loadAddon, type BlasInfo, type NativeAddon } from './addon.ts';
+import { buildNetworkSpec, type EngineFactory, type NetworkSpec, type RunConfig } from '@rnnlab/core';
+import { loadAddon, type BlasInfo, type NativeAddon, type NativeCapabilities } from './addon.ts';
 import { NativeEngine } from './engine.ts';
 
-export { loadAddon, type BlasInfo, type NativeAddon } from './addon.ts';
-export { NATIVE_ENGINE_NAME, NativeEngine, nativeLayout } from './engine.ts';
+export { loadAddon, type BlasInfo, type NativeAddon, type NativeCapabilities } from './addon.ts';
+export { NATIVE_ENGINE_NAME, NativeEngine, nativeLayout, type NativeDesc } from './engine.ts';
 export { NativeInference, nativeInference } from './inference.ts';
 
 export class NativeUnavailableError extends Error {
@@ -29,22 +29,37 @@ function addon(): NativeAddon {
   return s.addon;
 }
 
-/**
- * Why the native engine cannot train `config` (the run then trains on tfjs), or null when it can. Its
- * kernels join the directions at every layer and predict the next character; the cloze objective
- * (directions apart until the output, each position's own character) is the core's alone so far.
- */
-export function nativeUnsupported(config: Pick<RunConfig, 'training'>): string | null {
-  return config.training.objective === 'cloze' ? 'the native engine has no cloze objective' : null;
+/** What the addon can train: the cells (the core's kinds) and objectives it has kernels for. */
+export function nativeCapabilities(): NativeCapabilities {
+  return addon().capabilities();
+}
+
+/** Why a model of these cells and objective is not the engine's (null when it is). */
+function unsupportedBy(spec: Pick<NetworkSpec, 'units' | 'cloze'>, can: NativeCapabilities): string | null {
+  const objective = spec.cloze ? 'cloze' : 'next';
+  if (!can.objectives.includes(objective)) return `the native engine has no ${objective} objective (it has ${can.objectives.join(', ')})`;
+  const cell = spec.units.find((u) => !can.cells.includes(u.cell.kind))?.cell.kind;
+  return cell === undefined ? null : `the native engine has no cell ${cell} (it has ${can.cells.join(', ')})`;
 }
 
 /**
- * An engine factory for TrainingRun.create/resume; it leaves a run it cannot train (nativeUnsupported)
- * on tfjs. Throws NativeUnavailableError when the addon is missing.
+ * Why the native engine cannot train `config` (the run then trains on tfjs), or null when it can: a
+ * cell or objective the addon does not list in its capabilities (the core has it, the C++ not yet).
+ * `can` defaults to the loaded addon's.
+ */
+export function nativeUnsupported(config: RunConfig, can: NativeCapabilities = nativeCapabilities()): string | null {
+  // The cells and the objective do not depend on the vocabulary: any size describes them.
+  return unsupportedBy(buildNetworkSpec(config, 2), can);
+}
+
+/**
+ * An engine factory for TrainingRun.create/resume; it leaves a run it cannot train (a cell or
+ * objective outside the addon's capabilities) on tfjs. Throws NativeUnavailableError when the addon is missing.
  */
 export function nativeEngine(): EngineFactory {
   const native = addon();
-  return (ctx) => (nativeUnsupported(ctx.config) ? null : new NativeEngine(native, ctx));
+  const can = native.capabilities();
+  return (ctx) => (unsupportedBy(ctx.spec, can) ? null : new NativeEngine(native, ctx));
 }
 
 /**

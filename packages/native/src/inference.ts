@@ -75,6 +75,8 @@ export class NativeInference implements InferenceModel {
 export function nativeInference(): InferenceFactory | null {
   const s = loadAddon();
   if (!s.available) return null;
-  // A cloze network's two stacks are joined differently at the output: it stays on tfjs.
-  return (source) => (source.spec.cloze ? null : new NativeInference(s.addon, source));
+  // A cloze network's two stacks are joined differently at the output, and a cell the addon lacks has
+  // no kernels: both stay on tfjs.
+  const cells = s.addon.capabilities().cells;
+  return (source) => (source.spec.cloze || source.spec.units.some((u) => !cells.includes(u.cell.kind)) ? null : new NativeInference(s.addon, source));
 }

@@ -88,40 +88,35 @@ describe('the native addon', () => {
     if (!s.available) throw new Error(`@rnnlab/native is unavailable: ${s.reason}`);
     const spec = buildNetworkSpec(config('lstm'), 28);
     const layout = nativeLayout({ spec, paramSpecs: networkParamSpecs(spec) });
-    expect(() => s.addon.createNet(layout.desc.subarray(0, 12))).toThrow(/desc is truncated/);
+    const { units: _, ...noUnits } = layout.desc;
+    expect(() => s.addon.createNet(noUnits as typeof layout.desc)).toThrow(/desc.units is missing/);
+    const unit = layout.desc.units[0]!;
+    expect(() => s.addon.createNet({ ...layout.desc, units: [{ ...unit, cell: 'mystery' }] })).toThrow(/desc.units\[0\].cell: the native engine has no cell mystery/);
+    expect(() => s.addon.createNet({ ...layout.desc, units: [{ ...unit, projections: [{ ...unit.projections[0]!, gates: 3 }] }] })).toThrow(
+      /projection gates of unit 0 is inconsistent/,
+    );
     const net = s.addon.createNet(layout.desc);
     const params = new Float32Array(layout.count);
     const state = new Float32Array(2 * 16 * 2);
     const ids = (v: number) => new Int32Array(2 * 3).fill(v);
-    expect(() => s.addon.step(net, params, new Float32Array(layout.count), ids(28), ids(0), 2, 3, null, state, null)).toThrow(/outside the vocabulary/);
-    expect(() => s.addon.step(net, params.subarray(1), new Float32Array(layout.count), ids(0), ids(0), 2, 3, null, state, null)).toThrow(/params: expected/);
-    expect(() => s.addon.step(net, params, new Float32Array(layout.count), ids(0), ids(0), 2, 3, null, state.subarray(1), null)).toThrow(/stateOut/);
-    const [loss] = s.addon.step(net, params, new Float32Array(layout.count), ids(0), ids(1), 2, 3, null, state, null);
+    expect(() => s.addon.step(net, params, new Float32Array(layout.count), ids(28), ids(0), 2, 3, null, state, null, null)).toThrow(/outside the vocabulary/);
+    expect(() => s.addon.step(net, params.subarray(1), new Float32Array(layout.count), ids(0), ids(0), 2, 3, null, state, null, null)).toThrow(/params: expected/);
+    expect(() => s.addon.step(net, params, new Float32Array(layout.count), ids(0), ids(0), 2, 3, null, state.subarray(1), null, null)).toThrow(/stateOut/);
+    const [loss] = s.addon.step(net, params, new Float32Array(layout.count), ids(0), ids(1), 2, 3, null, state, null, null);
     expect(loss).toBeCloseTo(Math.log(28), 5); // all-zero weights: uniform predictions
   });
 
   it('refuses a description whose units read another width than the vocabulary or the layer below gives', () => {
     const s = loadAddon();
     if (!s.available) throw new Error(`@rnnlab/native is unavailable: ${s.reason}`);
-    // Where each unit's input width sits in the description: 9 header numbers, then per unit
-    // cell, layer, direction, input, projection count and 5 numbers per projection.
-    const inputAt = (desc: Float64Array) => {
-      const at: number[] = [];
-      for (let u = 0, i = 9; u < desc[8]!; u++) {
-        at.push(i + 3);
-        i += 5 + 5 * desc[i + 4]!;
-      }
-      return at;
-    };
     for (const arch of ['lstm', 'deep', 'bidirectional'] as const) {
       const spec = buildNetworkSpec(config(arch), 28);
       const { desc } = nativeLayout({ spec, paramSpecs: networkParamSpecs(spec) });
       expect(() => s.addon.createNet(desc)).not.toThrow();
-      for (const [u, i] of inputAt(desc).entries()) {
+      for (const [u, unit] of desc.units.entries()) {
         // Narrower than what it is given: the projections still fit the parameters, so only this check stops it.
-        const bad = desc.slice();
-        bad[i] = desc[i]! - 1;
-        expect(() => s.addon.createNet(bad), `${arch} unit ${u}`).toThrow(/reads \d+ inputs, but the (vocabulary has|layer below gives) \d+/);
+        const units = desc.units.map((x, i) => (i === u ? { ...unit, input: unit.input - 1 } : x));
+        expect(() => s.addon.createNet({ ...desc, units }), `${arch} unit ${u}`).toThrow(/reads \d+ inputs, but the (vocabulary has|layer below gives) \d+/);
       }
     }
   });
@@ -141,6 +136,10 @@ const VARIANTS: [string, RunConfig][] = [
   ['gru, reset after', config('gru', { model: { gruResetGate: 'after' } })],
   ['bidirectional gru, reset after, dropout 0.2', config('bidirectional', { cell: 'gru', model: { gruResetGate: 'after', dropout: 0.2 } })],
   ['deep 3-layer gru, reset after, adam', config('deep', { cell: 'gru', model: { numLayers: 3, gruResetGate: 'after' }, training: { optimizer: 'adam', learningRate: 0.01 } })],
+  // The cloze objective (the directions apart until the output layer, each position's own character).
+  ['bidirectional lstm, cloze', config('bidirectional', { training: { objective: 'cloze' } })],
+  ['bidirectional 3-layer gru, reset after, cloze, dropout 0.3, adam', config('bidirectional', { cell: 'gru', model: { numLayers: 3, gruResetGate: 'after', dropout: 0.3 }, training: { objective: 'cloze', optimizer: 'adam', learningRate: 0.01 } })],
+  ['bidirectional rnn, cloze, random sampling', config('bidirectional', { cell: 'rnn', training: { objective: 'cloze', sampling: 'random' } })],
 ];
 
 describe(`${STEPS} minibatches from the same seed: native and tfjs losses agree`, () => {
@@ -175,7 +174,7 @@ describe(`${STEPS} minibatches from the same seed: native and tfjs losses agree`
 });
 
 describe('threads', () => {
-  it.each([VARIANTS[1], VARIANTS[2], VARIANTS[3], VARIANTS[4], VARIANTS[5], VARIANTS[9], VARIANTS[10], VARIANTS[12]] as [string, RunConfig][])(
+  it.each([VARIANTS[1], VARIANTS[2], VARIANTS[3], VARIANTS[4], VARIANTS[5], VARIANTS[9], VARIANTS[10], VARIANTS[12], VARIANTS[14]] as [string, RunConfig][])(
     '%s: 1 thread, every thread and auto compute the same bits',
     async (_name, cfg) => {
       const capacity = setNativeThreads(1);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cell.h"
 #include "infer.h"
 #include "kernels.h"
 #include "net.h"
@@ -113,69 +114,114 @@ napi_value guarded(napi_env env, F&& body) {
   return nullptr;
 }
 
-// A model's description (createNet's and createInference's first argument): vocab, numLayers,
-// directions, hidden, outWidth, output.W offset, output.b offset, paramCount, units; per unit: cell,
-// layer, dir, input, projections; per projection: W offset, b_ih offset, b_hh offset, width, first column.
+// A model's description (createNet's and createInference's first argument), with named fields (see
+// nativeLayout in src/engine.ts): { vocab, numLayers, directions, hidden, outputWidth, objective,
+// outputW, outputB, paramCount, units: [{ cell, layer, direction, input, projections: [{ name, gates,
+// w, bih, bhh }] }] }, offsets in floats into the flat parameter buffer. `cell` is the core's cell kind,
+// looked up in the native cells' table (cell.h); each projection's gate count must be the cell's.
+struct Reader {
+  napi_env env;
+  std::string where;
+
+  napi_value field(napi_value obj, const char* name) const {
+    bool has = false;
+    napi_valuetype t;
+    CHECK(napi_typeof(env, obj, &t));
+    if (t != napi_object) throw JsError(where + " must be an object");
+    CHECK(napi_has_named_property(env, obj, name, &has));
+    if (!has) throw JsError(where + "." + name + " is missing");
+    napi_value v;
+    CHECK(napi_get_named_property(env, obj, name, &v));
+    return v;
+  }
+
+  int64_t integer(napi_value obj, const char* name) const {
+    double d;
+    if (napi_get_value_double(env, field(obj, name), &d) != napi_ok || d != std::floor(d) || d < 0 || d > 9e15)
+      throw JsError(where + "." + name + " must be a non-negative integer");
+    return int64_t(d);
+  }
+
+  std::string text(napi_value obj, const char* name) const {
+    napi_value v = field(obj, name);
+    size_t n = 0;
+    if (napi_get_value_string_utf8(env, v, nullptr, 0, &n) != napi_ok) throw JsError(where + "." + name + " must be a string");
+    std::string out(n, '\0');
+    CHECK(napi_get_value_string_utf8(env, v, out.data(), n + 1, &n));
+    return out;
+  }
+
+  std::vector<napi_value> list(napi_value obj, const char* name) const {
+    napi_value v = field(obj, name);
+    bool is = false;
+    CHECK(napi_is_array(env, v, &is));
+    if (!is) throw JsError(where + "." + name + " must be an array");
+    uint32_t n = 0;
+    CHECK(napi_get_array_length(env, v, &n));
+    std::vector<napi_value> out(n);
+    for (uint32_t i = 0; i < n; i++) CHECK(napi_get_element(env, v, i, &out[i]));
+    return out;
+  }
+
+  Reader at(const std::string& more) const { return {env, where + more}; }
+};
+
 rnnlab::NetDesc readDesc(const Args& args, size_t i) {
-  size_t n = 0;
-  const double* d = args.typed<double>(i, napi_float64_array, &n, "desc");
-  size_t at = 0;
-  auto next = [&]() -> int64_t {
-    if (at >= n) throw JsError("desc is truncated");
-    return int64_t(d[at++]);
-  };
+  const napi_value obj = args.v[i];
+  const Reader r{args.env, "desc"};
   rnnlab::NetDesc desc;
-  desc.vocab = int(next());
-  desc.numLayers = int(next());
-  desc.directions = int(next());
-  desc.hidden = int(next());
-  desc.outWidth = int(next());
-  desc.outW = next();
-  desc.outB = next();
-  desc.paramCount = next();
-  const int64_t units = next();
+  desc.vocab = int(r.integer(obj, "vocab"));
+  desc.numLayers = int(r.integer(obj, "numLayers"));
+  desc.directions = int(r.integer(obj, "directions"));
+  desc.hidden = int(r.integer(obj, "hidden"));
+  desc.outWidth = int(r.integer(obj, "outputWidth"));
+  const std::string objective = r.text(obj, "objective");
+  if (objective != "next" && objective != "cloze") throw JsError("desc.objective: the native engine has no objective " + objective);
+  desc.cloze = objective == "cloze";
+  desc.outW = r.integer(obj, "outputW");
+  desc.outB = r.integer(obj, "outputB");
+  desc.paramCount = r.integer(obj, "paramCount");
+  const std::vector<napi_value> units = r.list(obj, "units");
   const int64_t H = desc.hidden;
   auto inRange = [&](int64_t off, int64_t size) { return off >= 0 && size >= 0 && off + size <= desc.paramCount; };
   if (desc.vocab < 2 || desc.numLayers < 1 || desc.directions < 1 || H < 1 || desc.outWidth != H * desc.directions ||
-      units != int64_t(desc.numLayers) * desc.directions || !inRange(desc.outW, int64_t(desc.outWidth) * desc.vocab) ||
-      !inRange(desc.outB, desc.vocab))
+      int64_t(units.size()) != int64_t(desc.numLayers) * desc.directions || !inRange(desc.outW, int64_t(desc.outWidth) * desc.vocab) ||
+      !inRange(desc.outB, desc.vocab) || (desc.cloze && desc.directions != 2))
     throw JsError("desc is inconsistent");
-  for (int64_t u = 0; u < units; u++) {
+  for (size_t u = 0; u < units.size(); u++) {
+    const Reader ru = r.at(".units[" + std::to_string(u) + "]");
     rnnlab::Unit un;
-    // Code 3 is the GRU with nn.GRU's reset-after candidate: the GRU's layout and kernels' variant.
-    un.cell = int(next());
-    if (un.cell == 3) {
-      un.cell = rnnlab::kGru;
-      un.resetAfter = true;
-    }
-    un.layer = int(next());
-    un.dir = int(next());
-    un.input = int(next());
-    const int64_t nProj = next();
-    const int want = un.cell == rnnlab::kRnn ? 1 : un.cell == rnnlab::kGru ? 2 : un.cell == rnnlab::kLstm ? 1 : -1;
-    if (want < 0 || nProj != want || un.layer != u / desc.directions || un.dir != u % desc.directions || un.input < 1)
+    const std::string kind = ru.text(units[u], "cell");
+    un.cell = rnnlab::findCell(kind);
+    if (!un.cell) throw JsError(ru.where + ".cell: the native engine has no cell " + kind);
+    un.layer = int(ru.integer(units[u], "layer"));
+    un.dir = int(ru.integer(units[u], "direction"));
+    un.input = int(ru.integer(units[u], "input"));
+    const std::vector<int> gates = un.cell->projections();
+    const std::vector<napi_value> projs = ru.list(units[u], "projections");
+    if (projs.size() != gates.size() || un.layer != int(u) / desc.directions || un.dir != int(u) % desc.directions || un.input < 1)
       throw JsError("desc: unit " + std::to_string(u) + " is inconsistent");
     // The first layer reads the one-hot tokens; every other layer reads the layer below, all of its
-    // directions side by side. Any other width would make the kernels read past the input buffers.
-    const int64_t inputWidth = un.layer == 0 ? int64_t(desc.vocab) : H * desc.directions;
+    // directions side by side (under cloze its own direction's). Any other width would make the
+    // kernels read past the input buffers.
+    const int64_t inputWidth = un.layer == 0 ? int64_t(desc.vocab) : desc.cloze ? H : H * desc.directions;
     if (un.input != inputWidth)
       throw JsError("desc: unit " + std::to_string(u) + " reads " + std::to_string(un.input) + " inputs, but " +
                     (un.layer == 0 ? "the vocabulary has " : "the layer below gives ") + std::to_string(inputWidth));
-    un.gates = int((un.cell == rnnlab::kRnn ? 1 : un.cell == rnnlab::kGru ? 3 : 4) * H);
-    un.stateSize = un.cell == rnnlab::kLstm ? 2 : 1;
+    un.gates = un.cell->gateWidth(desc.hidden);
+    un.stateSize = un.cell->stateSize();
     int col = 0;
-    for (int64_t j = 0; j < nProj; j++) {
+    for (size_t j = 0; j < projs.size(); j++) {
+      const Reader rp = ru.at(".projections[" + std::to_string(j) + "]");
       rnnlab::Projection p;
-      p.w = next();
-      p.bih = next();
-      p.bhh = next();
-      const int64_t width = next();
-      p.col = int(next());
-      p.gates = int(width / H);
-      const int expected = un.cell == rnnlab::kLstm ? 4 : un.cell == rnnlab::kGru && j == 0 ? 2 : 1;
-      if (p.gates != expected || width != p.gates * H || p.col != col || !inRange(p.w, (un.input + H) * width) || !inRange(p.bih, width) ||
-          !inRange(p.bhh, width))
-        throw JsError("desc: a projection of unit " + std::to_string(u) + " is inconsistent");
+      p.gates = int(rp.integer(projs[j], "gates"));
+      p.w = rp.integer(projs[j], "w");
+      p.bih = rp.integer(projs[j], "bih");
+      p.bhh = rp.integer(projs[j], "bhh");
+      p.col = col;
+      const int64_t width = p.gates * H;
+      if (p.gates != gates[j] || !inRange(p.w, (un.input + H) * width) || !inRange(p.bih, width) || !inRange(p.bhh, width))
+        throw JsError("desc: projection " + rp.text(projs[j], "name") + " of unit " + std::to_string(u) + " is inconsistent");
       col += int(width);
       un.proj.push_back(p);
     }
@@ -201,7 +247,7 @@ napi_value owned(napi_env env, std::unique_ptr<T> object) {
   return out;
 }
 
-// createNet(desc: Float64Array) → external (see readDesc).
+// createNet(desc) → external (see readDesc).
 napi_value CreateNet(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args args(env, info, 1);
@@ -209,10 +255,11 @@ napi_value CreateNet(napi_env env, napi_callback_info info) {
   });
 }
 
-// step(net, params, grads, x, y, batch, steps, stateIn | null, stateOut, masks | null) → [loss, Σg²]
+// step(net, params, grads, x, y, batch, steps, stateIn | null, stateOut, masks | null, logits | null) → [loss, Σg²]
+// y: each position's label (the next character, or under cloze its own).
 napi_value Step(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    Args args(env, info, 10);
+    Args args(env, info, 11);
     Net* net = args.net(0);
     const rnnlab::NetDesc& d = net->desc();
     rnnlab::StepArgs a{};
@@ -234,6 +281,7 @@ napi_value Step(napi_env env, napi_callback_info info) {
     a.stateOut = args.floats(8, stateN, "stateOut");
     const size_t maskN = size_t(d.numLayers - 1) * n * d.outWidth;
     a.masks = args.isNull(9) ? nullptr : args.floats(9, maskN, "masks");
+    a.logits = args.isNull(10) ? nullptr : args.floats(10, n * size_t(d.vocab), "logits");
     const rnnlab::StepResult r = net->step(a);
     napi_value out;
     CHECK(napi_create_array_with_length(env, 2, &out));
@@ -347,7 +395,10 @@ void report(napi_env env, InferenceHandle& h) {
 napi_value CreateInference(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args args(env, info, 1);
-    auto h = std::make_unique<InferenceHandle>(InferenceHandle{std::make_unique<rnnlab::Inference>(readDesc(args, 0))});
+    rnnlab::NetDesc desc = readDesc(args, 0);
+    // Generation steps the directions joined at every layer: a cloze model fills blanks on tfjs.
+    if (desc.cloze) throw JsError("desc.objective: native inference has no cloze models");
+    auto h = std::make_unique<InferenceHandle>(InferenceHandle{std::make_unique<rnnlab::Inference>(std::move(desc))});
     report(env, *h);
     return owned(env, std::move(h));
   });
@@ -398,6 +449,24 @@ napi_value FreeInference(napi_env env, napi_callback_info info) {
   });
 }
 
+// capabilities() → { cells: string[], objectives: string[] }: what createNet accepts, so that a process
+// can leave a run the engine cannot train on tfjs before it starts (src/index.ts: nativeUnsupported).
+napi_value Capabilities(napi_env env, napi_callback_info) {
+  return guarded(env, [&] {
+    auto strings = [&](const std::vector<std::string>& items) {
+      napi_value arr;
+      CHECK(napi_create_array_with_length(env, items.size(), &arr));
+      for (size_t i = 0; i < items.size(); i++) CHECK(napi_set_element(env, arr, uint32_t(i), string(env, items[i])));
+      return arr;
+    };
+    napi_value out;
+    CHECK(napi_create_object(env, &out));
+    CHECK(napi_set_named_property(env, out, "cells", strings(rnnlab::cellNames())));
+    CHECK(napi_set_named_property(env, out, "objectives", strings({"next", "cloze"})));
+    return out;
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   openblas_set_num_threads(1);  // the engine's team parallelises; see team.h
   const napi_property_descriptor props[] = {
@@ -412,6 +481,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"blasInfo", nullptr, BlasInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgemmSeconds", nullptr, SgemmSeconds, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"capabilities", nullptr, Capabilities, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
   return exports;

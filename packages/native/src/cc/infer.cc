@@ -2,8 +2,6 @@
 // so the kernels run with the gates `hidden` apart.
 #include "infer.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -13,12 +11,9 @@
 namespace rnnlab {
 namespace {
 
-const Kernels& K = kernels();
-
-/** C[m, n] = A[m, k]·B[k, n] + beta·C (row-major); one row is a matrix-vector product. */
+/** C[m, n] = A[m, k]·B[k, n] + beta·C (row-major); one row is a matrix-vector product (cell.h). */
 void gemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc) {
-  if (m == 1) cblas_sgemv(CblasRowMajor, CblasTrans, k, n, 1.0f, b, ldb, a, 1, beta, c, 1);
-  else cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+  rnnlab::gemm(false, false, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace
@@ -31,6 +26,7 @@ Inference::Inference(NetDesc desc) : d_(std::move(desc)), params_(size_t(d_.para
     bias_.emplace_back(size_t(U.gates), 0.0f);
   }
   Y_.resize(size_t(d_.numLayers));
+  solo_.hidden = d_.hidden;
 }
 
 void Inference::setParams(int64_t offset, const float* values, int64_t n) {
@@ -44,8 +40,8 @@ void Inference::sumBiases() {
     const Unit& U = d_.units[u];
     for (size_t pi = 0; pi < U.proj.size(); pi++) {
       const Projection& p = U.proj[pi];
-      // The reset-after candidate adds b_hh inside r⊙(·) (gruAfterForward).
-      const bool bihOnly = U.resetAfter && pi == 1;
+      // A projection whose cell applies b_hh itself (cell.h: apartPlane).
+      const bool bihOnly = U.cell->apartPlane(int(pi)) >= 0;
       for (int j = 0; j < p.gates * d_.hidden; j++) bias_[u][size_t(p.col + j)] = params_[size_t(p.bih + j)] + (bihOnly ? 0.0f : params_[size_t(p.bhh + j)]);
     }
   }
@@ -62,7 +58,7 @@ int64_t Inference::bytes() const {
   int64_t n = int64_t(params_.size());
   for (const auto& b : bias_) n += int64_t(b.size());
   for (const auto& y : Y_) n += int64_t(y.size());
-  n += int64_t(A_.size() + C_.size() + TC_.size() + RH_.size());
+  n += int64_t(A_.size() + planes_.size());
   return n * int64_t(sizeof(float));
 }
 
@@ -71,11 +67,10 @@ void Inference::resize(int batch) {
   B_ = batch;
   int G = 0;
   for (const Unit& u : d_.units) G = std::max(G, u.gates);
+  int planes = 0;
+  for (const Unit& u : d_.units) planes = std::max(planes, u.cell->planes());
   A_.assign(size_t(batch) * G, 0.0f);
-  const size_t bh = size_t(batch) * d_.hidden;
-  C_.assign(bh, 0.0f);
-  TC_.assign(bh, 0.0f);
-  RH_.assign(bh, 0.0f);
+  planes_.assign(size_t(planes) * batch * d_.hidden, 0.0f);
   for (auto& y : Y_) y.assign(size_t(batch) * d_.outWidth, 0.0f);
 }
 
@@ -109,32 +104,26 @@ void Inference::step(const int32_t* x, int B, float* state, float* logits) {
         }
         if (xin) gemm(B, width, I, xin, W, P + p.w, width, 1.0f, A + p.col, G);
       }
-      // Recurrent side and the cell: the state's rows are `hidden` apart, the output's `width`.
+      // Recurrent side and the cell, one member (the core's column order): the state's rows are
+      // `hidden` apart, the output's `width`; the cell's state tensors after h follow h in `state`.
       float* h = state + stateOffset_[size_t(u)] * B;
       float* y = Y + dir * H;
-      const Projection& p0 = U.proj[0];
-      const float* W0 = P + p0.w + int64_t(I) * p0.gates * H;
-      if (U.cell == kRnn) {
-        gemm(B, H, H, h, H, W0, H, 1.0f, A, G);
-        K.rnnForward(B, H, A, G, y, W);
-      } else if (U.cell == kLstm) {
-        float* c = h + int64_t(B) * H;
-        gemm(B, 4 * H, H, h, H, W0, 4 * H, 1.0f, A, G);
-        K.lstmForward(B, H, A, H, G, c, C_.data(), TC_.data(), H, y, W);
-        std::memcpy(c, C_.data(), sizeof(float) * B * H);
-      } else {
-        const Projection& p1 = U.proj[1];
-        const float* W1 = P + p1.w + int64_t(I) * H;
-        gemm(B, 2 * H, H, h, H, W0, 2 * H, 1.0f, A, G);
-        if (U.resetAfter) {
-          gemm(B, H, H, h, H, W1, H, 0.0f, RH_.data(), H);
-          K.gruAfterForward(B, H, A, H, A + 2 * H, G, RH_.data(), P + p1.bhh, H, h, H, y, W);
-        } else {
-          K.gruGates(B, H, A, H, G, h, H, RH_.data(), H);
-          gemm(B, H, H, RH_.data(), H, W1, H, 1.0f, A + 2 * H, G);
-          K.gruOutput(B, H, A + H, A + 2 * H, G, h, H, y, W);
-        }
+      ForwardStep s(B, H, G);
+      s.a = A;
+      s.h = h;
+      s.ldh = H;
+      for (int q = 1; q < U.stateSize; q++) s.prev[q] = h + int64_t(q) * B * H;
+      for (int q = 0; q < U.cell->planes(); q++) s.plane[q] = planes_.data() + int64_t(q) * B * H;
+      s.y = y;
+      s.ldy = W;
+      for (size_t pi = 0; pi < U.proj.size(); pi++) {
+        const Projection& p = U.proj[pi];
+        s.ldw[pi] = p.gates * H;
+        s.w[pi] = P + p.w + int64_t(I) * s.ldw[pi];
+        s.bhh[pi] = P + p.bhh;
       }
+      U.cell->forward(s, solo_);
+      for (int q = 1; q < U.stateSize; q++) std::memcpy(h + int64_t(q) * B * H, s.plane[U.cell->statePlane(q)], sizeof(float) * B * H);
       for (int b = 0; b < B; b++) std::memcpy(h + int64_t(b) * H, y + int64_t(b) * W, sizeof(float) * H);
     }
   }

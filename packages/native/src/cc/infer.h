@@ -35,7 +35,9 @@ class Inference {
   bool biasesStale_ = true;               // parameters changed since the biases were summed
   std::vector<int64_t> stateOffset_;      // per unit, in floats per batch row
   int B_ = 0;
-  std::vector<float> A_, C_, TC_, RH_;    // the unit being stepped: gates [B, G], cell, tanh(cell), r⊙h or h·W_hc [B, H]
+  std::vector<float> A_, planes_;         // the unit being stepped: gates [B, G], the cell's scratch planes [planes][B, H]
+  Barrier one_{1};
+  Crew solo_{0, 1, 1, &one_, 0};          // the whole unit on the calling thread
   std::vector<std::vector<float>> Y_;     // per layer [B, width]
 };
 

@@ -38,16 +38,6 @@ namespace {
 
 const Kernels& K = kernels();
 
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    for (int64_t i = 0; i < m; i++)
-      for (int64_t j = 0; j < n; j++) c[i * ldc + j] *= beta;
-    return;
-  }
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k), 1.0f, a, lda, b, ldb, beta, c, ldc);
-}
-
 /**
  * The pipeline's driver: runs this thread's layers (rank, rank + threads, ...) as far as each can go
  * (`advance` one block while `runnable`), until all are `done`; waits when none can move.
@@ -205,15 +195,6 @@ int64_t Net::stateFloats(int batch) const {
   return n;
 }
 
-void Net::slice(int m, int* j0, int* j1) const {
-  // Whole AVX-512 vectors (16 floats) per member when the hidden size allows.
-  const int H = d_.hidden, parts = members_;
-  const int unit = H >= 16 * parts ? 16 : 1;
-  const int blocks = (H + unit - 1) / unit;
-  *j0 = std::min(H, blocks * m / parts * unit);
-  *j1 = std::min(H, blocks * (m + 1) / parts * unit);
-}
-
 void Net::resize(int batch, int steps) {
   if (batch == B_ && steps == T_) return;
   B_ = batch;
@@ -224,32 +205,25 @@ void Net::resize(int batch, int steps) {
   Xm_.assign(L > 0 ? L - 1 : 0, std::vector<float>(N * W));
   A_.assign(U, {});
   dP_.assign(U, {});
-  C_.assign(U, {});
-  TC_.assign(U, {});
-  RH_.assign(U, {});
-  DHN_.assign(U, {});
+  planes_.assign(U, {});
   Wp_.assign(U, {});
   bp_.assign(U, {});
-  carryH_.assign(U, std::vector<float>(batch * H));
-  carryC_.assign(U, std::vector<float>(batch * H));
-  dRH_.assign(U, std::vector<float>(batch * H));
+  carry_.assign(U, {});
+  scratch_.assign(U, std::vector<float>(batch * H));
   for (size_t u = 0; u < U; u++) {
     const Unit& un = d_.units[u];
     A_[u].resize(N * un.gates);
     dP_[u].resize(N * un.gates);
     bp_[u].resize(un.gates);
     if (members_ > 1) Wp_[u].resize(int64_t(un.input + H) * un.gates);
-    if (un.cell == kLstm) {
-      C_[u].resize(N * H);
-      TC_[u].resize(N * H);
-    }
-    if (un.cell == kGru) RH_[u].resize(N * H);  // r⊙h, or h·W_hc + b_hh when the reset acts after
-    if (un.cell == kGru && un.resetAfter) DHN_[u].resize(N * H);
+    planes_[u].resize(int64_t(un.cell->planes()) * N * H);
+    carry_[u].resize(int64_t(un.stateSize) * batch * H);
   }
   logits_.resize(N * d_.vocab);
   labels_.resize(N);
   dY_.resize(N * W);
   dX_.resize(N * W);
+  if (d_.cloze) beside_.resize(N * W);
   zeros_.assign(batch * H, 0.0f);
   dYl_.assign(L > 1 && d_.directions == 1 ? L - 1 : 0, std::vector<float>(N * W));
   progress_ = std::make_unique<Progress[]>(L);
@@ -260,12 +234,42 @@ const float* Net::layerInput(int l, const StepArgs& a) const {
   return a.masks ? Xm_[l - 1].data() : Y_[l - 1].data();
 }
 
-const float* Net::h0(int u, const StepArgs& a) const {
-  return a.stateIn ? a.stateIn + stateOffset_[u] * a.batch : zeros_.data();
+const float* Net::unitInput(int u, const StepArgs& a) const {
+  const Unit& U = d_.units[u];
+  const float* x = layerInput(U.layer, a);
+  return x && d_.cloze ? x + U.dir * d_.hidden : x;
 }
 
-const float* Net::c0(int u, const StepArgs& a) const {
-  return a.stateIn ? a.stateIn + (stateOffset_[u] + d_.hidden) * a.batch : zeros_.data();
+void Net::clozeRows(const StepArgs& a, int64_t r0, int64_t r1) {
+  const int B = B_, T = T_, H = d_.hidden, W = d_.outWidth, L = d_.numLayers;
+  const float* Y = Y_[L - 1].data();
+  const int fwd = (L - 1) * 2, bwd = fwd + 1;
+  const float* fwdEdge = initial(fwd, 0, a);
+  const float* bwdEdge = initial(bwd, 0, a);
+  for (int64_t r = r0; r < r1; r++) {
+    const int t = int(r / B), b = int(r % B);
+    float* row = beside_.data() + r * W;
+    std::memcpy(row, t == 0 ? fwdEdge + int64_t(b) * H : Y + (r - B) * W, sizeof(float) * H);
+    std::memcpy(row + H, t == T - 1 ? bwdEdge + int64_t(b) * H : Y + (r + B) * W + H, sizeof(float) * H);
+  }
+}
+
+void Net::clozeGradient(const float* dS, float* dY, int64_t r0, int64_t r1) const {
+  // The forward top output at t fed position t+1, the backward one position t−1; the edges' initial
+  // states are detached.
+  const int B = B_, T = T_, H = d_.hidden, W = d_.outWidth;
+  for (int64_t r = r0; r < r1; r++) {
+    const int t = int(r / B);
+    float* row = dY + r * W;
+    if (t < T - 1) std::memcpy(row, dS + (r + B) * W, sizeof(float) * H);
+    else std::fill_n(row, H, 0.0f);
+    if (t > 0) std::memcpy(row + H, dS + (r - B) * W + H, sizeof(float) * H);
+    else std::fill_n(row + H, H, 0.0f);
+  }
+}
+
+const float* Net::initial(int u, int k, const StepArgs& a) const {
+  return a.stateIn ? a.stateIn + (stateOffset_[u] + int64_t(k) * d_.hidden) * a.batch : zeros_.data();
 }
 
 const float* Net::weights(int u, size_t p, const StepArgs& a, int* ld) const {
@@ -290,8 +294,8 @@ void Net::prepareUnit(int u, const StepArgs& a, int m) {
     const Projection& p = U.proj[pi];
     const int width = p.gates * H;
     const int pc = p.col + p.gates * j0;  // the member's block
-    // The reset-after candidate adds b_hh inside r⊙(·) (gruAfterForward), so its input side has b_ih alone.
-    const bool bihOnly = U.resetAfter && pi == 1;
+    // A projection whose cell applies b_hh itself (cell.h: apartPlane) has b_ih alone on its input side.
+    const bool bihOnly = U.cell->apartPlane(int(pi)) >= 0;
     for (int q = 0; q < p.gates; q++) {
       for (int j = 0; j < hb; j++)
         bp_[u][pc + q * hb + j] = a.params[p.bih + q * H + j0 + j] + (bihOnly ? 0.0f : a.params[p.bhh + q * H + j0 + j]);
@@ -348,59 +352,26 @@ void Net::inputRows(int u, const StepArgs& a, int m, const float* xin, int r0, i
 // Steps k0..k1−1 of the recurrence (in processing order: backwards in time for the reverse direction).
 void Net::forwardSteps(int u, const StepArgs& a, const Crew& c, int k0, int k1) {
   const Unit& U = d_.units[u];
+  const Cell& cell = *U.cell;
   const int B = B_, T = T_, H = d_.hidden, W = d_.outWidth, G = U.gates, I = U.input;
   float* A = A_[u].data();
   float* Y = Y_[U.layer].data();
-  int ld0, ld1 = 0;
-  const float* W0 = weights(u, 0, a, &ld0);
-  const float* W1 = U.proj.size() > 1 ? weights(u, 1, a, &ld1) : nullptr;
-  const float* hInit = h0(u, a);
-  const float* cInit = c0(u, a);
+  ForwardStep s(B, H, G);
+  s.ldy = W;
+  for (size_t p = 0; p < U.proj.size(); p++) {
+    s.w[p] = weights(u, p, a, &s.ldw[p]) + int64_t(I) * s.ldw[p];
+    s.bhh[p] = a.params + U.proj[p].bhh;
+  }
   for (int k = k0; k < k1; k++) {
     const int t = U.dir ? T - 1 - k : k;
     const int tp = U.dir ? t + 1 : t - 1;
-    const float* hp = k == 0 ? hInit : Y + int64_t(tp) * B * W + U.dir * H;
-    const int ldh = k == 0 ? H : W;
-    float* At = A + int64_t(t) * B * G;
-    float* Yt = Y + int64_t(t) * B * W + U.dir * H;
-    if (U.cell == kGru && U.resetAfter) {
-      // The candidate's recurrent matmul reads h, not r⊙h: no barrier between the gates and it.
-      float* hn = RH_[u].data() + int64_t(t) * B * H;
-      const float* bhh = a.params + U.proj[1].bhh;
-      eachSlice(c, [&](int j0, int j1) {
-        float* a2 = At + 2 * j0;
-        gemm(false, false, B, 2 * (j1 - j0), H, hp, ldh, W0 + int64_t(I) * ld0 + 2 * j0, ld0, 1.0f, a2, G);
-        gemm(false, false, B, j1 - j0, H, hp, ldh, W1 + int64_t(I) * ld1 + j0, ld1, 0.0f, hn + j0, H);
-        K.gruAfterForward(B, j1 - j0, a2, j1 - j0, At + 2 * H + j0, G, hn + j0, bhh + j0, H, hp + j0, ldh, Yt + j0, W);
-      });
-    } else if (U.cell == kGru) {
-      float* rh = RH_[u].data() + int64_t(t) * B * H;
-      eachSlice(c, [&](int j0, int j1) {
-        float* a2 = At + 2 * j0;  // r, u of the member's units
-        gemm(false, false, B, 2 * (j1 - j0), H, hp, ldh, W0 + int64_t(I) * ld0 + 2 * j0, ld0, 1.0f, a2, G);
-        K.gruGates(B, j1 - j0, a2, j1 - j0, G, hp + j0, ldh, rh + j0, H);
-      });
-      c.wait();  // the candidate's matmul reads all of r⊙h
-      eachSlice(c, [&](int j0, int j1) {
-        float* an = At + 2 * H + j0;
-        gemm(false, false, B, j1 - j0, H, rh, H, W1 + int64_t(I) * ld1 + j0, ld1, 1.0f, an, G);
-        K.gruOutput(B, j1 - j0, At + 2 * j0 + (j1 - j0), an, G, hp + j0, ldh, Yt + j0, W);
-      });
-    } else {
-      eachSlice(c, [&](int j0, int j1) {
-        const int hb = j1 - j0;
-        if (U.cell == kRnn) {
-          gemm(false, false, B, hb, H, hp, ldh, W0 + int64_t(I) * ld0 + j0, ld0, 1.0f, At + j0, G);
-          K.rnnForward(B, hb, At + j0, G, Yt + j0, W);
-        } else {
-          float* a4 = At + 4 * j0;
-          gemm(false, false, B, 4 * hb, H, hp, ldh, W0 + int64_t(I) * ld0 + 4 * j0, ld0, 1.0f, a4, G);
-          const float* cp = k == 0 ? cInit : C_[u].data() + int64_t(tp) * B * H;
-          const int64_t off = int64_t(t) * B * H + j0;
-          K.lstmForward(B, hb, a4, hb, G, cp + j0, C_[u].data() + off, TC_[u].data() + off, H, Yt + j0, W);
-        }
-      });
-    }
+    s.h = k == 0 ? initial(u, 0, a) : Y + int64_t(tp) * B * W + U.dir * H;
+    s.ldh = k == 0 ? H : W;
+    for (int q = 1; q < U.stateSize; q++) s.prev[q] = k == 0 ? initial(u, q, a) : plane(u, cell.statePlane(q), tp);
+    for (int q = 0; q < cell.planes(); q++) s.plane[q] = plane(u, q, t);
+    s.a = A + int64_t(t) * B * G;
+    s.y = Y + int64_t(t) * B * W + U.dir * H;
+    cell.forward(s, c);
     c.wait();  // the next step's matmul reads the whole state
   }
 }
@@ -415,93 +386,45 @@ void Net::finalState(int u, const StepArgs& a, int m) {
   slice(m, &j0, &j1);
   for (int b = 0; b < B; b++) {
     std::memcpy(out + int64_t(b) * H + j0, Y + (int64_t(tLast) * B + b) * W + U.dir * H + j0, sizeof(float) * (j1 - j0));
-    if (U.cell == kLstm) std::memcpy(out + int64_t(B + b) * H + j0, C_[u].data() + (int64_t(tLast) * B + b) * H + j0, sizeof(float) * (j1 - j0));
+    for (int q = 1; q < U.stateSize; q++)
+      std::memcpy(out + (int64_t(q) * B + b) * H + j0, plane(u, U.cell->statePlane(q), tLast) + int64_t(b) * H + j0, sizeof(float) * (j1 - j0));
   }
 }
 
 // Steps k0..k1−1 of backprop through time, in backward order (k = 0 is the forward pass's last step).
 void Net::backwardSteps(int u, const StepArgs& a, const Crew& c, const float* dY, int k0, int k1) {
   const Unit& U = d_.units[u];
+  const Cell& cell = *U.cell;
   const int B = B_, T = T_, H = d_.hidden, W = d_.outWidth, G = U.gates, I = U.input;
   const float* A = A_[u].data();
   const float* Y = Y_[U.layer].data();
   float* dP = dP_[u].data();
-  float* carryH = carryH_[u].data();
-  float* carryC = carryC_[u].data();
-  float* dRH = dRH_[u].data();
-  if (k0 == 0) eachSlice(c, [&](int j0, int j1) {
-    for (int b = 0; b < B; b++) {
-      std::fill_n(carryH + int64_t(b) * H + j0, j1 - j0, 0.0f);
-      std::fill_n(carryC + int64_t(b) * H + j0, j1 - j0, 0.0f);
-    }
+  BackwardStep s(B, H, G);
+  s.ldy = W;
+  s.lddh = W;
+  s.scratch = scratch_[u].data();
+  for (int q = 0; q < U.stateSize; q++) s.carry[q] = carry_[u].data() + int64_t(q) * B * H;
+  for (size_t p = 0; p < U.proj.size(); p++) s.w[p] = weights(u, p, a, &s.ldw[p]) + int64_t(I) * s.ldw[p];
+  if (k0 == 0) c.eachSlice([&](int j0, int j1) {
+    for (int q = 0; q < U.stateSize; q++)
+      for (int b = 0; b < B; b++) std::fill_n(s.carry[q] + int64_t(b) * H + j0, j1 - j0, 0.0f);
   });
-  const float* hInit = h0(u, a);
-  const float* cInit = c0(u, a);
-  int ld0, ld1 = 0;
-  const float* W0 = weights(u, 0, a, &ld0);
-  const float* W1 = U.proj.size() > 1 ? weights(u, 1, a, &ld1) : nullptr;
 
   for (int k = k0; k < k1; k++) {
     // Backward visits the steps in the opposite order of the forward pass.
     const int t = U.dir ? k : T - 1 - k;
-    const bool first = k == T - 1;  // the forward pass's first step: its previous state is detached
+    s.first = k == T - 1;  // the forward pass's first step: its previous state is detached
     const int tp = U.dir ? t + 1 : t - 1;
-    const float* hp = first ? hInit : Y + int64_t(tp) * B * W + U.dir * H;
-    const int ldh = first ? H : W;
-    const float* dh = dY + int64_t(t) * B * W + U.dir * H;
-    const float* At = A + int64_t(t) * B * G;
-    float* dPt = dP + int64_t(t) * B * G;
-    // Each member's pre-activation gradients; then (all of dP(t) written) the carry into the
-    // previous step: dP(t) times the member's rows of W_h.
-    if (U.cell == kGru && U.resetAfter) {
-      const float* hn = RH_[u].data() + int64_t(t) * B * H;
-      float* dHN = DHN_[u].data() + int64_t(t) * B * H;
-      eachSlice(c, [&](int j0, int j1) {
-        K.gruAfterBackward(B, j1 - j0, At + 2 * j0, j1 - j0, At + 2 * H + j0, G, hn + j0, H, hp + j0, ldh, carryH + j0, dh + j0, W, !first, dPt + 2 * j0,
-                           dPt + 2 * H + j0, G, dHN + j0);
-      });
-      c.wait();  // the carry's matmuls read all of dP(t) and dHN(t)
-      if (!first) {
-        eachSlice(c, [&](int j0, int j1) {
-          gemm(false, true, B, j1 - j0, 2 * H, dPt, G, W0 + int64_t(I + j0) * ld0, ld0, 1.0f, carryH + j0, H);
-          gemm(false, true, B, j1 - j0, H, dHN, H, W1 + int64_t(I + j0) * ld1, ld1, 1.0f, carryH + j0, H);
-        });
-      }
-    } else if (U.cell == kGru) {
-      eachSlice(c, [&](int j0, int j1) {
-        const float* a2 = At + 2 * j0;
-        K.gruBackwardN(B, j1 - j0, a2 + (j1 - j0), At + 2 * H + j0, G, hp + j0, ldh, carryH + j0, H, dh + j0, W, dPt + 2 * j0 + (j1 - j0), dPt + 2 * H + j0, G);
-      });
-      c.wait();  // dRH = dP_n·W_hcᵀ reads all of dP_n
-      eachSlice(c, [&](int j0, int j1) {
-        const float* a2 = At + 2 * j0;
-        gemm(false, true, B, j1 - j0, H, dPt + 2 * H, G, W1 + int64_t(I + j0) * ld1, ld1, 0.0f, dRH + j0, H);
-        K.gruBackwardR(B, j1 - j0, a2, a2 + (j1 - j0), G, hp + j0, ldh, dRH + j0, carryH + j0, H, !first, dPt + 2 * j0, G);
-      });
-      c.wait();
-      if (!first) {
-        eachSlice(c, [&](int j0, int j1) {
-          gemm(false, true, B, j1 - j0, 2 * H, dPt, G, W0 + int64_t(I + j0) * ld0, ld0, 1.0f, carryH + j0, H);
-        });
-      }
-    } else {
-      eachSlice(c, [&](int j0, int j1) {
-        const int hb = j1 - j0;
-        if (U.cell == kRnn) {
-          K.rnnBackward(B, hb, Y + int64_t(t) * B * W + U.dir * H + j0, W, dh + j0, W, carryH + j0, H, dPt + j0, G);
-        } else {
-          const float* cp = first ? cInit : C_[u].data() + int64_t(tp) * B * H;
-          K.lstmBackward(B, hb, At + 4 * j0, hb, G, cp + j0, TC_[u].data() + int64_t(t) * B * H + j0, carryH + j0, carryC + j0, H, dh + j0, W, dPt + 4 * j0,
-                         G);
-        }
-      });
-      c.wait();
-      if (!first) {
-        eachSlice(c, [&](int j0, int j1) {
-          gemm(false, true, B, j1 - j0, G, dPt, G, W0 + int64_t(I + j0) * ld0, ld0, 0.0f, carryH + j0, H);
-        });
-      }
-    }
+    s.h = s.first ? initial(u, 0, a) : Y + int64_t(tp) * B * W + U.dir * H;
+    s.ldh = s.first ? H : W;
+    for (int q = 1; q < U.stateSize; q++) s.prev[q] = s.first ? initial(u, q, a) : plane(u, cell.statePlane(q), tp);
+    for (int q = 0; q < cell.planes(); q++) s.plane[q] = plane(u, q, t);
+    s.a = A + int64_t(t) * B * G;
+    s.y = Y + int64_t(t) * B * W + U.dir * H;
+    s.dh = dY + int64_t(t) * B * W + U.dir * H;
+    s.dp = dP + int64_t(t) * B * G;
+    // Each member's pre-activation gradients, then (all of dP(t) written) the carry into the previous step.
+    cell.backward(s, c);
   }
 }
 
@@ -515,7 +438,7 @@ void Net::weightGradients(int u, const StepArgs& a, int m, const float* xin) {
   const int hb = j1 - j0;
   const float* Y = Y_[U.layer].data();
   const float* dP = dP_[u].data();
-  const float* hInit = h0(u, a);
+  const float* hInit = initial(u, 0, a);
   const bool blocked = members_ > 1;
   for (size_t pi = 0; pi < U.proj.size(); pi++) {
     const Projection& p = U.proj[pi];
@@ -532,16 +455,17 @@ void Net::weightGradients(int u, const StepArgs& a, int m, const float* xin) {
         for (int r = 0; r < I; r++) std::fill_n(gWq + int64_t(r) * width, pw, 0.0f);
         for (int r = 0; r < N; r++) K.addRow(pw, gWq + int64_t(a.x[(r % B) * T + r / B]) * width, dPq + int64_t(r) * G);
       }
-      // Recurrent rows: Σ_t z_h(t)ᵀ·dP(t). For the GRU's candidate z_h = r⊙h (stored); otherwise the
-      // previous state, which is this layer's output one step earlier (later, backwards) — one GEMM
-      // over those T−1 steps — plus the carried-in state's term.
+      // Recurrent rows: Σ_t z_h(t)ᵀ·dR(t). z_h is a plane of the cell's (the GRU's candidate: r⊙h), or
+      // else the previous state, which is this layer's output one step earlier (later, backwards) —
+      // one GEMM over those T−1 steps — plus the carried-in state's term. dR is dP, or for a
+      // projection the cell keeps apart (cell.h: apartPlane) the plane of dL/d(h·W_h + b_hh).
       float* gWh = gWq + int64_t(I) * width;
-      // The reset-after candidate's recurrent rows and b_hh see dHN = dL/d(h·W_hc + b_hh), not dP.
-      const bool apart = U.resetAfter && pi == 1;
-      const float* dR = apart ? DHN_[u].data() + j0 : dPq;
+      const int zPlane = U.cell->recurrentInputPlane(int(pi)), rPlane = U.cell->apartPlane(int(pi));
+      const bool apart = rPlane >= 0;
+      const float* dR = apart ? plane(u, rPlane, 0) + j0 : dPq;
       const int ldR = apart ? H : G;
-      if (U.cell == kGru && pi == 1 && !U.resetAfter) {
-        gemm(true, false, H, pw, N, RH_[u].data(), H, dPq, G, 0.0f, gWh, width);
+      if (zPlane >= 0) {
+        gemm(true, false, H, pw, N, plane(u, zPlane, 0), H, dR, ldR, 0.0f, gWh, width);
       } else {
         const int tFirst = U.dir ? T - 1 : 0;
         const float* hs = U.dir ? Y + int64_t(B) * W + U.dir * H : Y + U.dir * H;
@@ -549,7 +473,7 @@ void Net::weightGradients(int u, const StepArgs& a, int m, const float* xin) {
         gemm(true, false, H, pw, int64_t(T - 1) * B, hs, W, ds, ldR, 0.0f, gWh, width);
         gemm(true, false, H, pw, B, hInit, H, dR + int64_t(tFirst) * B * ldR, ldR, 1.0f, gWh, width);
       }
-      // Both biases of PyTorch's cells get the same gradient (but for the reset-after candidate's).
+      // Both biases of PyTorch's cells get the same gradient (but for a projection the cell keeps apart).
       float* gb = a.grads + p.bih + q * H + j0;
       K.columnSums(N, pw, dPq, G, gb);
       if (apart) K.columnSums(N, pw, dR, ldR, a.grads + p.bhh + q * H + j0);
@@ -558,18 +482,21 @@ void Net::weightGradients(int u, const StepArgs& a, int m, const float* xin) {
   }
 }
 
-// Rows [r0, r1) of dL/d(layer l's input): Σ over the layer's units and projections of dP·W_xᵀ.
+// Rows [r0, r1) of dL/d(layer l's input): Σ over the layer's units and projections of dP·W_xᵀ (under
+// cloze each direction's own columns of it).
 void Net::inputGradient(int l, const StepArgs& a, int64_t r0, int64_t r1, float* dX) {
+  const int W = d_.outWidth;
   bool first = true;
   for (int d = 0; d < d_.directions; d++) {
     const int u = l * d_.directions + d;
     const Unit& U = d_.units[u];
+    if (d_.cloze) first = true;
     for (size_t pi = 0; pi < U.proj.size(); pi++) {
       int ld;
       const float* Wq = weights(u, pi, a, &ld);
       const Projection& p = U.proj[pi];
       gemm(false, true, r1 - r0, U.input, p.gates * d_.hidden, dP_[u].data() + r0 * U.gates + p.col, U.gates, Wq, ld, first ? 0.0f : 1.0f,
-           dX + r0 * U.input, U.input);
+           dX + r0 * W + (d_.cloze ? d * d_.hidden : 0), W);
       first = false;
     }
   }
@@ -585,7 +512,7 @@ void Net::inputGradient(int l, const StepArgs& a, int64_t r0, int64_t r1, float*
 // machine holds up only what depends on its output.
 void Net::forwardPipeline(const StepArgs& a, int rank, int threads) {
   const int L = d_.numLayers, T = T_, B = B_, W = d_.outWidth, nb = blocks();
-  const Crew solo{0, 1, members_, &solo_};
+  const Crew solo{0, 1, members_, &solo_, d_.hidden};
   // Layer l's next block can run once layer l−1 has published its steps.
   auto runnable = [&](int l) {
     const int done = progress_[l].fwd.load(std::memory_order_relaxed);
@@ -608,7 +535,7 @@ void Net::forwardPipeline(const StepArgs& a, int rank, int threads) {
 
 void Net::backwardPipeline(const StepArgs& a, int rank, int threads) {
   const int L = d_.numLayers, T = T_, B = B_, W = d_.outWidth;
-  const Crew solo{0, 1, members_, &solo_};
+  const Crew solo{0, 1, members_, &solo_, d_.hidden};
   // The gradient w.r.t. layer l's output: dY_ for the top layer, dYl_[l] below it.
   auto gradOut = [&](int l) { return l == L - 1 ? dY_.data() : dYl_[l].data(); };
   // Backward takes the blocks last to first; `done` counts steps from the end (k = T − 1 − t).
@@ -674,9 +601,9 @@ StepResult Net::step(const StepArgs& a) {
     auto forEachUnit = [&](int l, auto&& f) {
       if (sideBySide) {
         const int d = rank / crewThreads;
-        if (d < D) f(l * D + d, Crew{rank % crewThreads, crewThreads, members_, crewBarriers_[d].get()});
+        if (d < D) f(l * D + d, Crew{rank % crewThreads, crewThreads, members_, crewBarriers_[d].get(), d_.hidden});
       } else {
-        for (int d = 0; d < D; d++) f(l * D + d, Crew{rank, threads, members_, &all});
+        for (int d = 0; d < D; d++) f(l * D + d, Crew{rank, threads, members_, &all, d_.hidden});
       }
     };
     // Runs f(chunk, first row, end row) for this thread's chunks of `n` rows.
@@ -702,8 +629,7 @@ StepResult Net::step(const StepArgs& a) {
       all.wait();
     }
     for (int l = 0; l < L && !pipeline; l++) {
-      const float* xin = layerInput(l, a);
-      forEachUnit(l, [&](int u, const Crew& c) { forwardUnit(u, a, c, xin); });
+      forEachUnit(l, [&](int u, const Crew& c) { forwardUnit(u, a, c, unitInput(u, a)); });
       all.wait();
       if (a.masks && l < L - 1) {
         forEachChunk(N, [&](int, int64_t r0, int64_t r1) {
@@ -715,12 +641,15 @@ StepResult Net::step(const StepArgs& a) {
     }
 
     // Output layer over all steps at once, then softmax cross-entropy; logits_ becomes dL/dlogits.
+    // Its input is the top layer's output, or under cloze each direction's top state beside the position.
     const float* P0 = a.params;
-    const float* top = Y_[L - 1].data();
+    const float* top = d_.cloze ? beside_.data() : Y_[L - 1].data();
     float* lg = logits_.data();
     forEachChunk(N, [&](int ch, int64_t r0, int64_t r1) {
+      if (d_.cloze) clozeRows(a, r0, r1);
       for (int64_t r = r0; r < r1; r++) std::memcpy(lg + r * V, P0 + d_.outB, sizeof(float) * V);
       gemm(false, false, r1 - r0, V, W, top + r0 * W, W, P0 + d_.outW, V, 1.0f, lg + r0 * V, V);
+      if (a.logits) std::memcpy(a.logits + r0 * V, lg + r0 * V, sizeof(float) * (r1 - r0) * V);
       partial_[ch] = K.softmaxCrossEntropy(int(r1 - r0), V, lg + r0 * V, labels_.data() + r0, 1.0f / float(N));
     });
     all.wait();
@@ -731,8 +660,15 @@ StepResult Net::step(const StepArgs& a) {
       gemm(true, false, w1 - w0, V, N, top + w0, W, lg, V, 0.0f, a.grads + d_.outW + w0 * V, V);
       if (ch == 0) K.columnSums(N, V, lg, V, a.grads + d_.outB);
     });
-    forEachChunk(N, [&](int, int64_t r0, int64_t r1) { gemm(false, true, r1 - r0, W, V, lg + r0 * V, V, P0 + d_.outW, V, 0.0f, dY + r0 * W, W); });
+    // Under cloze that is the gradient w.r.t. the states beside each position (in dX, free until the
+    // layers' input gradients), moved back to the steps that produced them.
+    float* dTop = d_.cloze ? dX : dY;
+    forEachChunk(N, [&](int, int64_t r0, int64_t r1) { gemm(false, true, r1 - r0, W, V, lg + r0 * V, V, P0 + d_.outW, V, 0.0f, dTop + r0 * W, W); });
     all.wait();
+    if (d_.cloze) {
+      forEachChunk(N, [&](int, int64_t r0, int64_t r1) { clozeGradient(dTop, dY, r0, r1); });
+      all.wait();
+    }
 
     if (pipeline) {
       backwardPipeline(a, rank, threads);
@@ -743,11 +679,10 @@ StepResult Net::step(const StepArgs& a) {
         forEachChunk(N, [&](int, int64_t r0, int64_t r1) { K.multiply(dY + r0 * W, a.masks + l * layerMask + r0 * W, (r1 - r0) * W); });
         all.wait();
       }
-      const float* xin = layerInput(l, a);
       forEachUnit(l, [&](int u, const Crew& c) {
         backwardSteps(u, a, c, dY, 0, T);
         // A member's weight gradients read only its own columns of dP: no barrier needed first.
-        c.forEachMember([&](int m) { weightGradients(u, a, m, xin); });
+        c.forEachMember([&](int m) { weightGradients(u, a, m, unitInput(u, a)); });
       });
       all.wait();
       if (l > 0) {

@@ -3,9 +3,7 @@
 //
 //   per unit (layer-direction) and projection p: W_p `[input + hidden, width_p]` (input rows first, then
 //   the recurrent rows), b_ih_p and b_hh_p `[width_p]`; then output.W `[width, vocab]`, output.b `[vocab]`.
-//   rnn: one projection `hidden` (tanh). gru: `gates` (r, u) and `cand` (n), reset gate applied to h
-//   BEFORE the recurrent matmul (d2l's form), or with `resetAfter` to the matmul's result, b_hh
-//   included (nn.GRU's form). lstm: `gates` (i, f, g, o).
+//   The cell's maths (its projections, state, scratch and steps) is cells/<kind>.cc behind cell.h.
 //
 // The caller (packages/native/src/engine.ts) owns every buffer that outlives a step: parameters,
 // gradients, carried state, dropout masks. The Net owns only scratch space for one (batch, steps).
@@ -15,11 +13,10 @@
 #include <memory>
 #include <vector>
 
+#include "cell.h"
 #include "team.h"
 
 namespace rnnlab {
-
-enum Cell : int { kRnn = 0, kGru = 1, kLstm = 2 };
 
 struct Projection {
   int64_t w = 0, bih = 0, bhh = 0;  // offsets in the parameter buffer
@@ -28,15 +25,19 @@ struct Projection {
 };
 
 struct Unit {
-  int cell = kRnn, layer = 0, dir = 0, input = 0;
-  int gates = 0;      // the gate block's width: rnn H, gru 3H, lstm 4H
-  int stateSize = 1;  // h (and c for the LSTM)
-  bool resetAfter = false;  // GRU: nn.GRU's candidate tanh(x·W_x + b_ih + r⊙(h·W_h + b_hh))
+  const Cell* cell = nullptr;
+  int layer = 0, dir = 0, input = 0;
+  int gates = 0;      // the gate block's width: Σ projections' gates × hidden
+  int stateSize = 1;  // the cell's state tensors (h, and c for the LSTM)
   std::vector<Projection> proj;
 };
 
 struct NetDesc {
   int vocab = 0, numLayers = 0, directions = 0, hidden = 0, outWidth = 0;
+  // The cloze objective: the directions are two stacks (layer l of each reads layer l−1 of its own,
+  // columns dir·H of the layer below), joined only at the output layer, where position t reads the
+  // forward top state after t−1 and the backward one after t+1 (the initial state's h at the edges).
+  bool cloze = false;
   int64_t outW = 0, outB = 0, paramCount = 0;
   std::vector<Unit> units;
 };
@@ -50,27 +51,12 @@ struct StepArgs {
   const float* stateIn;    // carried state [unit][k][batch·hidden], or null for zeros
   float* stateOut;         // the state after the sequence, same layout
   const float* masks;      // dropout masks [layer < L−1][step][batch·width], or null
+  float* logits;           // the output layer's logits [step][batch][vocab] (time-major), or null
 };
 
 struct StepResult {
   double loss;    // mean cross-entropy
   double normSq;  // Σ g² over every gradient (both bias copies counted, as the core does)
-};
-
-/**
- * How one thread takes part in a unit's recurrence. The unit's hidden units are cut into `parts`
- * members (a number fixed by the model and the machine, never by the threads running, so that any
- * thread count computes the same bits); the unit's `threads` threads share the members round-robin
- * (this one: members rank, rank + threads, ...) and meet at `barrier` once per time step.
- */
-struct Crew {
-  int rank = 0, threads = 1, parts = 1;
-  Barrier* barrier = nullptr;
-  void wait() const { barrier->wait(); }
-  template <typename F>
-  void forEachMember(F&& f) const {
-    for (int m = rank; m < parts; m += threads) f(m);
-  }
 };
 
 class Net {
@@ -93,6 +79,12 @@ class Net {
   void forwardPipeline(const StepArgs& a, int rank, int threads);
   void backwardPipeline(const StepArgs& a, int rank, int threads);
   const float* layerInput(int l, const StepArgs& a) const;
+  /** Unit u's input rows (`width` apart): its layer's input, or under cloze its own direction's columns of it. */
+  const float* unitInput(int u, const StepArgs& a) const;
+  /** Cloze: rows [r0, r1) of the output layer's input, each direction's top state beside the position. */
+  void clozeRows(const StepArgs& a, int64_t r0, int64_t r1);
+  /** Cloze: rows [r0, r1) of the top layer's output gradient from the output layer's input gradient `dS`. */
+  void clozeGradient(const float* dS, float* dY, int64_t r0, int64_t r1) const;
   // Blocks of steps: the unit of the input-side GEMMs (input projections, input gradients) in every
   // schedule, and of the pipeline's hand-offs. Block b is steps [blockStart(b), blockStart(b + 1)).
   int blockSteps() const { return T_ >= 7 ? T_ / 7 : 1; }
@@ -101,19 +93,12 @@ class Net {
   int blockOf(int t) const { return t / blockSteps(); }
   void weightGradients(int u, const StepArgs& a, int m, const float* xin);
   void inputGradient(int l, const StepArgs& a, int64_t r0, int64_t r1, float* dX);
-  const float* h0(int u, const StepArgs& a) const;
-  const float* c0(int u, const StepArgs& a) const;
+  /** State tensor k of unit u before the sequence (`[batch, hidden]`): the carried state, or zeros. */
+  const float* initial(int u, int k, const StepArgs& a) const;
+  /** Rows of step t in unit u's scratch plane q (`[batch, hidden]`). */
+  float* plane(int u, int q, int t) { return planes_[u].data() + (int64_t(q) * T_ + t) * B_ * d_.hidden; }
   /** Member m's hidden units [j0, j1) of `members_`. */
-  void slice(int m, int* j0, int* j1) const;
-  /** f(j0, j1) for the slice of each member the crew's thread takes. */
-  template <typename F>
-  void eachSlice(const Crew& c, F&& f) const {
-    c.forEachMember([&](int m) {
-      int j0, j1;
-      slice(m, &j0, &j1);
-      f(j0, j1);
-    });
-  }
+  void slice(int m, int* j0, int* j1) const { sliceOf(d_.hidden, members_, m, j0, j1); }
   /** W_p as the step reads it: the member-blocked copy when the unit has several members, else the parameters. */
   const float* weights(int u, size_t p, const StepArgs& a, int* ld) const;
 
@@ -124,11 +109,12 @@ class Net {
   std::vector<int64_t> stateOffset_;  // per unit, in floats per batch row
   // Scratch, sized for (B_, T_): per layer, per unit, and shared.
   std::vector<std::vector<float>> Y_, Xm_;                    // layer outputs [T·B, width] (and masked)
-  std::vector<std::vector<float>> A_, dP_, C_, TC_, RH_;      // per unit
+  std::vector<std::vector<float>> A_, dP_;                    // per unit: gate blocks [T·B, gates]
+  std::vector<std::vector<float>> planes_;                    // per unit: the cell's scratch planes [planes][T·B, H]
   std::vector<std::vector<float>> Wp_, bp_;                   // per unit: member-blocked W, summed biases
-  std::vector<std::vector<float>> carryH_, carryC_, dRH_;     // per unit [B·H]
-  std::vector<std::vector<float>> DHN_;                       // per reset-after GRU unit [T·B, H]: dL/d(h·W_hc + b_hh)
+  std::vector<std::vector<float>> carry_, scratch_;           // per unit: [state][B·H] carries, [B·H] for the cell
   std::vector<float> logits_, dY_, dX_, zeros_;
+  std::vector<float> beside_;                                 // cloze: the output layer's input [T·B, width]
   std::vector<int32_t> labels_;
   std::vector<double> partial_;                               // per chunk: loss, then Σ g²
   std::vector<std::unique_ptr<Barrier>> crewBarriers_;

@@ -20,6 +20,10 @@ export interface BlasInfo {
   auto: boolean;
   /** What the last minibatch ran on. */
   lastThreads: number;
+  /** The schedule the last minibatch's results came from: '1', '2' (threads splitting each layer), '2 pipeline' (threads taking whole layers). */
+  lastSchedule: string;
+  /** How many times the last minibatch ran (more than once while the engine tunes or checks its schedule: src/cc/policy.h). */
+  lastRuns: number;
   /** OpenBLAS's own threads inside each GEMM call (1: the engine's threads parallelise). */
   blasThreads: number;
   /** The kernel family OpenBLAS picked for this CPU (e.g. Haswell, SkylakeX). */
@@ -80,6 +84,11 @@ export interface NativeAddon {
   ): void;
   /** The cells (the core's kinds) and objectives createNet accepts. */
   capabilities(): NativeCapabilities;
+  /**
+   * The thread policy (src/cc/policy.h) driven by made-up costs: candidate i has threads[i] threads,
+   * costs[s·n + i] is its seconds per token at minibatch s. Per minibatch, the candidates of its runs (the last one's results kept).
+   */
+  simulatePolicy(threads: Int32Array, costs: Float64Array, repeatable: boolean): number[][];
   /** Sets the engine's threads (0: auto) and OpenBLAS's threads inside each call; returns the engine's capacity. */
   setThreads(threads: number, blasThreads: number): number;
   blasInfo(): BlasInfo;

@@ -15,6 +15,7 @@
 #include "infer.h"
 #include "kernels.h"
 #include "net.h"
+#include "policy.h"
 
 extern "C" {
 void openblas_set_num_threads(int);
@@ -340,6 +341,8 @@ napi_value BlasInfo(napi_env env, napi_callback_info) {
     CHECK(napi_set_named_property(env, out, "threads", number(env, rnnlab::threadCapacity())));
     CHECK(napi_set_named_property(env, out, "auto", isAuto));
     CHECK(napi_set_named_property(env, out, "lastThreads", number(env, rnnlab::lastThreads())));
+    CHECK(napi_set_named_property(env, out, "lastSchedule", string(env, rnnlab::lastSchedule())));
+    CHECK(napi_set_named_property(env, out, "lastRuns", number(env, rnnlab::lastRuns())));
     CHECK(napi_set_named_property(env, out, "blasThreads", number(env, openblas_get_num_threads())));
     CHECK(napi_set_named_property(env, out, "core", string(env, openblas_get_corename())));
     CHECK(napi_set_named_property(env, out, "config", string(env, openblas_get_config())));
@@ -467,6 +470,40 @@ napi_value Capabilities(napi_env env, napi_callback_info) {
   });
 }
 
+// simulatePolicy(threads, costs, repeatable): the thread policy (policy.h) driven by made-up costs, for
+// tests: candidate i has threads[i] threads; costs[s·n + i] is candidate i's seconds per token at
+// minibatch s. Returns, per minibatch, the candidates of its runs in order (the last one's results kept).
+napi_value SimulatePolicy(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 3);
+    size_t n = 0, m = 0;
+    const int32_t* threads = args.typed<int32_t>(0, napi_int32_array, &n, "threads");
+    const double* costs = args.typed<double>(1, napi_float64_array, &m, "costs");
+    bool repeatable = true;
+    CHECK(napi_get_value_bool(env, args.v[2], &repeatable));
+    if (n == 0 || m % n) throw JsError("costs must hold a cost per candidate per minibatch");
+    std::vector<rnnlab::Schedule> candidates;
+    for (size_t i = 0; i < n; i++) candidates.push_back({threads[i], false});
+    rnnlab::ThreadPolicy policy;
+    policy.reset(candidates);
+    napi_value out;
+    CHECK(napi_create_array_with_length(env, m / n, &out));
+    for (size_t s = 0; s < m / n; s++) {
+      const auto& runs = policy.plan(repeatable);
+      std::vector<double> times;
+      napi_value picks;
+      CHECK(napi_create_array_with_length(env, runs.size(), &picks));
+      for (size_t r = 0; r < runs.size(); r++) {
+        times.push_back(costs[s * n + size_t(runs[r].pick)]);
+        CHECK(napi_set_element(env, picks, uint32_t(r), number(env, runs[r].pick)));
+      }
+      policy.observe(times);
+      CHECK(napi_set_element(env, out, uint32_t(s), picks));
+    }
+    return out;
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   openblas_set_num_threads(1);  // the engine's team parallelises; see team.h
   const napi_property_descriptor props[] = {
@@ -482,6 +519,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"blasInfo", nullptr, BlasInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgemmSeconds", nullptr, SgemmSeconds, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"capabilities", nullptr, Capabilities, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"simulatePolicy", nullptr, SimulatePolicy, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
   return exports;

@@ -20,7 +20,7 @@
 // them and meeting at a barrier once per time step (twice for the GRU), with two directions side by
 // side; and, for several layers of one direction, a pipeline of whole layers (forwardPipeline). Since
 // the cuts never depend on the schedule, every GEMM call — and so every bit of the result — is the
-// same whichever runs, which lets the engine pick the schedule by measuring it (Policy, below) as the
+// same whichever runs, which lets the engine pick the schedule by measuring it (policy.h) as the
 // machine's load changes, without changing the maths.
 #include "net.h"
 
@@ -29,6 +29,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
 #include <stdexcept>
 
 #include "kernels.h"
@@ -71,6 +74,8 @@ struct Exec {
   bool autoMode = true;
   int fixed = 1;
   int last = 1;
+  bool lastPipeline = false;
+  int lastRuns = 1;
   long generation = 0;  // bumped by setThreads: nets then re-measure
 
   Team& get() {
@@ -102,81 +107,48 @@ int threadCapacity() { return exec().get().capacity(); }
 int lastThreads() { return exec().last; }
 bool autoThreads() { return exec().autoMode && exec().get().capacity() > 1; }
 
+std::string lastSchedule() {
+  const Exec& e = exec();
+  return std::to_string(e.last) + (e.lastPipeline ? " pipeline" : "");
+}
+int lastRuns() { return exec().lastRuns; }
+
 /**
- * Which schedule runs the next step. The candidates compute the same bits: 1 thread; all threads
- * splitting each unit's hidden units (a barrier per time step); and, for several layers of one
- * direction, all threads pipelining whole layers (no barriers). On a quiet machine the split scales
- * best; on a loaded or oversubscribed one, threads that must meet every time step can be slower than
- * one, and the pipeline sits in between. So each candidate is timed — seconds per token, an
- * exponential average — for a few steps in a row, of which the first two do not count (after a
- * switch the caches are cold, and a worker thread that slept may take a while to get a core back).
- * Then the fastest runs, one thread only when it is clearly faster (by 15%: the first steps on more
- * threads are the ones that pay for waking them), and now and then another candidate is re-timed
- * (choose, below), so the choice follows the machine's load. A fixed thread count leaves only its own
- * candidates.
+ * The schedules a step may run on (policy.h picks among them; they compute the same bits): all
+ * threads splitting each unit's hidden units (a barrier per time step); for several layers of one
+ * direction, all threads pipelining whole layers (no barriers); and one thread. On a quiet machine the
+ * split scales best; on a loaded or oversubscribed one, threads that must meet every time step can be
+ * slower than one, and the pipeline sits in between. A fixed thread count leaves only its own.
  */
-void Net::Policy::reset(const NetDesc& d) {
-  Exec& e = exec();
-  const int cap = e.get().capacity();
-  candidates.clear();
-  const int n = e.autoMode ? cap : e.fixed;
+std::vector<Schedule> Net::candidates() const {
+  const Exec& e = exec();
+  const int n = e.autoMode ? e.team->capacity() : e.fixed;
+  std::vector<Schedule> out;
   if (n > 1) {
-    candidates.push_back({n, false});
-    if (d.directions == 1 && d.numLayers > 1) candidates.push_back({n, true});
+    out.push_back({n, false});
+    if (d_.directions == 1 && d_.numLayers > 1) out.push_back({n, true});
   }
-  if (e.autoMode || n == 1) candidates.push_back({1, false});
-  perToken.assign(candidates.size(), 0.0);
-  samples.assign(candidates.size(), 0);
-  steps = 0;
-  trial = 0;
-  current = previous = lastBest = -1;
-  interval = nextCheck = checks = 0;
-  generation = e.generation;
+  if (e.autoMode || n == 1) out.push_back({1, false});
+  return out;
 }
 
-int Net::Policy::choose() {
-  if (generation != exec().generation || candidates.empty()) return -1;
-  steps++;
-  const int n = int(candidates.size());
-  if (n == 1) return current = 0;
-  if (trial > 0) {
-    trial--;
-    return current;
-  }
-  for (int i = 0; i < n; i++) {
-    if (samples[i] < 2) {
-      if (i != current) trial = kTrial - 1;
-      return current = i;
-    }
-  }
-  auto cost = [&](int i) { return perToken[i] * (candidates[i].threads == 1 ? 1.15 : 1.0); };
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (cost(i) < cost(best)) best = i;
-  if (best != lastBest) {
-    // A new choice is checked again soon if it is the single thread (the one a spell of load can
-    // wrongly favour), else after 50 steps; each check that confirms it doubles the wait (up to 400).
-    lastBest = best;
-    interval = candidates[best].threads == 1 ? 12 : 50;
-    nextCheck = steps + interval;
-  }
-  if (steps >= nextCheck) {
-    interval = std::min(interval * 2, 400L);
-    nextCheck = steps + interval;
-    trial = kTrial - 1;
-    return current = (best + 1 + int(checks++ % (n - 1))) % n;
-  }
-  return current = best;
+namespace {
+
+/**
+ * The process's memory of the policy's choices, by net shape and thread setting: a net of a shape
+ * tuned before (a job's next attempt, a study's next run in the same trainer) starts on the choice
+ * and its time, without tuning again.
+ */
+struct Remembered {
+  std::mutex m;
+  std::map<std::string, std::pair<int, double>> choices;
+};
+Remembered& remembered() {
+  static Remembered r;
+  return r;
 }
 
-void Net::Policy::record(int i, double secondsPerToken) {
-  // The first step allocates; the first two after a switch run on cold caches or a waking thread.
-  run = i == previous ? run + 1 : 1;
-  previous = i;
-  if (steps <= 1 || run <= 2) return;
-  perToken[i] = samples[i] == 0 ? secondsPerToken : 0.7 * perToken[i] + 0.3 * secondsPerToken;
-  samples[i]++;
-}
+}  // namespace
 
 Net::Net(NetDesc desc) : d_(std::move(desc)) {
   const int parts = exec().get().capacity();
@@ -559,20 +531,53 @@ void Net::backwardPipeline(const StepArgs& a, int rank, int threads) {
       });
 }
 
+/** Whether [a, a + n) and [b, b + m) share a float. */
+static bool overlaps(const float* a, int64_t n, const float* b, int64_t m) { return a && b && a < b + m && b < a + n; }
+
 StepResult Net::step(const StepArgs& a) {
   if (a.batch <= 0 || a.steps <= 0) throw std::invalid_argument("batch and steps must be positive");
   Exec& ex = exec();
-  Team& tm = ex.get();
-  int pick = policy_.choose();
-  if (pick < 0) {
-    policy_.reset(d_);
-    pick = policy_.choose();
+  ex.get();
+  if (policyGeneration_ != ex.generation || policy_.empty()) {
+    policy_.reset(candidates());
+    policyGeneration_ = ex.generation;
+    // The shape, the objective's inputs and the thread setting: what the schedules' speeds depend on.
+    shapeKey_ = std::to_string(a.batch) + "x" + std::to_string(a.steps) + (a.masks ? " masks" : "") + " v" + std::to_string(d_.vocab) + " w" +
+                std::to_string(d_.outWidth) + (d_.cloze ? " cloze" : "") + " threads " + (ex.autoMode ? "auto" : std::to_string(ex.fixed));
+    for (const Unit& u : d_.units) shapeKey_ += std::string(" ") + u.cell->name() + "/" + std::to_string(u.layer) + "/" + std::to_string(u.dir);
+    Remembered& r = remembered();
+    std::lock_guard<std::mutex> lock(r.m);
+    const auto it = r.choices.find(shapeKey_);
+    if (it != r.choices.end()) policy_.adopt(it->second.first, it->second.second);
   }
-  const Schedule sched = policy_.candidates[size_t(pick)];
+  // A minibatch runs again only when its outputs do not overlap its inputs (engine.ts hands a fresh state out).
+  const int64_t stateN = stateFloats(a.batch), logitsN = int64_t(a.batch) * a.steps * d_.vocab;
+  const bool repeatable = !overlaps(a.stateIn, stateN, a.stateOut, stateN) && !overlaps(a.logits, logitsN, a.stateIn, stateN);
+  const auto& runs = policy_.plan(repeatable);
+  std::vector<double> perToken;
+  StepResult result{};
+  for (const ThreadPolicy::Run& r : runs) {
+    const Schedule& sched = policy_.candidate(r.pick);
+    const auto started = std::chrono::steady_clock::now();
+    result = run(a, sched);
+    perToken.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() / (double(a.batch) * a.steps));
+    ex.last = sched.threads;
+    ex.lastPipeline = sched.pipeline;
+  }
+  ex.lastRuns = int(runs.size());
+  policy_.observe(perToken);
+  if (policy_.best() >= 0) {
+    Remembered& r = remembered();
+    std::lock_guard<std::mutex> lock(r.m);
+    r.choices[shapeKey_] = {policy_.best(), policy_.bestTime()};
+  }
+  return result;
+}
+
+StepResult Net::run(const StepArgs& a, const Schedule& sched) {
+  Team& tm = exec().get();
   const int threads = sched.threads;
-  ex.last = threads;
   tm.setActive(threads);
-  const auto started = std::chrono::steady_clock::now();
   resize(a.batch, a.steps);
   const int D = d_.directions, L = d_.numLayers, P = chunks_;
   // A layer's units: side by side when there are threads for each direction, else one after another.
@@ -701,8 +706,6 @@ StepResult Net::step(const StepArgs& a) {
     loss += partial_[ch];
     normSq += partial_[P + ch];
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  policy_.record(pick, seconds / N);
   return {loss / N, normSq};
 }
 

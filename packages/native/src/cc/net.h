@@ -11,9 +11,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "cell.h"
+#include "policy.h"
 #include "team.h"
 
 namespace rnnlab {
@@ -127,22 +129,13 @@ class Net {
   std::unique_ptr<Progress[]> progress_;
   Barrier solo_{1};
 
-  struct Schedule {
-    int threads;
-    bool pipeline;
-  };
-  struct Policy {
-    std::vector<Schedule> candidates;
-    std::vector<double> perToken;
-    std::vector<int> samples;
-    long steps = 0, generation = -1;
-    int trial = 0, current = -1, previous = -1, run = 0, lastBest = -1;
-    long interval = 0, nextCheck = 0, checks = 0;
-    static constexpr int kTrial = 4;  // steps a candidate runs when it is timed (two of them count)
-    void reset(const NetDesc& d);
-    int choose();  // an index into candidates, or −1 when the thread setting changed (reset first)
-    void record(int i, double secondsPerToken);
-  } policy_;
+  /** The schedules this process's thread setting allows for this net (policy.h). */
+  std::vector<Schedule> candidates() const;
+  /** One run of the whole step on `sched` (every output written in full: it may run again, same bits). */
+  StepResult run(const StepArgs& a, const Schedule& sched);
+  ThreadPolicy policy_;
+  long policyGeneration_ = -1;
+  std::string shapeKey_;  // the process-wide memory of choices (net.cc: remembered) is keyed by it
 };
 
 /**
@@ -154,6 +147,9 @@ int setThreads(int threads);
 int threadCapacity();
 int lastThreads();
 bool autoThreads();
+/** The schedule the last step kept its results from ("1", "2", "2 pipeline") and how many runs of it that step took (tuning, checks). */
+std::string lastSchedule();
+int lastRuns();
 
 /** Seconds per call of C[m, n] = A[m, k]·B[k, n] (row-major) with `threads` threads multiplying at once (aggregate). */
 double sgemmSeconds(int m, int n, int k, int repeats, int threads);

@@ -80,6 +80,55 @@ struct Crew {
 
 constexpr int kMaxProjections = 4, kMaxState = 4, kMaxPlanes = 4;
 
+/**
+ * Packs `cols` columns of a `[k, cols]` matrix for Kernels::packedGemm: panel by panel (kPanel columns,
+ * zero-padded), row i of a panel its columns side by side. `at(i, j)` reads element (i, j).
+ */
+template <typename At>
+void packPanels(int k, int cols, float* out, At&& at) {
+  for (int j0 = 0; j0 < cols; j0 += kPanel) {
+    float* panel = out + int64_t(j0) * k;
+    const int w = std::min(kPanel, cols - j0);
+    for (int i = 0; i < k; i++)
+      for (int j = 0; j < kPanel; j++) panel[int64_t(i) * kPanel + j] = j < w ? at(i, j0 + j) : 0.0f;
+  }
+}
+/** Floats packPanels writes for `cols` columns of k rows. */
+inline int64_t packedFloats(int k, int cols) { return int64_t((cols + kPanel - 1) / kPanel) * kPanel * k; }
+
+/**
+ * A unit's recurrent weights packed for Kernels::packedGemm, per member (training: net.cc packs them
+ * once a minibatch): forward, the member's columns of each projection's W_h (the step's h·W_h); backward,
+ * the member's rows of W_h transposed (the carry's dP·W_hᵀ). Without them (generation) the products go
+ * to OpenBLAS.
+ */
+struct PackedWeights {
+  struct Member {
+    int j0 = 0;
+    const float* forward[kMaxProjections] = {};
+    const float* backward[kMaxProjections] = {};
+  };
+  std::vector<Member> members;
+  const Member* find(int j0) const {
+    for (const Member& m : members)
+      if (m.j0 == j0) return &m;
+    return nullptr;
+  }
+};
+
+/**
+ * The recurrent product of projection p for the member whose hidden units start at j0: forward,
+ * C[m, n] = h[m, k]·W_h's member columns (+ beta·C); backward (`carry`), C = dP[m, k]·(W_h's member
+ * rows)ᵀ. `w`, `ldw`: the same weights for OpenBLAS, used when they are not packed.
+ */
+inline void recurrentProduct(const PackedWeights* packed, int p, int j0, bool carry, int64_t m, int64_t n, int64_t k, const float* a, int lda, const float* w,
+                             int ldw, float beta, float* c, int ldc) {
+  const PackedWeights::Member* mine = packed ? packed->find(j0) : nullptr;
+  const float* b = mine ? (carry ? mine->backward[p] : mine->forward[p]) : nullptr;
+  if (b) return kernels().packedGemm(int(m), int(n), int(k), a, lda, b, beta, c, ldc);
+  gemm(false, carry, m, n, k, a, lda, w, ldw, beta, c, ldc);
+}
+
 /** One time step of one unit, forward. Rows are the batch; `[batch, hidden]` buffers have rows `hidden` apart. */
 struct ForwardStep {
   ForwardStep(int b, int h, int g) : batch(b), hidden(h), gates(g) {}
@@ -94,6 +143,7 @@ struct ForwardStep {
   const float* w[kMaxProjections] = {};  // projection p's recurrent rows (W_p from its first recurrent row), `ldw[p]` apart
   int ldw[kMaxProjections] = {};
   const float* bhh[kMaxProjections] = {};  // projection p's b_hh, in the core's column order
+  const PackedWeights* packed = nullptr;    // the recurrent weights packed (training), or null
 };
 
 /** One time step of one unit, backward (the forward step's pointers, at the same step). */
@@ -115,6 +165,7 @@ struct BackwardStep {
   bool first = false;             // the sequence's first step: the previous state is detached, nothing to carry
   const float* w[kMaxProjections] = {};
   int ldw[kMaxProjections] = {};
+  const PackedWeights* packed = nullptr;
 };
 
 class Cell {

@@ -263,13 +263,79 @@ void adam(float* __restrict p, const float* __restrict g, float* __restrict m, f
   }
 }
 
+// The packed GEMM's micro-kernel: R rows × one panel (two 16-float vectors a row), R·2 accumulators.
+// GCC's vector extension compiles it for each instruction set (AVX-512: a register a vector; AVX2 and
+// generic: two or four), so the rows per call are fewer where registers are.
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+#if defined(__AVX512F__)
+constexpr int kRows = 8;
+#else
+constexpr int kRows = 4;
+#endif
+
+template <int R>
+ROW void packedPanel(int k, const float* __restrict a, int lda, const float* __restrict panel, float beta, float* __restrict c, int ldc, int cols) {
+  v16 acc[R][2];
+  float tail[kPanel];
+  for (int r = 0; r < R; r++) {
+    if (beta == 0.0f) {
+      acc[r][0] = v16{};
+      acc[r][1] = v16{};
+    } else if (cols == kPanel) {
+      acc[r][0] = *reinterpret_cast<const v16*>(c + int64_t(r) * ldc);
+      acc[r][1] = *reinterpret_cast<const v16*>(c + int64_t(r) * ldc + 16);
+    } else {
+      for (int j = 0; j < kPanel; j++) tail[j] = j < cols ? c[int64_t(r) * ldc + j] : 0.0f;
+      acc[r][0] = *reinterpret_cast<const v16*>(tail);
+      acc[r][1] = *reinterpret_cast<const v16*>(tail + 16);
+    }
+  }
+  for (int i = 0; i < k; i++) {
+    const v16 b0 = *reinterpret_cast<const v16*>(panel + int64_t(i) * kPanel);
+    const v16 b1 = *reinterpret_cast<const v16*>(panel + int64_t(i) * kPanel + 16);
+    for (int r = 0; r < R; r++) {
+      const float x = a[int64_t(r) * lda + i];
+      acc[r][0] += x * b0;
+      acc[r][1] += x * b1;
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    if (cols == kPanel) {
+      *reinterpret_cast<v16*>(c + int64_t(r) * ldc) = acc[r][0];
+      *reinterpret_cast<v16*>(c + int64_t(r) * ldc + 16) = acc[r][1];
+    } else {
+      *reinterpret_cast<v16*>(tail) = acc[r][0];
+      *reinterpret_cast<v16*>(tail + 16) = acc[r][1];
+      for (int j = 0; j < cols; j++) c[int64_t(r) * ldc + j] = tail[j];
+    }
+  }
+}
+
+template <int R>
+void packedRows(int m, int k, const float* a, int lda, const float* panel, float beta, float* c, int ldc, int cols) {
+  if constexpr (R > 1) {
+    if (m < R) return packedRows<R - 1>(m, k, a, lda, panel, beta, c, ldc, cols);
+  }
+  int r = 0;
+  for (; r + R <= m; r += R) packedPanel<R>(k, a + int64_t(r) * lda, lda, panel, beta, c + int64_t(r) * ldc, ldc, cols);
+  if constexpr (R > 1) {
+    if (r < m) packedRows<R - 1>(m - r, k, a + int64_t(r) * lda, lda, panel, beta, c + int64_t(r) * ldc, ldc, cols);
+  }
+}
+
+void packedGemm(int m, int n, int k, const float* a, int lda, const float* packed, float beta, float* c, int ldc) {
+  // Panel by panel (its k × 32 floats stay in L1 for all the rows), the rows kRows at a time.
+  for (int j = 0; j < n; j += kPanel)
+    packedRows<kRows>(m, k, a, lda, packed + int64_t(j) * k, beta, c + j, ldc, n - j < kPanel ? n - j : kPanel);
+}
+
 }  // namespace
 
 extern const Kernels RNNLAB_KERNELS;
 const Kernels RNNLAB_KERNELS = {
     RNNLAB_ISA,   rnnForward,   lstmForward,      gruGates,            gruOutput, gruAfterForward, rnnBackward, lstmBackward,
     gruBackwardN, gruBackwardR, gruAfterBackward, softmaxCrossEntropy, multiply,  columnSums,      addRow,      sumSquares,
-    sgd,          adam,
+    sgd,          adam,         packedGemm,
 };
 
 }  // namespace rnnlab

@@ -57,7 +57,19 @@ struct Kernels {
   void (*sgd)(float* p, const float* g, int64_t n, float rate);
   void (*adam)(float* p, const float* g, float* m, float* v, int64_t n, float scale, float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2,
                float sqrtBc2, float eps, float stepSize);
+
+  /**
+   * C[m, n] = A[m, k]·B + beta·C (row-major; beta 0 or 1) with B PACKED (packPanels in cell.h): the
+   * recurrent products of a time step, whose weights stay the same for a whole minibatch, so they are
+   * laid out once for this kernel instead of OpenBLAS packing them again in each of the step's calls.
+   * Each element is one FMA chain over k in order (from C when beta is 1): the same bits however the
+   * rows and panels are cut.
+   */
+  void (*packedGemm)(int m, int n, int k, const float* a, int lda, const float* packed, float beta, float* c, int ldc);
 };
+
+/** Columns per panel of a packed B: each panel holds its columns of every row k side by side (`[k][kPanel]`), zero-padded. */
+constexpr int kPanel = 32;
 
 /** The best table for this CPU (chosen once). */
 const Kernels& kernels();

@@ -182,6 +182,9 @@ void Net::resize(int batch, int steps) {
   bp_.assign(U, {});
   carry_.assign(U, {});
   scratch_.assign(U, std::vector<float>(batch * H));
+  packStore_.assign(U, {});
+  packed_.assign(U, {});
+  blockedCol_.assign(U, {});
   for (size_t u = 0; u < U; u++) {
     const Unit& un = d_.units[u];
     A_[u].resize(N * un.gates);
@@ -190,6 +193,38 @@ void Net::resize(int batch, int steps) {
     if (members_ > 1) Wp_[u].resize(int64_t(un.input + H) * un.gates);
     planes_[u].resize(int64_t(un.cell->planes()) * N * H);
     carry_[u].resize(int64_t(un.stateSize) * batch * H);
+    // The packed recurrent weights: per member, per projection its forward block, then its backward one.
+    int64_t floats = 0;
+    std::vector<std::pair<int64_t, int64_t>> at;
+    for (int m = 0; m < members_; m++) {
+      int j0, j1;
+      slice(m, &j0, &j1);
+      for (const Projection& p : un.proj) {
+        at.push_back({floats, floats + packedFloats(int(H), p.gates * (j1 - j0))});
+        floats = at.back().second + packedFloats(p.gates * int(H), j1 - j0);
+      }
+    }
+    packStore_[u].resize(size_t(floats));
+    for (int m = 0, i = 0; m < members_; m++) {
+      PackedWeights::Member pm;
+      int j1;
+      slice(m, &pm.j0, &j1);
+      for (size_t p = 0; p < un.proj.size(); p++, i++) {
+        pm.forward[p] = packStore_[u].data() + at[size_t(i)].first;
+        pm.backward[p] = packStore_[u].data() + at[size_t(i)].second;
+      }
+      packed_[u].members.push_back(pm);
+    }
+    for (const Projection& p : un.proj) {
+      std::vector<int> cols;
+      for (int m = 0; m < members_; m++) {
+        int j0, j1;
+        slice(m, &j0, &j1);
+        for (int q = 0; q < p.gates; q++)
+          for (int j = j0; j < j1; j++) cols.push_back(q * int(H) + j);
+      }
+      blockedCol_[u].push_back(std::move(cols));
+    }
   }
   logits_.resize(N * d_.vocab);
   labels_.resize(N);
@@ -276,6 +311,14 @@ void Net::prepareUnit(int u, const StepArgs& a, int m) {
           std::memcpy(Wp_[u].data() + int64_t(r) * G + pc + q * hb, a.params + p.w + int64_t(r) * width + q * H + j0, sizeof(float) * hb);
       }
     }
+    // The member's recurrent weights for the step's products (cell.h: recurrentProduct), from the
+    // parameters: forward its columns (member-blocked: gate by gate), backward its rows transposed
+    // over every member-blocked column (dP's order).
+    const float* Wh = a.params + p.w + int64_t(U.input) * width;
+    const std::vector<int>& core = blockedCol_[u][pi];
+    const PackedWeights::Member& pm = packed_[u].members[size_t(m)];
+    packPanels(H, p.gates * hb, const_cast<float*>(pm.forward[pi]), [&](int i, int c) { return Wh[int64_t(i) * width + (c / hb) * H + j0 + c % hb]; });
+    packPanels(width, hb, const_cast<float*>(pm.backward[pi]), [&](int k, int j) { return Wh[int64_t(j0 + j) * width + core[size_t(k)]]; });
   }
 }
 
@@ -334,6 +377,7 @@ void Net::forwardSteps(int u, const StepArgs& a, const Crew& c, int k0, int k1) 
     s.w[p] = weights(u, p, a, &s.ldw[p]) + int64_t(I) * s.ldw[p];
     s.bhh[p] = a.params + U.proj[p].bhh;
   }
+  s.packed = &packed_[u];
   for (int k = k0; k < k1; k++) {
     const int t = U.dir ? T - 1 - k : k;
     const int tp = U.dir ? t + 1 : t - 1;
@@ -377,6 +421,7 @@ void Net::backwardSteps(int u, const StepArgs& a, const Crew& c, const float* dY
   s.scratch = scratch_[u].data();
   for (int q = 0; q < U.stateSize; q++) s.carry[q] = carry_[u].data() + int64_t(q) * B * H;
   for (size_t p = 0; p < U.proj.size(); p++) s.w[p] = weights(u, p, a, &s.ldw[p]) + int64_t(I) * s.ldw[p];
+  s.packed = &packed_[u];
   if (k0 == 0) c.eachSlice([&](int j0, int j1) {
     for (int q = 0; q < U.stateSize; q++)
       for (int b = 0; b < B; b++) std::fill_n(s.carry[q] + int64_t(b) * H + j0, j1 - j0, 0.0f);

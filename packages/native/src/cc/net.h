@@ -114,6 +114,9 @@ class Net {
   std::vector<std::vector<float>> A_, dP_;                    // per unit: gate blocks [T·B, gates]
   std::vector<std::vector<float>> planes_;                    // per unit: the cell's scratch planes [planes][T·B, H]
   std::vector<std::vector<float>> Wp_, bp_;                   // per unit: member-blocked W, summed biases
+  std::vector<std::vector<float>> packStore_;                 // per unit: its recurrent weights packed (cell.h), members one after another
+  std::vector<PackedWeights> packed_;                         // per unit: where each member's packed blocks are in packStore_
+  std::vector<std::vector<std::vector<int>>> blockedCol_;     // per unit and projection: the core's column of each member-blocked column
   std::vector<std::vector<float>> carry_, scratch_;           // per unit: [state][B·H] carries, [B·H] for the cell
   std::vector<float> logits_, dY_, dX_, zeros_;
   std::vector<float> beside_;                                 // cloze: the output layer's input [T·B, width]

@@ -21,8 +21,8 @@ class GruResetAfter final : public Cell {
     // The candidate's recurrent matmul reads h, not r⊙h: no barrier between the gates and it.
     c.eachSlice([&](int j0, int j1) {
       float* a2 = s.a + 2 * j0;
-      gemm(false, false, B, 2 * (j1 - j0), H, s.h, s.ldh, s.w[0] + 2 * j0, s.ldw[0], 1.0f, a2, G);
-      gemm(false, false, B, j1 - j0, H, s.h, s.ldh, s.w[1] + j0, s.ldw[1], 0.0f, hn + j0, H);
+      recurrentProduct(s.packed, 0, j0, false, B, 2 * (j1 - j0), H, s.h, s.ldh, s.w[0] + 2 * j0, s.ldw[0], 1.0f, a2, G);
+      recurrentProduct(s.packed, 1, j0, false, B, j1 - j0, H, s.h, s.ldh, s.w[1] + j0, s.ldw[1], 0.0f, hn + j0, H);
       K.gruAfterForward(B, j1 - j0, a2, j1 - j0, s.a + 2 * H + j0, G, hn + j0, s.bhh[1] + j0, H, s.h + j0, s.ldh, s.y + j0, s.ldy);
     });
   }
@@ -40,8 +40,8 @@ class GruResetAfter final : public Cell {
     c.wait();  // the carry's matmuls read all of dP(t) and dHN(t)
     if (s.first) return;
     c.eachSlice([&](int j0, int j1) {
-      gemm(false, true, B, j1 - j0, 2 * H, s.dp, G, s.w[0] + int64_t(j0) * s.ldw[0], s.ldw[0], 1.0f, carry + j0, H);
-      gemm(false, true, B, j1 - j0, H, dHN, H, s.w[1] + int64_t(j0) * s.ldw[1], s.ldw[1], 1.0f, carry + j0, H);
+      recurrentProduct(s.packed, 0, j0, true, B, j1 - j0, 2 * H, s.dp, G, s.w[0] + int64_t(j0) * s.ldw[0], s.ldw[0], 1.0f, carry + j0, H);
+      recurrentProduct(s.packed, 1, j0, true, B, j1 - j0, H, dHN, H, s.w[1] + int64_t(j0) * s.ldw[1], s.ldw[1], 1.0f, carry + j0, H);
     });
   }
 };

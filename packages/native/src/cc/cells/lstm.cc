@@ -19,7 +19,7 @@ class Lstm final : public Cell {
     c.eachSlice([&](int j0, int j1) {
       const int hb = j1 - j0;
       float* a4 = s.a + 4 * j0;
-      gemm(false, false, B, 4 * hb, H, s.h, s.ldh, s.w[0] + 4 * j0, s.ldw[0], 1.0f, a4, G);
+      recurrentProduct(s.packed, 0, j0, false, B, 4 * hb, H, s.h, s.ldh, s.w[0] + 4 * j0, s.ldw[0], 1.0f, a4, G);
       K.lstmForward(B, hb, a4, hb, G, s.prev[1] + j0, s.plane[0] + j0, s.plane[1] + j0, H, s.y + j0, s.ldy);
     });
   }
@@ -33,7 +33,7 @@ class Lstm final : public Cell {
     });
     c.wait();  // the carry's matmul reads all of dP
     if (s.first) return;
-    c.eachSlice([&](int j0, int j1) { gemm(false, true, B, j1 - j0, G, s.dp, G, s.w[0] + int64_t(j0) * s.ldw[0], s.ldw[0], 0.0f, s.carry[0] + j0, H); });
+    c.eachSlice([&](int j0, int j1) { recurrentProduct(s.packed, 0, j0, true, B, j1 - j0, G, s.dp, G, s.w[0] + int64_t(j0) * s.ldw[0], s.ldw[0], 0.0f, s.carry[0] + j0, H); });
   }
 };
 

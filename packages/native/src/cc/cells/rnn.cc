@@ -14,7 +14,7 @@ class Rnn final : public Cell {
     const int B = s.batch, H = s.hidden, G = s.gates;
     c.eachSlice([&](int j0, int j1) {
       const int hb = j1 - j0;
-      gemm(false, false, B, hb, H, s.h, s.ldh, s.w[0] + j0, s.ldw[0], 1.0f, s.a + j0, G);
+      recurrentProduct(s.packed, 0, j0, false, B, hb, H, s.h, s.ldh, s.w[0] + j0, s.ldw[0], 1.0f, s.a + j0, G);
       K.rnnForward(B, hb, s.a + j0, G, s.y + j0, s.ldy);
     });
   }
@@ -25,7 +25,7 @@ class Rnn final : public Cell {
     c.eachSlice([&](int j0, int j1) { K.rnnBackward(B, j1 - j0, s.y + j0, s.ldy, s.dh + j0, s.lddh, s.carry[0] + j0, H, s.dp + j0, G); });
     c.wait();  // the carry's matmul reads all of dP
     if (s.first) return;
-    c.eachSlice([&](int j0, int j1) { gemm(false, true, B, j1 - j0, G, s.dp, G, s.w[0] + int64_t(j0) * s.ldw[0], s.ldw[0], 0.0f, s.carry[0] + j0, H); });
+    c.eachSlice([&](int j0, int j1) { recurrentProduct(s.packed, 0, j0, true, B, j1 - j0, G, s.dp, G, s.w[0] + int64_t(j0) * s.ldw[0], s.ldw[0], 0.0f, s.carry[0] + j0, H); });
   }
 };
 

@@ -105,8 +105,8 @@ inline int64_t packedFloats(int k, int cols) { return int64_t((cols + kPanel - 1
 struct PackedWeights {
   struct Member {
     int j0 = 0;
-    const float* forward[kMaxProjections] = {};
-    const float* backward[kMaxProjections] = {};
+    float* forward[kMaxProjections] = {};
+    float* backward[kMaxProjections] = {};
   };
   std::vector<Member> members;
   const Member* find(int j0) const {

@@ -1,5 +1,7 @@
 // The training step: forward over all steps, softmax cross-entropy, backprop through time, gradients.
-// GEMMs go to OpenBLAS (cblas_sgemm, row-major, single-threaded); the rest is kernels.cc.
+// GEMMs go to OpenBLAS (cblas_sgemm, row-major, single-threaded) but for the recurrent products of each
+// step, which run on kernels.cc's packedGemm over weights prepareUnit packs once a minibatch (cell.h:
+// recurrentProduct); the rest is kernels.cc.
 //
 // Layout: rows are time-major (row t·B + b is step t of sequence b, as the core's logits are); a
 // layer's output Y is `[T·B, width]` with direction d in columns [d·H, (d+1)·H); per unit, A holds the
@@ -317,8 +319,8 @@ void Net::prepareUnit(int u, const StepArgs& a, int m) {
     const float* Wh = a.params + p.w + int64_t(U.input) * width;
     const std::vector<int>& core = blockedCol_[u][pi];
     const PackedWeights::Member& pm = packed_[u].members[size_t(m)];
-    packPanels(H, p.gates * hb, const_cast<float*>(pm.forward[pi]), [&](int i, int c) { return Wh[int64_t(i) * width + (c / hb) * H + j0 + c % hb]; });
-    packPanels(width, hb, const_cast<float*>(pm.backward[pi]), [&](int k, int j) { return Wh[int64_t(j0 + j) * width + core[size_t(k)]]; });
+    packPanels(H, p.gates * hb, pm.forward[pi], [&](int i, int c) { return Wh[int64_t(i) * width + (c / hb) * H + j0 + c % hb]; });
+    packPanels(width, hb, pm.backward[pi], [&](int k, int j) { return Wh[int64_t(j0 + j) * width + core[size_t(k)]]; });
   }
 }
 

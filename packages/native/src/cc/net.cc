@@ -328,7 +328,7 @@ void Net::forwardUnit(int u, const StepArgs& a, const Crew& c, const float* xin)
   // Input projections of every step (each member its columns, a block of steps per GEMM), the
   // recurrence, the state.
   c.forEachMember([&](int m) {
-    for (int b = 0; b < blocks(); b++) inputRows(u, a, m, xin, blockStart(b) * B_, blockStart(b + 1) * B_);
+    for (int b = 0; b < sideParts(1); b++) inputRows(u, a, m, xin, int(sideStart(b, 1)), int(sideStart(b + 1, 1)));
   });
   forwardSteps(u, a, c, 0, T_);
   c.forEachMember([&](int m) { finalState(u, a, m); });
@@ -738,7 +738,7 @@ StepResult Net::run(const StepArgs& a, const Schedule& sched) {
       });
       all.wait();
       if (l > 0) {
-        for (int b = rank; b < blocks(); b += threads) inputGradient(l, a, int64_t(blockStart(b)) * B, int64_t(blockStart(b + 1)) * B, dX);
+        for (int b = rank; b < sideParts(P); b += threads) inputGradient(l, a, sideStart(b, P), sideStart(b + 1, P), dX);
         all.wait();
         std::swap(dY, dX);
       }

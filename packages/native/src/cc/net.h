@@ -93,6 +93,15 @@ class Net {
   int blocks() const { return (T_ + blockSteps() - 1) / blockSteps(); }
   int blockStart(int b) const { return b * blockSteps() < T_ ? b * blockSteps() : T_; }
   int blockOf(int t) const { return t / blockSteps(); }
+  // The input-side GEMMs outside the layer pipeline: by blocks of steps where the pipeline is a candidate
+  // (its hand-offs are blocks, and every schedule must make the same calls), else in as few calls as the
+  // threads need — the team's capacity, fixed by the machine — so OpenBLAS packs the weights once for
+  // more rows. Part k of `parts` is rows [sideStart(k), sideStart(k + 1)).
+  bool pipelinable() const { return d_.directions == 1 && d_.numLayers > 1; }
+  int sideParts(int parts) const { return pipelinable() ? blocks() : parts; }
+  int64_t sideStart(int k, int parts) const {
+    return pipelinable() ? int64_t(blockStart(k)) * B_ : int64_t(B_) * T_ * k / parts;
+  }
   void weightGradients(int u, const StepArgs& a, int m, const float* xin);
   void inputGradient(int l, const StepArgs& a, int64_t r0, int64_t r1, float* dX);
   /** State tensor k of unit u before the sequence (`[batch, hidden]`): the carried state, or zeros. */

@@ -140,6 +140,8 @@ const VARIANTS: [string, RunConfig][] = [
   ['bidirectional lstm, cloze', config('bidirectional', { training: { objective: 'cloze' } })],
   ['bidirectional 3-layer gru, reset after, cloze, dropout 0.3, adam', config('bidirectional', { cell: 'gru', model: { numLayers: 3, gruResetGate: 'after', dropout: 0.3 }, training: { objective: 'cloze', optimizer: 'adam', learningRate: 0.01 } })],
   ['bidirectional rnn, cloze, random sampling', config('bidirectional', { cell: 'rnn', training: { objective: 'cloze', sampling: 'random' } })],
+  // The packed recurrent kernel's edges: rows and columns that fill no whole tile.
+  ['deep lstm, hidden 37, batch 11', config('deep', { model: { hiddenSize: 37 }, training: { batchSize: 11, numSteps: 5, maxTokens: 1200 } })],
 ];
 
 describe(`${STEPS} minibatches from the same seed: native and tfjs losses agree`, () => {
@@ -174,7 +176,9 @@ describe(`${STEPS} minibatches from the same seed: native and tfjs losses agree`
 });
 
 describe('threads', () => {
-  it.each([VARIANTS[1], VARIANTS[2], VARIANTS[3], VARIANTS[4], VARIANTS[5], VARIANTS[9], VARIANTS[10], VARIANTS[12], VARIANTS[14]] as [string, RunConfig][])(
+  it.each([VARIANTS[1], VARIANTS[2], VARIANTS[3], VARIANTS[4], VARIANTS[5], VARIANTS[9], VARIANTS[10], VARIANTS[12], VARIANTS[14], VARIANTS[16],
+    // Fewer hidden units than the engine has members: an empty member beside a full one.
+    ['deep gru, hidden 1', config('deep', { cell: 'gru', model: { hiddenSize: 1 } })]] as [string, RunConfig][])(
     '%s: 1 thread, every thread and auto compute the same bits',
     async (_name, cfg) => {
       const capacity = setNativeThreads(1);

@@ -104,14 +104,15 @@ inline int64_t packedFloats(int k, int cols) { return int64_t((cols + kPanel - 1
  */
 struct PackedWeights {
   struct Member {
-    int j0 = 0;
+    int j0 = 0, j1 = 0;
     float* forward[kMaxProjections] = {};
     float* backward[kMaxProjections] = {};
   };
   std::vector<Member> members;
+  /** The member whose hidden units start at j0 (an empty one, hidden < members, shares its j0 with the next). */
   const Member* find(int j0) const {
     for (const Member& m : members)
-      if (m.j0 == j0) return &m;
+      if (m.j0 == j0 && m.j1 > j0) return &m;
     return nullptr;
   }
 };

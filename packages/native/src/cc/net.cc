@@ -209,8 +209,7 @@ void Net::resize(int batch, int steps) {
     packStore_[u].resize(size_t(floats));
     for (int m = 0, i = 0; m < members_; m++) {
       PackedWeights::Member pm;
-      int j1;
-      slice(m, &pm.j0, &j1);
+      slice(m, &pm.j0, &pm.j1);
       for (size_t p = 0; p < un.proj.size(); p++, i++) {
         pm.forward[p] = packStore_[u].data() + at[size_t(i)].first;
         pm.backward[p] = packStore_[u].data() + at[size_t(i)].second;

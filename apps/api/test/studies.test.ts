@@ -31,7 +31,7 @@ describe('POST /v1/studies', () => {
     expect(res.headers.location).toBe(`/v1/studies/${study.id}`);
     expect(study).toMatchObject({
       name: 'sweep', dataset, state: 'running', objective: 'trainPerplexity', trialCount: 6, best: null, leaderboard: [],
-      spec: { search: 'grid', maxParallel: 2, earlyStopping: { rule: 'none', gracePeriod: 1, reductionFactor: 3 } },
+      spec: { search: 'grid', maxParallel: 2, earlyStopping: { rule: 'none', gracePeriod: 1, reductionFactor: 3, brackets: 1 } },
     });
     expect(study.trials.map((tr: { params: unknown }) => tr.params)).toEqual([
       { hiddenSize: 8, learningRate: 0.5 }, { hiddenSize: 8, learningRate: 1 }, { hiddenSize: 8, learningRate: 2 },

@@ -5,7 +5,7 @@
 // a third loses its only API mid-study, and the API started in its place resumes the scheduling.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQueuePrefix, waitFor, type ApiProcess, type TestDatabase, type WorkerProcess,
+  createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQueuePrefix, waitFor, type ApiProcess, type ServiceEnv, type TestDatabase, type WorkerProcess,
 } from '@rnnlab/testkit';
 
 let database: TestDatabase;
@@ -13,7 +13,7 @@ let prefix: string;
 let apiA: ApiProcess;
 let apiB: ApiProcess;
 let apiC: ApiProcess | undefined;
-let env: Record<string, string>;
+let env: ServiceEnv;
 let workers: WorkerProcess[] = [];
 let dataset: string;
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await Promise.allSettled([apiA, apiB, apiC, ...workers].filter(Boolean).map((p) => p.kill('SIGKILL')));
+  await Promise.allSettled([apiA, apiB, apiC, ...workers].filter((p) => p !== undefined).map((p) => p.kill('SIGKILL')));
   await deleteKeys(`${prefix}:*`);
   await database?.drop();
 }, 60_000);

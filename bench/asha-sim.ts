@@ -7,7 +7,8 @@
 // order and over many random orders of the same trials (which trial comes when, and so which bracket
 // it lands in, is chance in a random search: a rule that passes in one order only is not robust).
 //
-//   npx tsx bench/asha-sim.ts [--orders 2000] [--seed 1] [--write]
+//   npx tsx bench/asha-sim.ts [--orders 2000] [--seed 1] [--parallel 2] [--start-ms N] [--stop-ms 250]
+//                             [--variants '<JSON list of earlyStopping configs>'] [--write]
 //       --write puts the table into docs/studies.md (section asha-sim)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { writeSection } from './results-doc.ts';
 const { values } = parseArgs({
   options: {
     orders: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' }, write: { type: 'boolean', default: false },
-    parallel: { type: 'string', default: '2' }, variants: { type: 'string' }, 'start-ms': { type: 'string', default: '1000' }, 'stop-ms': { type: 'string', default: '500' },
+    parallel: { type: 'string', default: '2' }, variants: { type: 'string' }, 'start-ms': { type: 'string' }, 'stop-ms': { type: 'string', default: '250' },
   },
 });
 
@@ -34,9 +35,17 @@ interface Fixture { measured: string; request: { base: { training: { epochs: num
 const fixture = JSON.parse(readFileSync(join(REPO_ROOT, 'bench/studies-curves.json'), 'utf8')) as Fixture;
 const planned = fixture.request.base.training.epochs;
 const maxParallel = Number(values.parallel);
-// A submitted trial waits for a worker, a training process and its data before its first epoch; a
-// prune takes a scheduler tick and the rest of a minibatch.
-const startMs = Number(values['start-ms']);
+// A submitted trial waits for a worker, a training process and its data before its first epoch: by
+// default what the recorded study lost that way per trial (its wall time on maxParallel slots less the
+// trials' own epochs). A prune takes a scheduler tick and the rest of a minibatch.
+function recordedStartMs(): number | null {
+  const atMs = fixture.trials.map((t) => t.epochs.map((e) => e.atMs));
+  if (atMs.some((a) => a.some((x) => x === undefined))) return null;
+  const wall = Math.max(...atMs.map((a) => a.at(-1)!));
+  const busy = fixture.trials.reduce((n, t) => n + t.epochs.at(-1)!.atMs! - t.epochs[0]!.atMs! + t.epochs[0]!.durationMs, 0);
+  return Math.max(0, Math.round((wall * maxParallel - busy) / fixture.trials.length));
+}
+const startMs = values['start-ms'] !== undefined ? Number(values['start-ms']) : (recordedStartMs() ?? 5000);
 const stopMs = Number(values['stop-ms']);
 
 const bestOf = (t: RecordedTrial, upTo = Infinity) => Math.min(...t.epochs.filter((e) => e.epoch <= upTo && e.validationPerplexity !== null).map((e) => e.validationPerplexity!));

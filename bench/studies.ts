@@ -174,13 +174,17 @@ async function retried<T>(what: string, start: () => Promise<T>): Promise<T> {
 const database = await createTestDatabase('bench_studies');
 const prefix = testQueuePrefix('bench_studies');
 const env = { DATABASE_URL: database.url, QUEUE_PREFIX: prefix, DATA_DIR: dataDir, LOG_LEVEL: 'info', TFJS_BACKEND: 'wasm' };
+let closing = false;
 const processes: Array<{ kill(signal?: NodeJS.Signals): Promise<unknown> }> = [];
 try {
   const api = await retried('the API', () => spawnApi({ ...env, STUDY_INTERVAL_MS: '250', RATE_LIMIT_SUBMIT_PER_MIN: '100000' }));
   processes.push(api);
   for (let i = 0; i < workersWanted; i++) processes.push(await retried('a worker', () => spawnWorker({ ...env, STALLED_INTERVAL_MS: '30000' })));
+  // The API's own account when it stops answering (its stderr is not shown otherwise).
+  void api.exited.then((exit) => closing || log(`the API exited (${JSON.stringify(exit)}): ${api.stderr().slice(-3000)}`));
   await (mode === 'chapter' ? chapter(api) : mode === 'curves' ? curves(api) : asha(api));
 } finally {
+  closing = true;
   await Promise.allSettled(processes.map((p) => p.kill('SIGTERM')));
   await deleteKeys(`${prefix}:*`);
   await database.drop();

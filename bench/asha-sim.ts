@@ -136,6 +136,8 @@ if (!values.variants) {
       for (const gracePeriod of [1, 2, 3]) variants.push({ rule: 'asha', gracePeriod, reductionFactor, brackets });
     }
   }
+  // A late first rung: what keeping a slow starter by grace period alone costs.
+  for (const gracePeriod of [5, 6]) variants.push({ rule: 'asha', gracePeriod, reductionFactor: 3, brackets: 1 });
   for (const gracePeriod of [1, 3, 5]) variants.push({ rule: 'median', gracePeriod, reductionFactor: 3, brackets: 1 });
 }
 

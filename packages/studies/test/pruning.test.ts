@@ -1,6 +1,6 @@
 import type { EarlyStoppingConfig, StudySpec } from '@rnnlab/contracts';
 import { describe, expect, it } from 'vitest';
-import { ashaBracket, ashaRungs, planTick, pruneDecision, rankTrials, bestObjective, type TrialCurve, type TrialState } from '../src/index.ts';
+import { ashaBracket, ashaRungs, planTick, storedSpec, pruneDecision, rankTrials, bestObjective, type TrialCurve, type TrialState } from '../src/index.ts';
 
 // A synthetic learning curve: perplexity decaying from `start` towards `floor`, one point per epoch,
 // reported at `t0 + epoch * dt` (ms), so trials can run in any overlap we like.
@@ -126,6 +126,11 @@ describe('asynchronous Hyperband (ASHA in brackets)', () => {
     const weak = { ...curve('w', 9, { t0: 1 }), bracket: 1 };
     expect(pruneDecision(asha(1, 3, 2), weak, [strong, weak])).toEqual({ prune: false });
     expect(pruneDecision(asha(1, 3, 1), { ...weak, bracket: 0 }, [strong, { ...weak, bracket: 0 }])).toMatchObject({ prune: true });
+  });
+
+  it('reads a spec stored before brackets existed as plain ASHA', () => {
+    const stored = { preset: null, base: {}, space: {}, search: 'grid', objective: 'trainPerplexity', maxParallel: 2, earlyStopping: { rule: 'asha', gracePeriod: 2, reductionFactor: 3 } };
+    expect(storedSpec(stored).earlyStopping).toEqual({ rule: 'asha', gracePeriod: 2, reductionFactor: 3, brackets: 1 });
   });
 
   it('gives the trials of a study their brackets by index in a scheduling step', () => {

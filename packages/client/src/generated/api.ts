@@ -2235,6 +2235,8 @@ export interface components {
             /** @description a built-in name or an uploaded dataset id; default timemachine */
             dataset?: string;
             earlyStopping?: {
+                /** @description asha: asynchronous Hyperband — trial i runs in bracket i mod brackets, bracket b with grace period gracePeriod·η^b; default 1 (plain ASHA) */
+                brackets?: number;
                 /** @description epochs before any trial may be stopped; default 1 */
                 gracePeriod?: number;
                 /** @description asha: keep the best 1/η at each rung; default 3 */
@@ -2608,6 +2610,7 @@ export interface components {
                 [key: string]: unknown;
             };
             earlyStopping: {
+                brackets: number;
                 gracePeriod: number;
                 reductionFactor: number;
                 rule: string;

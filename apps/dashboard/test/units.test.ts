@@ -51,7 +51,10 @@ describe('JobTracker', () => {
   function fakeApi() {
     const state = { status: 'queued' as JobStatus, epoch: 0, epochs: 4 };
     const calls: string[] = [];
-    const metric = (epoch: number): EpochMetric => ({ epoch, trainPerplexity: 10 / epoch, validationPerplexity: null, tokensPerSecond: 1000 });
+    const metric = (epoch: number): EpochMetric => ({
+      epoch, trainPerplexity: 10 / epoch, validationPerplexity: null, validationAccuracy: null, tokensPerSecond: 1000,
+      gradNorm: 1, learningRate: 1, durationMs: 10, createdAt: new Date(0).toISOString(),
+    });
     const api = {
       getJob: async () => {
         calls.push('job');

@@ -103,7 +103,7 @@ describe('npm run train', () => {
   it('names the offending flag', async () => {
     const bad = await train(['--arch', 'lstm', ...TINY, '--batch-size', '0']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^error: --batch-size: training.batchSize must be an integer/);
+    expect(bad.stderr).toMatch(/^error: --batch-size must be an integer in \[1, 4096\] \(got 0\)/);
     expect(() => parseTrainArgs(['--arch', 'lstm', '--data', DATA, '--clip', 'big'])).toThrow('--clip must be a number or none (got "big")');
     expect(() => parseTrainArgs(['--data', DATA])).toThrow(/--arch is required/);
     expect(() => parseTrainArgs(['--arch', 'lstm', '--data', DATA, '--epochz', '3'])).toThrow(/Unknown option '--epochz'/);

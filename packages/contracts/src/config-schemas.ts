@@ -3,7 +3,8 @@
 import { Type, type TInteger, type TNull, type TNumber, type TObject, type TOptional, type TString, type TUnion } from 'typebox';
 import { Strict, Text } from './common.ts';
 import { literalUnion, type LiteralUnion } from './literals.ts';
-import { fieldDefault, MODEL_FIELDS, RUN_FIELDS, TRAINING_FIELDS, type FieldSpec } from './spec/run-config.ts';
+import { describeDefault } from './spec/check.ts';
+import { MODEL_FIELDS, RUN_FIELDS, TRAINING_FIELDS, type FieldSpec } from './spec/run-config.ts';
 import { ARCHS, type Arch } from './spec/archs.ts';
 
 type SchemaOf<F> = F extends { kind: 'choice'; values: infer V extends readonly string[] }
@@ -21,16 +22,7 @@ type Schemas<T> = { -readonly [K in keyof T]: SchemaOf<T[K]> };
 type OptionalSchemas<T> = { -readonly [K in keyof T]: TOptional<SchemaOf<T[K]>> };
 
 /** The description a field's schema carries: the spec's, with its default (per architecture where it differs). */
-function describe(spec: FieldSpec): string {
-  const defaults = new Map<string, string[]>();
-  for (const arch of ARCHS) {
-    const value = JSON.stringify(fieldDefault<unknown>(spec, arch));
-    defaults.set(value, [...(defaults.get(value) ?? []), arch]);
-  }
-  const [common, ...others] = [...defaults.entries()].sort((a, b) => b[1].length - a[1].length);
-  const rest = others.map(([value, archs]) => `; ${archs.join(', ')}: ${value}`).join('');
-  return `${spec.description}. Default ${common?.[0]}${rest}`;
-}
+const describe = (spec: FieldSpec) => `${spec.description}. Default ${describeDefault(spec)}`;
 
 function fieldSchema(spec: FieldSpec) {
   const description = describe(spec);

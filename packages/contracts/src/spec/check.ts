@@ -1,6 +1,7 @@
 // A value against its field's spec: the core and the trainer check with this, the API with the
 // schema built from the same spec (schemas.ts); a test feeds all three the same boundary values.
-import type { FieldSpec } from './run-config.ts';
+import { ARCHS } from './archs.ts';
+import { fieldDefault, type FieldSpec } from './run-config.ts';
 
 const range = (spec: { min: number; max: number; exclusiveMin?: boolean }) => `${spec.exclusiveMin ? '(' : '['}${spec.min}, ${spec.max}]`;
 
@@ -36,4 +37,16 @@ function fits(spec: FieldSpec, v: unknown): boolean {
       // Length in code points, as JSON Schema counts it.
       return typeof v === 'string' && !v.includes('\u0000') && [...v].length >= spec.minLength && [...v].length <= spec.maxLength;
   }
+}
+
+/** A field's default in words: `256`, or `1; deep: 2` where architectures differ. */
+export function describeDefault(spec: FieldSpec): string {
+  const byValue = new Map<string, string[]>();
+  for (const arch of ARCHS) {
+    const value = fieldDefault<unknown>(spec, arch);
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    byValue.set(text, [...(byValue.get(text) ?? []), arch]);
+  }
+  const [common, ...others] = [...byValue.entries()].sort((a, b) => b[1].length - a[1].length);
+  return [common?.[0], ...others.map(([value, archs]) => `${archs.join(', ')}: ${value}`)].join('; ');
 }

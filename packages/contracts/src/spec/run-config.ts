@@ -56,11 +56,11 @@ export const MODEL_FIELDS = {
   hiddenSize: { kind: 'int', min: 1, max: 4096, default: 256, label: 'Hidden size', description: 'units per direction per layer' },
   numLayers: {
     kind: 'int', min: 1, max: 8, default: (arch) => archDefaults(arch).numLayers, label: 'Layers',
-    description: 'stacked recurrent layers; deep and bidirectional default to 2',
+    description: 'stacked recurrent layers',
   },
   cell: {
     kind: 'choice', values: CELLS, default: (arch) => archDefaults(arch).cell, label: 'Cell',
-    description: 'the cell of deep and bidirectional (rnn, gru and lstm are their cell); default lstm',
+    description: 'the cell of deep and bidirectional (rnn, gru and lstm are their cell)',
   },
   dropout: { kind: 'number', min: 0, max: 0.9, default: 0, label: 'Dropout', description: 'between stacked layers' },
   gruResetGate: {
@@ -75,7 +75,7 @@ export const TRAINING_FIELDS = {
   numSteps: { kind: 'int', min: 1, max: 1000, default: 35, label: 'Steps (sequence length)', description: 'time steps per sequence (the BPTT window)' },
   learningRate: {
     kind: 'number', min: 0, exclusiveMin: true, max: 1000, default: (arch) => archDefaults(arch).learningRate, flag: 'lr',
-    label: 'Learning rate', description: 'deep defaults to 2',
+    label: 'Learning rate', description: "the optimizer's step size",
   },
   optimizer: { kind: 'choice', values: ['sgd', 'adam'], default: 'sgd', label: 'Optimizer', description: "d2l's plain SGD or Adam" },
   gradClipNorm: {

@@ -14,7 +14,8 @@ export class HttpError extends Error {
 }
 export const notFound = (what: string) => new HttpError(404, `${what} not found`);
 export const conflict = (message: string) => new HttpError(409, message);
-export const badRequest = (message: string) => new HttpError(400, message);
+/** A 400 whose message may start with the field it blames (`body/space/lr: ...`); that path becomes `field`. */
+export const badRequest = (message: string) => new HttpError(400, message, {}, /^(?:body|querystring|params)(?:\/[\w-]+)*(?=:? )/.exec(message)?.[0]);
 /** A 4xx blaming one field; the message starts with it: `invalidField('body/dataset', ': has no text')`. */
 export const invalidField = (field: string, rest: string, statusCode = 400) => new HttpError(statusCode, `${field}${rest}`, {}, field);
 export const unavailable = (message: string) => new HttpError(503, message);

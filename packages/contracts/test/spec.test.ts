@@ -42,3 +42,15 @@ describe('the spec', () => {
     expect(values).toEqual([...JOB_STATUSES]);
   });
 });
+
+describe('docs/api.md', () => {
+  // The documented contract names each field's range in POST /v1/jobs's example; the spec is its source.
+  const doc = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8');
+  const example = doc.slice(doc.indexOf('`POST /v1/jobs`'), doc.indexOf('With `init`'));
+  it.each(CONFIG_FIELDS.filter((f) => f.spec.kind !== 'choice'))('gives $path the spec\'s range', ({ name, spec }) => {
+    const line = example.split('\n').find((l) => l.includes(`"${name}":`)) ?? '';
+    const range = spec.kind === 'text' ? `${spec.minLength}..${spec.maxLength} characters`
+      : spec.kind === 'number' && spec.exclusiveMin ? `> ${spec.min}, ≤ ${spec.max}` : `${spec.min}..${spec.max}`;
+    expect(line).toContain(range);
+  });
+});

@@ -59,13 +59,13 @@ describe('POST /v1/jobs', () => {
     [{ arch: 'lstm', training: { gradClipNorm: -1 } }, 'body/training/gradClipNorm must be > 0'],
     [{ arch: 'lstm', training: { learningRate: 0 } }, 'body/training/learningRate must be > 0'],
     [{ training: {} }, 'body/arch is required'],
-    [{ arch: 'rnn', model: { cell: 'gru' } }, 'body/model/cell must be rnn (or omitted) when arch is rnn'],
+    [{ arch: 'rnn', model: { cell: 'gru' } }, 'body/model/cell must be rnn (or omitted) when arch is rnn; arch deep or bidirectional choose a cell'],
     [{ arch: 'lstm', dataset: 'nope' }, 'body/dataset: dataset nope does not exist'],
   ])('refuses %j with a message naming the field', async (body, message) => {
     const before = (await t.app.inject({ method: 'GET', url: '/v1/jobs?limit=100' })).json().items.length;
     const res = await post('/v1/jobs', body);
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message });
+    expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message, field: message.split(/:? /)[0] });
     const after = (await t.app.inject({ method: 'GET', url: '/v1/jobs?limit=100' })).json().items.length;
     expect(after).toBe(before);
   });

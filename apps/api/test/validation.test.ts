@@ -62,7 +62,8 @@ describe('POST /v1/jobs validation', () => {
     const before = await count();
     const res = await t.app.inject({ method: 'POST', url: '/v1/jobs', payload: body });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message });
+    // `field` is the path the message starts with.
+    expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message, field: message.split(' ')[0] });
     expect(await count()).toBe(before);
   });
 

@@ -68,7 +68,8 @@ function trainerRefuses(pathName: string, value: unknown): boolean {
   expect(flag, pathName).not.toBeNull();
   const raw = value === null ? 'none' : String(value);
   try {
-    parseTrainArgs(['--arch', 'deep', '--data', TIMEMACHINE_PATH, flag, raw], {});
+    // `--seed=-1`: as `--seed -1`, node's parseArgs would read the value as another option.
+    parseTrainArgs(['--arch', 'deep', '--data', TIMEMACHINE_PATH, `${flag}=${raw}`], {});
     return false;
   } catch (err) {
     expect((err as Error).message.startsWith(`${flag} `), (err as Error).message).toBe(true);

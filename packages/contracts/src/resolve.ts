@@ -1,12 +1,9 @@
 import type { JobRequest } from './job-request.ts';
-import { configConflict } from './spec/rules.ts';
+import { ConfigError, configConflict } from './spec/rules.ts';
 import { defaultRunConfig, type RunConfig } from './spec/run-config.ts';
 
-export class ConfigConflictError extends Error {
-  constructor(readonly field: string, message: string) {
-    super(`${field} ${message}`);
-  }
-}
+/** The name packages/studies catches; the spec's ConfigError, not another class. */
+export { ConfigError as ConfigConflictError };
 
 /**
  * Fills every omitted field with d2l's default — or with `source`'s value when the job starts from
@@ -21,6 +18,6 @@ export function resolveJobConfig(req: JobRequest, source?: RunConfig): RunConfig
     training: { ...base.training, ...req.training },
   };
   const conflict = configConflict(config);
-  if (conflict) throw new ConfigConflictError(`body/${conflict.field.replaceAll('.', '/')}`, conflict.message);
+  if (conflict) throw new ConfigError(`body/${conflict.field.replaceAll('.', '/')}`, conflict.message);
   return config;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import Value from 'typebox/value';
-import { ConfigConflictError, JobRequest, RunConfigSchema, defaultRunConfig, resolveJobConfig } from '../src/index.ts';
+import { ConfigError, JobRequest, RunConfigSchema, defaultRunConfig, resolveJobConfig } from '../src/index.ts';
 
 describe('resolveJobConfig', () => {
   it('gives d2l defaults for an arch-only request', () => {
@@ -24,7 +24,7 @@ describe('resolveJobConfig', () => {
   });
 
   it('refuses a cell that contradicts a single-cell arch, naming the field', () => {
-    expect(() => resolveJobConfig({ arch: 'rnn', model: { cell: 'lstm' } })).toThrow(ConfigConflictError);
+    expect(() => resolveJobConfig({ arch: 'rnn', model: { cell: 'lstm' } })).toThrow(ConfigError);
     expect(() => resolveJobConfig({ arch: 'rnn', model: { cell: 'lstm' } })).toThrow(/body\/model\/cell/);
   });
 

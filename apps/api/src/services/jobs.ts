@@ -1,4 +1,4 @@
-import { cancelChannel, resolveJobConfig, ConfigConflictError, DEFAULT_DATASET, DEFAULT_PRIORITY,
+import { cancelChannel, resolveJobConfig, ConfigError, DEFAULT_DATASET, DEFAULT_PRIORITY,
   type Job, type JobListQuery, type JobRequest } from '@rnnlab/contracts';
 import { InvalidCursorError, type NewJob, type PageRequest, type Repositories } from '@rnnlab/db';
 import type { FastifyBaseLogger } from 'fastify';
@@ -29,7 +29,7 @@ export class JobService {
         ? await this.init.resolve({ ...body, init })
         : { config: resolveJobConfig(body), dataset: body.dataset ?? DEFAULT_DATASET, initJobId: null, initEpoch: null };
     } catch (err) {
-      if (err instanceof ConfigConflictError) throw invalidField(err.field, err.message.slice(err.field.length));
+      if (err instanceof ConfigError) throw invalidField(err.field, err.message.slice(err.field.length));
       throw err;
     }
     const { config, dataset } = resolved;

@@ -2,6 +2,17 @@
 // submitted (so the client hears at once) and by the core when a run starts (so nothing else slips by).
 import { ARCH_TABLE, CLOZE_ARCHS, type Arch, type CellType, type TrainingObjective } from './archs.ts';
 
+/**
+ * A config value out of range or in contradiction with another; `field` names it (`training.batchSize`
+ * in the core, `body/model/cell` at the API's door). The one class every layer throws and catches.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly field: string, message: string) {
+    super(`${field} ${message}`);
+  }
+}
+
 /** A field (its dotted path in the run config, e.g. `model.cell`) and what is wrong with it. */
 export interface Problem {
   field: string;

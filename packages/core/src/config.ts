@@ -2,8 +2,8 @@
 // wrong types are errors naming the field). Its fields, ranges and defaults, and what an architecture
 // is, come from the spec (@rnnlab/contracts/spec); this module applies them.
 import {
-  ARCH_FIELD, configConflict, fieldProblem, MODEL_FIELDS, RUN_FIELDS, TRAINING_FIELDS,
-  type FieldSpec, type ModelConfig, type RunConfig, type TrainingConfig,
+  ARCH_FIELD, configConflict, fieldDefault, fieldProblem, MODEL_FIELDS, RUN_FIELDS, TRAINING_FIELDS,
+  type Arch, type FieldSpec, type ModelConfig, type RunConfig, type TrainingConfig,
 } from '@rnnlab/contracts/spec';
 import { ConfigError } from './errors.ts';
 
@@ -35,14 +35,20 @@ function checkObject(value: unknown, field: string, fields: Record<string, Field
   }
 }
 
+function backfill<T>(section: T, fields: Record<string, FieldSpec>, arch: Arch): T {
+  if (typeof section !== 'object' || section === null) return section;
+  const missing = Object.entries(fields).filter(([key, spec]) => spec.backfill && !(key in section));
+  return missing.length === 0 ? section : { ...section, ...Object.fromEntries(missing.map(([key, spec]) => [key, fieldDefault<unknown>(spec, arch)])) };
+}
+
 /** Checks a fully resolved config; throws a ConfigError naming the first bad field. Returns a deep copy. */
 export function validateRunConfig(config: unknown): RunConfig {
   checkObject(config, 'config', { arch: ARCH_FIELD, ...RUN_FIELDS, model: null, training: null });
   const c = { ...(config as RunConfig) };
-  // Configs written before the GRU had two variants (stored jobs, checkpoints) mean d2l's.
-  if (typeof c.model === 'object' && c.model !== null && !('gruResetGate' in c.model)) c.model = { ...(c.model as ModelConfig), gruResetGate: 'before' };
-  // Configs written before the cloze objective existed trained the next character.
-  if (typeof c.training === 'object' && c.training !== null && !('objective' in c.training)) c.training = { ...(c.training as TrainingConfig), objective: 'next' };
+  // Configs stored (jobs, checkpoints) before a field existed mean its default (the GRU's d2l variant,
+  // the next-character objective, ...).
+  c.model = backfill(c.model, MODEL_FIELDS, c.arch);
+  c.training = backfill(c.training, TRAINING_FIELDS, c.arch);
   checkObject(c.model, 'model', MODEL_FIELDS);
   checkObject(c.training, 'training', TRAINING_FIELDS);
   const conflict = configConflict(c);

@@ -24,6 +24,11 @@ interface Common<V> {
   readonly flag?: string;
   /** Shown under the form's "Advanced" heading. */
   readonly advanced?: boolean;
+  /**
+   * Added after configs were first stored: a stored config (a job's, a checkpoint's) without it means
+   * its default. A new field sets this, and a migration fills it into the jobs table.
+   */
+  readonly backfill?: boolean;
 }
 export interface IntField extends Common<number | null> {
   readonly kind: 'int';
@@ -64,7 +69,7 @@ export const MODEL_FIELDS = {
   },
   dropout: { kind: 'number', min: 0, max: 0.9, default: 0, label: 'Dropout', description: 'between stacked layers' },
   gruResetGate: {
-    kind: 'choice', values: GRU_RESET_GATES, default: 'before', label: 'GRU reset gate',
+    kind: 'choice', values: GRU_RESET_GATES, default: 'before', backfill: true, label: 'GRU reset gate',
     description: 'GRU cells: the reset gate acts on h before the recurrent matmul (d2l) or on its result (nn.GRU, cuDNN)',
   },
 } as const satisfies Record<string, FieldSpec>;
@@ -87,7 +92,7 @@ export const TRAINING_FIELDS = {
     label: 'Sampling', description: "d2l's two minibatch iterators",
   },
   objective: {
-    kind: 'choice', values: TRAINING_OBJECTIVES, default: 'next', label: 'Objective',
+    kind: 'choice', values: TRAINING_OBJECTIVES, default: 'next', backfill: true, label: 'Objective',
     description: 'next: predict the next character (d2l). cloze: predict each character from both sides of it, never from itself — bidirectional only',
   },
   maxTokens: {
@@ -101,11 +106,11 @@ export const TRAINING_FIELDS = {
   seed: { kind: 'int', min: 0, max: INT32_MAX, default: 0, advanced: true, label: 'Seed', description: 'seeds initialisation, sampling and dropout' },
   checkpointEvery: { kind: 'int', min: 1, max: MAX_EPOCHS, default: 10, advanced: true, label: 'Checkpoint every (epochs)', description: 'epochs between checkpoints' },
   checkpointKeepLast: {
-    kind: 'int', min: 1, max: 1000, default: 3, advanced: true,
+    kind: 'int', min: 1, max: 1000, default: 3, advanced: true, backfill: true,
     label: 'Keep last checkpoints', description: 'newest checkpoints kept besides the best',
   },
   checkpointKeepEvery: {
-    kind: 'int', min: 0, max: MAX_EPOCHS, default: 0, advanced: true,
+    kind: 'int', min: 0, max: MAX_EPOCHS, default: 0, advanced: true, backfill: true,
     label: 'Keep every (epochs)', description: 'also keep checkpoints whose epoch is a multiple of this; 0: none',
   },
   samplePrefix: {

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRAIN_QUEUE } from '@rnnlab/contracts';
+import { ARCHS, TRAIN_QUEUE } from '@rnnlab/contracts';
 import { REDIS_URL } from '@rnnlab/testkit';
 import { createTestApp, tinyJob, type TestApp } from './helpers.ts';
 
@@ -55,7 +55,7 @@ describe('POST /v1/jobs', () => {
     [{ arch: 'lstm', training: { epochs: 100_001 } }, 'body/training/epochs must be <= 100000'],
     [{ arch: 'lstm', training: { epochs: '5' } }, 'body/training/epochs must be integer'],
     [{ arch: 'lstm', model: { hiddenSize: 0 } }, 'body/model/hiddenSize must be >= 1'],
-    [{ arch: 'transformer' }, 'body/arch must be one of rnn, gru, lstm, deep, bidirectional'],
+    [{ arch: 'transformer' }, `body/arch must be one of ${ARCHS.join(', ')}`],
     [{ arch: 'lstm', training: { gradClipNorm: -1 } }, 'body/training/gradClipNorm must be > 0'],
     [{ arch: 'lstm', training: { learningRate: 0 } }, 'body/training/learningRate must be > 0'],
     [{ training: {} }, 'body/arch is required'],

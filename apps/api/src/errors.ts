@@ -3,19 +3,26 @@ import { isTransientDbError } from '@rnnlab/db';
 import type { Static } from 'typebox';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 
+// A 4xx message starts with the field it blames, as the part of the request and the path in it
+// (`body/training/epochs must be ...`, `querystring/cursor: ...`).
+const LEADING_FIELD = /^(?:body|querystring|params|headers)(?:\/[\w-]+)*(?=:? )/;
+
 /**
  * An error whose message is safe to show the client. 5xx messages are never shown. `field` names the
- * part of the request to blame (`body/training/epochs`), as the envelope's `field` member.
+ * part of the request to blame (`body/training/epochs`), the envelope's `field` member; by default the
+ * path a 4xx message starts with.
  */
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}, readonly field?: string) {
+  readonly field: string | undefined;
+
+  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}, field?: string) {
     super(message);
+    this.field = field ?? (statusCode < 500 ? LEADING_FIELD.exec(message)?.[0] : undefined);
   }
 }
 export const notFound = (what: string) => new HttpError(404, `${what} not found`);
 export const conflict = (message: string) => new HttpError(409, message);
-/** A 400 whose message may start with the field it blames (`body/space/lr: ...`); that path becomes `field`. */
-export const badRequest = (message: string) => new HttpError(400, message, {}, /^(?:body|querystring|params)(?:\/[\w-]+)*(?=:? )/.exec(message)?.[0]);
+export const badRequest = (message: string) => new HttpError(400, message);
 /** A 4xx blaming one field; the message starts with it: `invalidField('body/dataset', ': has no text')`. */
 export const invalidField = (field: string, rest: string, statusCode = 400) => new HttpError(statusCode, `${field}${rest}`, {}, field);
 export const unavailable = (message: string) => new HttpError(503, message);

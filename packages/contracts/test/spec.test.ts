@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as core from '@rnnlab/core';
-import { ARCHS, ARCH_TABLE, CONFIG_FIELDS, defaultRunConfig, JOB_STATUSES, RunConfigSchema, type RunConfig } from '../src/index.ts';
+import { ARCHS, ARCH_TABLE, CONFIG_FIELDS, defaultRunConfig, JOB_STATUSES, RunConfigSchema, type EpochMetric, type RunConfig } from '../src/index.ts';
 import { Value } from 'typebox/value';
 
 describe('the spec', () => {
@@ -26,6 +26,10 @@ describe('the spec', () => {
     expect(core.defaultRunConfig).toBe(defaultRunConfig);
     expectTypeOf<RunConfig>().toEqualTypeOf<core.RunConfig>();
     expect(Object.keys(ARCH_TABLE)).toEqual(ARCHS);
+  });
+
+  it("is the shape of the core's per-epoch report: an EpochMetric is one, stamped with its time", () => {
+    expectTypeOf<Omit<EpochMetric, 'createdAt'>>().toEqualTypeOf<core.EpochReport>();
   });
 
   it('gives every field a label, a description and a default of its own kind', () => {

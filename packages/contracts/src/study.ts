@@ -4,7 +4,7 @@ import { EpochMetricSchema } from './job.ts';
 import { JobRequest, JobStatusSchema } from './job-request.ts';
 import { literalUnion } from './literals.ts';
 import { SearchSpace } from './search-space.ts';
-import { STUDY_STATES } from './statuses.ts';
+import { STUDY_STATES } from './spec/statuses.ts';
 
 export const StudyStateSchema = literalUnion(STUDY_STATES);
 export type StudyState = Static<typeof StudyStateSchema>;

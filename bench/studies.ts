@@ -4,26 +4,29 @@
 //
 //   npx tsx bench/studies.ts chapter [--epochs 500] [--workers 2]
 //       the d2l-chapter preset on The Time Machine (DATA_DIR must hold timemachine.txt)
-//   npx tsx bench/studies.ts asha [--epochs 27] [--workers 2] [--grace 1] [--section asha-g1]
+//   npx tsx bench/studies.ts asha [--epochs 27] [--workers 2] [--grace 1] [--brackets 1] [--section asha-g1]
 //       a 16-trial random search over learning rate × hidden size, run to completion and with ASHA
-//       (reduction factor 3, the given grace period)
+//       (reduction factor 3, the given grace period; asynchronous Hyperband with --brackets > 1)
+//   npx tsx bench/studies.ts curves [--epochs 27] [--workers 2]
+//       that search run to completion only, every trial's per-epoch metrics written to
+//       bench/studies-curves.json (what bench/asha-sim.ts replays early-stopping rules on)
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { Study, StudyRequest } from '@rnnlab/contracts';
+import type { Study, StudyMetrics, StudyRequest } from '@rnnlab/contracts';
 import { ashaRungs } from '@rnnlab/studies';
 import { REPO_ROOT, createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQueuePrefix, type ApiProcess } from '@rnnlab/testkit';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
-    epochs: { type: 'string' }, workers: { type: 'string', default: '2' }, grace: { type: 'string', default: '1' }, section: { type: 'string' }, doc: { type: 'string', default: join(REPO_ROOT, 'docs/studies.md') },
+    epochs: { type: 'string' }, workers: { type: 'string', default: '2' }, grace: { type: 'string', default: '1' }, brackets: { type: 'string', default: '1' }, section: { type: 'string' }, doc: { type: 'string', default: join(REPO_ROOT, 'docs/studies.md') },
   },
 });
 const mode = positionals[0];
-if (mode !== 'chapter' && mode !== 'asha') throw new Error('usage: bench/studies.ts chapter|asha [--epochs N] [--workers N]');
+if (mode !== 'chapter' && mode !== 'asha' && mode !== 'curves') throw new Error('usage: bench/studies.ts chapter|asha|curves [--epochs N] [--workers N]');
 const workersWanted = Number(values.workers);
 const dataDir = process.env.DATA_DIR;
 if (!dataDir) throw new Error('set DATA_DIR to a folder holding timemachine.txt');
@@ -90,18 +93,45 @@ async function chapter(api: ApiProcess): Promise<void> {
   writeSection(values.section ?? 'chapter', chapterTable(study, seconds, epochs));
 }
 
-async function asha(api: ApiProcess): Promise<void> {
-  const epochs = Number(values.epochs ?? 27);
-  const search: StudyRequest = {
+/** The search both `asha` and `curves` run: 16 random points of learning rate × hidden size. */
+function ashaSearch(epochs: number): StudyRequest {
+  return {
     dataset: 'timemachine', maxParallel: workersWanted,
     base: { arch: 'gru', training: { epochs, validationFraction: 0.1, maxTokens: 10_000, checkpointEvery: epochs, sampleEvery: epochs } },
     space: { learningRate: { 'log-uniform': [0.05, 20] }, hiddenSize: { int: [16, 128], step: 16 } },
     search: { random: { trials: 16, seed: 0 } },
   };
+}
+
+const CURVES_FILE = join(REPO_ROOT, 'bench/studies-curves.json');
+
+async function curves(api: ApiProcess): Promise<void> {
+  const epochs = Number(values.epochs ?? 27);
+  const search = ashaSearch(epochs);
+  const { study, seconds } = await runStudy(api, { ...search, name: 'full search' });
+  const metrics = await call<StudyMetrics>(api, 'GET', `/v1/studies/${study.id}/metrics`);
+  const fixture = {
+    measured: `bench/studies.ts curves: study ${study.id}, ${study.state} in ${minutes(seconds)}, ${workersWanted} workers; ${machine()}`,
+    request: search,
+    trials: metrics.items.map((t) => ({
+      index: t.index, params: t.params, status: t.status,
+      // atMs: when the epoch was stored, from the study's creation (an epoch's wall time, validation included).
+      epochs: t.metrics.map((m) => ({
+        epoch: m.epoch, validationPerplexity: m.validationPerplexity, trainPerplexity: m.trainPerplexity, durationMs: Math.round(m.durationMs), atMs: Date.parse(m.createdAt) - Date.parse(study.createdAt),
+      })),
+    })),
+  };
+  writeFileSync(CURVES_FILE, `${JSON.stringify(fixture, null, 1)}\n`);
+  log(`wrote ${CURVES_FILE}`);
+}
+
+async function asha(api: ApiProcess): Promise<void> {
+  const epochs = Number(values.epochs ?? 27);
+  const search = ashaSearch(epochs);
   const full = await runStudy(api, { ...search, name: 'full search' });
-  const grace = Number(values.grace);
-  const early = await runStudy(api, { ...search, name: 'asha search', earlyStopping: { rule: 'asha', gracePeriod: grace, reductionFactor: 3 } });
-  const rungs = ashaRungs({ rule: 'asha', gracePeriod: grace, reductionFactor: 3 }, epochs);
+  const config = { rule: 'asha', gracePeriod: Number(values.grace), reductionFactor: 3, brackets: Number(values.brackets) } as const;
+  const early = await runStudy(api, { ...search, name: 'asha search', earlyStopping: config });
+  const rungs = Array.from({ length: config.brackets }, (_, b) => `${config.brackets > 1 ? `bracket ${b}: ` : ''}${ashaRungs(config, epochs, b).join(', ') || 'none'}`).join('; ');
   const f = full.study;
   const a = early.study;
   const within = f.bestObjective && a.bestObjective ? (a.bestObjective / f.bestObjective - 1) * 100 : null;
@@ -109,8 +139,8 @@ async function asha(api: ApiProcess): Promise<void> {
     const other = a.trials[i]!;
     return `| ${t.index} | ${num(t.params.learningRate as number, 4)} | ${t.params.hiddenSize} | ${num(t.objective, 3)} | ${other.status} at epoch ${other.epoch} | ${num(other.objective, 3)} |`;
   });
-  writeSection(values.section ?? `asha-g${grace}`, [
-    `Both studies: \`${JSON.stringify(search.space)}\`, \`{"random": {"trials": 16, "seed": 0}}\`, GRU, ${epochs} epochs, the first 10,000 tokens of The Time Machine with 10 % held out, objective validation perplexity; ${workersWanted} workers, maxParallel ${workersWanted}. ASHA: grace period ${grace}, reduction factor 3 (rungs at epochs ${rungs.join(', ')}).`,
+  writeSection(values.section ?? `asha-g${config.gracePeriod}${config.brackets > 1 ? `-b${config.brackets}` : ''}`, [
+    `Both studies: \`${JSON.stringify(search.space)}\`, \`{"random": {"trials": 16, "seed": 0}}\`, GRU, ${epochs} epochs, the first 10,000 tokens of The Time Machine with 10 % held out, objective validation perplexity; ${workersWanted} workers, maxParallel ${workersWanted}. ASHA: \`${JSON.stringify(config)}\` (rungs at epochs ${rungs}).`,
     '',
     '| | full search | ASHA |',
     '| --- | --- | --- |',
@@ -144,13 +174,17 @@ async function retried<T>(what: string, start: () => Promise<T>): Promise<T> {
 const database = await createTestDatabase('bench_studies');
 const prefix = testQueuePrefix('bench_studies');
 const env = { DATABASE_URL: database.url, QUEUE_PREFIX: prefix, DATA_DIR: dataDir, LOG_LEVEL: 'info', TFJS_BACKEND: 'wasm' };
+let closing = false;
 const processes: Array<{ kill(signal?: NodeJS.Signals): Promise<unknown> }> = [];
 try {
   const api = await retried('the API', () => spawnApi({ ...env, STUDY_INTERVAL_MS: '250', RATE_LIMIT_SUBMIT_PER_MIN: '100000' }));
   processes.push(api);
   for (let i = 0; i < workersWanted; i++) processes.push(await retried('a worker', () => spawnWorker({ ...env, STALLED_INTERVAL_MS: '30000' })));
-  await (mode === 'chapter' ? chapter(api) : asha(api));
+  // The API's own account when it stops answering (its stderr is not shown otherwise).
+  void api.exited.then((exit) => closing || log(`the API exited (${JSON.stringify(exit)}): ${api.stderr().slice(-3000)}`));
+  await (mode === 'chapter' ? chapter(api) : mode === 'curves' ? curves(api) : asha(api));
 } finally {
+  closing = true;
   await Promise.allSettled(processes.map((p) => p.kill('SIGTERM')));
   await deleteKeys(`${prefix}:*`);
   await database.drop();

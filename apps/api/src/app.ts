@@ -49,7 +49,6 @@ export async function buildApp(s: Services, opts: BuildOptions = {}): Promise<Ap
     // JSON bodies other than dataset uploads are small; uploads set their own limit.
     bodyLimit: 1024 * 1024,
     schemaErrorFormatter: formatSchemaErrors,
-    ajv: { plugins: [] },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const components = componentSchemas();

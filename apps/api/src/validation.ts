@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
-import { badRequest } from './errors.ts';
+import { invalidField } from './errors.ts';
 
 // Bodies are validated exactly as sent: no coercion, no silently removed fields, no defaults
 // filled by Ajv (resolveJobConfig applies defaults, which depend on the architecture).
@@ -56,12 +56,12 @@ export function illFormedString(value: unknown): string | null {
 export function installBodyRules(app: FastifyInstance): void {
   app.addHook('preValidation', async (req) => {
     const path = illFormedString(req.body);
-    if (path !== null) throw badRequest(`body${path} must be well-formed Unicode (it contains a lone surrogate)`);
+    if (path !== null) throw invalidField(`body${path}`, ' must be well-formed Unicode (it contains a lone surrogate)');
   });
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, (_req, body, done) => {
     const bytes = body as Buffer;
-    if (!isUtf8(bytes)) return done(badRequest('body is not valid UTF-8; send the corpus as UTF-8'), undefined);
+    if (!isUtf8(bytes)) return done(invalidField('body', ' is not valid UTF-8; send the corpus as UTF-8'), undefined);
     done(null, new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes));
   });
 }

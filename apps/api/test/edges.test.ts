@@ -28,7 +28,10 @@ async function refused(req: { method: 'GET' | 'POST'; url: string; payload?: unk
   const before = await rows();
   const res = await t.app.inject({ ...req, payload: req.payload as string | object | undefined });
   expect(res.statusCode, res.body).toBe(400);
-  expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(message) });
+  const { field, ...envelope } = res.json() as { field?: string; message: string };
+  expect(envelope).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(message) });
+  // When one field is to blame, `field` names it, and the message starts with it.
+  if (field !== undefined) expect(envelope.message.startsWith(field), field).toBe(true);
   expect(await rows()).toEqual(before);
   return res.json().message as string;
 }

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRAIN_QUEUE } from '@rnnlab/contracts';
+import { ARCHS, TRAIN_QUEUE } from '@rnnlab/contracts';
 import { REDIS_URL } from '@rnnlab/testkit';
 import { createTestApp, tinyJob, type TestApp } from './helpers.ts';
 
@@ -55,17 +55,17 @@ describe('POST /v1/jobs', () => {
     [{ arch: 'lstm', training: { epochs: 100_001 } }, 'body/training/epochs must be <= 100000'],
     [{ arch: 'lstm', training: { epochs: '5' } }, 'body/training/epochs must be integer'],
     [{ arch: 'lstm', model: { hiddenSize: 0 } }, 'body/model/hiddenSize must be >= 1'],
-    [{ arch: 'transformer' }, 'body/arch must be one of rnn, gru, lstm, deep, bidirectional'],
+    [{ arch: 'transformer' }, `body/arch must be one of ${ARCHS.join(', ')}`],
     [{ arch: 'lstm', training: { gradClipNorm: -1 } }, 'body/training/gradClipNorm must be > 0'],
     [{ arch: 'lstm', training: { learningRate: 0 } }, 'body/training/learningRate must be > 0'],
     [{ training: {} }, 'body/arch is required'],
-    [{ arch: 'rnn', model: { cell: 'gru' } }, 'body/model/cell must be rnn (or omitted) when arch is rnn'],
+    [{ arch: 'rnn', model: { cell: 'gru' } }, 'body/model/cell must be rnn (or omitted) when arch is rnn; arch deep or bidirectional choose a cell'],
     [{ arch: 'lstm', dataset: 'nope' }, 'body/dataset: dataset nope does not exist'],
   ])('refuses %j with a message naming the field', async (body, message) => {
     const before = (await t.app.inject({ method: 'GET', url: '/v1/jobs?limit=100' })).json().items.length;
     const res = await post('/v1/jobs', body);
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message });
+    expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message, field: message.split(/:? /)[0] });
     const after = (await t.app.inject({ method: 'GET', url: '/v1/jobs?limit=100' })).json().items.length;
     expect(after).toBe(before);
   });

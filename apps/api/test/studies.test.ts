@@ -31,13 +31,20 @@ describe('POST /v1/studies', () => {
     expect(res.headers.location).toBe(`/v1/studies/${study.id}`);
     expect(study).toMatchObject({
       name: 'sweep', dataset, state: 'running', objective: 'trainPerplexity', trialCount: 6, best: null, leaderboard: [],
-      spec: { search: 'grid', maxParallel: 2, earlyStopping: { rule: 'none', gracePeriod: 1, reductionFactor: 3 } },
+      spec: { search: 'grid', maxParallel: 2, earlyStopping: { rule: 'none', gracePeriod: 1, reductionFactor: 3, brackets: 1 } },
     });
     expect(study.trials.map((tr: { params: unknown }) => tr.params)).toEqual([
       { hiddenSize: 8, learningRate: 0.5 }, { hiddenSize: 8, learningRate: 1 }, { hiddenSize: 8, learningRate: 2 },
       { hiddenSize: 16, learningRate: 0.5 }, { hiddenSize: 16, learningRate: 1 }, { hiddenSize: 16, learningRate: 2 },
     ]);
     expect(study.counts).toMatchObject({ pending: 6, queued: 0, pruned: 0 });
+  });
+
+  it('keeps the asynchronous Hyperband brackets asked for', async () => {
+    const res = await post('/v1/studies', sweep({ earlyStopping: { rule: 'asha', gracePeriod: 2, brackets: 3 } }));
+    expect(res.statusCode).toBe(201);
+    expect(res.json().spec.earlyStopping).toEqual({ rule: 'asha', gracePeriod: 2, reductionFactor: 3, brackets: 3 });
+    await post(`/v1/studies/${res.json().id}/cancel`);
   });
 
   it('refuses a bad study with a 400 naming the field, and stores nothing', async () => {
@@ -49,6 +56,8 @@ describe('POST /v1/studies', () => {
       [sweep({ search: { random: { trials: 0 } } }), /^body\/search /],
       [sweep({ maxParallel: 0 }), 'body/maxParallel must be >= 1'],
       [sweep({ earlyStopping: { rule: 'hyperband' } }), /^body\/earlyStopping\/rule must be one of none, median, asha/],
+      [sweep({ earlyStopping: { rule: 'asha', brackets: 0 } }), 'body/earlyStopping/brackets must be >= 1'],
+      [sweep({ earlyStopping: { rule: 'asha', brackets: 9 } }), 'body/earlyStopping/brackets must be <= 8'],
       [sweep({ preset: 'd2l-chapter' }), /^body\/space is not allowed with a preset/],
       [sweep({ objective: 'validationPerplexity' }), /^body\/objective validationPerplexity needs/],
       [sweep({ space: { batchSize: [4, 400] } }), /^body\/dataset: .* gives \d+ training tokens; one minibatch of batchSize 400 .*\(trial 1: \{"batchSize":400\}\)$/],

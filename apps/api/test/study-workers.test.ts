@@ -1,16 +1,19 @@
 // Studies against the real services: two API processes (each runs the scheduler) and two worker
 // processes over a throwaway database and queue prefix. One study's trials spread over both workers
 // while both APIs schedule it, one API is killed half-way and the other carries on from Postgres;
-// another study prunes a trial on a real worker, which ends it `pruned` with its metrics and checkpoints.
+// another study prunes a trial on a real worker, which ends it `pruned` with its metrics and checkpoints;
+// a third loses its only API mid-study, and the API started in its place resumes the scheduling.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQueuePrefix, waitFor, type ApiProcess, type TestDatabase, type WorkerProcess,
+  createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQueuePrefix, waitFor, type ApiProcess, type ServiceEnv, type TestDatabase, type WorkerProcess,
 } from '@rnnlab/testkit';
 
 let database: TestDatabase;
 let prefix: string;
 let apiA: ApiProcess;
 let apiB: ApiProcess;
+let apiC: ApiProcess | undefined;
+let env: ServiceEnv;
 let workers: WorkerProcess[] = [];
 let dataset: string;
 
@@ -24,7 +27,7 @@ const call = async (api: ApiProcess, method: string, path: string, body?: unknow
 beforeAll(async () => {
   database = await createTestDatabase('api_study_workers');
   prefix = testQueuePrefix('api_study_workers');
-  const env = { DATABASE_URL: database.url, QUEUE_PREFIX: prefix, STUDY_INTERVAL_MS: '200', RATE_LIMIT_SUBMIT_PER_MIN: '10000' };
+  env = { DATABASE_URL: database.url, QUEUE_PREFIX: prefix, STUDY_INTERVAL_MS: '200', RATE_LIMIT_SUBMIT_PER_MIN: '10000' };
   [apiA, apiB] = await Promise.all([spawnApi(env), spawnApi(env)]);
   workers = await Promise.all([spawnWorker(env), spawnWorker(env)]);
   const text = Array.from({ length: 80 }, (_, i) => `the time traveller ${i % 9} told us of the fourth dimension and his machine `).join('');
@@ -32,7 +35,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await Promise.allSettled([apiA, apiB, ...workers].filter(Boolean).map((p) => p.kill('SIGKILL')));
+  await Promise.allSettled([apiA, apiB, apiC, ...workers].filter((p) => p !== undefined).map((p) => p.kill('SIGKILL')));
   await deleteKeys(`${prefix}:*`);
   await database?.drop();
 }, 60_000);
@@ -108,5 +111,40 @@ describe('a study on the real services', () => {
     const all = (await call(apiB, 'GET', `/v1/studies/${id}/metrics`)).body;
     expect(all.items.map((i: { status: string }) => i.status)).toEqual(['succeeded', 'pruned']);
     expect(all.items[0].metrics).toHaveLength(40);
+  }, 300_000);
+
+  it('resumes scheduling in an API started after the only one died mid-study', async () => {
+    // One trial at a time, so most of the study is still to be submitted when the API dies.
+    const created = await call(apiB, 'POST', '/v1/studies', {
+      name: 'restart', dataset, maxParallel: 1,
+      base: { arch: 'gru', model: { hiddenSize: 8 }, training: { epochs: 3, batchSize: 4, numSteps: 5, maxTokens: 600 } },
+      space: { learningRate: [0.5, 1, 2, 4] },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const before = await waitFor('a first trial to succeed', async () => {
+      const s = (await call(apiB, 'GET', `/v1/studies/${id}`)).body;
+      return s.counts.succeeded >= 1 ? s : null;
+    }, 240_000, 100);
+    expect(before.counts.pending).toBeGreaterThanOrEqual(2);
+    await apiB.kill('SIGKILL');
+
+    // No API for a while: the running trial trains on; nothing submits the next one.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    apiC = await spawnApi(env);
+    const study = await waitFor('the study to complete', async () => {
+      const s = (await call(apiC!, 'GET', `/v1/studies/${id}`)).body;
+      return s.state === 'completed' ? s : null;
+    }, 240_000, 200);
+
+    const submittedBy = (api: ApiProcess) => new Set(api.lines.filter((l) => l.msg === 'trial submitted' && l.studyId === id).map((l) => l.trial as number));
+    // The new API submitted the rest; between them every point was submitted, each as one job.
+    expect(submittedBy(apiC).size).toBeGreaterThanOrEqual(1);
+    expect(new Set([...submittedBy(apiB), ...submittedBy(apiC)])).toEqual(new Set([0, 1, 2, 3]));
+    expect(study.trials.every((t: { status: string }) => t.status === 'succeeded')).toBe(true);
+    expect(new Set(study.trials.map((t: { jobId: string }) => t.jobId)).size).toBe(4);
+    const jobs = (await call(apiC, 'GET', '/v1/jobs?limit=100')).body.items.filter((j: { name: string }) => j.name.startsWith('restart #'));
+    expect(jobs).toHaveLength(4);
+    expect(study.epochsTrained).toBe(12);
   }, 300_000);
 });

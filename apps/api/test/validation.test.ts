@@ -1,6 +1,7 @@
 // Every validation rule in docs/api.md, each sent as a bad value: a 400 whose message names the field,
 // and no row written. The good edge of each range is accepted, so the bound sits exactly where
 // the contract puts it.
+import { ARCHS } from '@rnnlab/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, tinyJob, type TestApp } from './helpers.ts';
 
@@ -13,7 +14,7 @@ const withModel = (model: object) => tinyJob({ model: { hiddenSize: 8, ...model 
 const withTraining = (training: object) => tinyJob({ training: { epochs: 2, batchSize: 4, numSteps: 5, maxTokens: 500, ...training } });
 
 const rejected: Array<[string, object, string]> = [
-  ['arch', { arch: 'cnn' }, 'body/arch must be one of rnn, gru, lstm, deep, bidirectional'],
+  ['arch', { arch: 'cnn' }, `body/arch must be one of ${ARCHS.join(', ')}`],
   ['name too long', tinyJob({ name: 'x'.repeat(101) }), 'body/name must NOT have more than 100 characters'],
   ['name not a string', tinyJob({ name: 5 }), 'body/name must be string'],
   ['dataset empty', tinyJob({ dataset: '' }), 'body/dataset must NOT have fewer than 1 characters'],
@@ -62,7 +63,8 @@ describe('POST /v1/jobs validation', () => {
     const before = await count();
     const res = await t.app.inject({ method: 'POST', url: '/v1/jobs', payload: body });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message });
+    // `field` is the path the message starts with.
+    expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message, field: message.split(' ')[0] });
     expect(await count()).toBe(before);
   });
 

@@ -1,6 +1,6 @@
 // Exit codes scripts can rely on (docs/cli.md lists the same).
 import { ApiError, NetworkError } from '@rnnlab/client';
-import { ConfigError } from '@rnnlab/config';
+import { EnvError } from '@rnnlab/config';
 
 export const EXIT = {
   ok: 0,
@@ -25,7 +25,7 @@ export const EXIT = {
 } as const;
 
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof ConfigError) return EXIT.usage;
+  if (error instanceof EnvError) return EXIT.usage;
   if (error instanceof NetworkError) return EXIT.unavailable;
   if (!(error instanceof ApiError)) return EXIT.error;
   const { status } = error;

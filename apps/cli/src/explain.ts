@@ -1,7 +1,7 @@
 // An error as a message for a person (naming the flag where the API named a field) and an exit code.
 import { CommanderError } from 'commander';
 import { ApiError, NetworkError } from '@rnnlab/client';
-import { ConfigError } from '@rnnlab/config';
+import { EnvError } from '@rnnlab/config';
 import { GENERATE_FLAGS } from './commands/generate.ts';
 import { FileError } from './commands/datasets.ts';
 import { JOB_FLAGS } from './commands/jobs.ts';
@@ -38,7 +38,7 @@ export function explain(error: unknown): Explained {
   if (error instanceof NetworkError) {
     return { code: EXIT.unavailable, message: `${error.message} — is it running? (RNNLAB_URL or --url)`, detail: { message: error.message, url: error.url } };
   }
-  if (error instanceof ConfigError || error instanceof FileError) {
+  if (error instanceof EnvError || error instanceof FileError) {
     return { code: EXIT.usage, message: error.message, detail: { message: error.message } };
   }
   if (error instanceof CommanderError) {

@@ -15,36 +15,38 @@ export class ApiError extends Error {
     readonly statusCode: number,
     readonly error: string,
     message: string,
+    /** The envelope's `field`: the part of the request to blame and the path in it (`body/training/epochs`). */
+    readonly source: string | null = null,
   ) {
     super(message);
   }
 
-  /** The request field the server's message names, as a dotted path (`training.epochs`), or null. */
+  /** The request body's field to blame, as a dotted path (`training.epochs`), or null. */
   get field(): string | null {
-    return fieldOf(this.message);
+    const parts = this.source?.split('/') ?? [];
+    return parts[0] === 'body' && parts.length > 1 ? parts.slice(1).join('.') : null;
+  }
+
+  /** The message without the field it starts with: what to show next to that field. */
+  get detail(): string {
+    return this.source && this.message.startsWith(this.source) ? this.message.slice(this.source.length).replace(/^:? /, '') : this.message;
   }
 }
 
-/**
- * Fastify's validation messages start with the JSON path of the offending value:
- * `body/training/epochs must be <= 100000`, `body must have required property 'arch'`,
- * `body/model must NOT have additional properties`. Some setups print dots instead of slashes;
- * the API's own checks put a colon after the path (`body/dataset: timemachine gives 90 tokens…`).
- */
-export function fieldOf(message: string): string | null {
-  const match = /^body((?:[/.][\w-]+)*):? /.exec(message);
-  if (!match) return null;
-  const path = (match[1] ?? '').split(/[/.]/).filter((part) => part !== '');
-  const required = /must have required property '([\w-]+)'/.exec(message);
-  if (required?.[1]) path.push(required[1]);
-  return path.length > 0 ? path.join('.') : null;
+interface Envelope {
+  statusCode: number;
+  error: string;
+  message: string;
+  field?: string;
 }
 
-function isEnvelope(value: unknown): value is { statusCode: number; error: string; message: string } {
+function isEnvelope(value: unknown): value is Envelope {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return typeof v.statusCode === 'number' && typeof v.message === 'string';
 }
+
+const fromEnvelope = (e: Envelope) => new ApiError(e.statusCode, String(e.error ?? ''), e.message, typeof e.field === 'string' ? e.field : null);
 
 async function errorFrom(response: Response): Promise<ApiError> {
   let body: unknown = null;
@@ -53,7 +55,7 @@ async function errorFrom(response: Response): Promise<ApiError> {
   } catch {
     // not JSON (a proxy's HTML page, an empty body): fall back to the status line
   }
-  if (isEnvelope(body)) return new ApiError(body.statusCode, String(body.error ?? ''), body.message);
+  if (isEnvelope(body)) return fromEnvelope(body);
   const text = response.statusText || 'Error';
   return new ApiError(response.status, text, `${response.status} ${text}`);
 }
@@ -167,7 +169,7 @@ export class Api {
       // The box shows one text: chunks of any other (a request with `n` > 1) are not its.
       if (e.event === 'chunk' && ((data as { sample?: number }).sample ?? 0) === 0) onText((data as { text: string }).text);
       else if (e.event === 'done') return data as GenerateResponse;
-      else if (e.event === 'error') throw isEnvelope(data) ? new ApiError(data.statusCode, data.error, data.message) : new ApiError(500, 'Error', 'Generation failed.');
+      else if (e.event === 'error') throw isEnvelope(data) ? fromEnvelope(data) : new ApiError(500, 'Error', 'Generation failed.');
     }
     throw new ApiError(0, 'Network Error', 'The generation stream ended before its result; try again.');
   }

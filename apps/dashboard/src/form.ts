@@ -68,7 +68,7 @@ export function showRequestError(form: HTMLElement, general: HTMLElement, error:
   const message = error instanceof Error ? error.message : String(error);
   const path = error instanceof ApiError ? error.field : null;
   // Next to its field the path is redundant: "body/training/epochs must be <= 100000" → "must be <= 100000".
-  if (path && showFieldError(form, path, message.replace(/^body[\w/.-]*:? /, ''))) {
+  if (path && error instanceof ApiError && showFieldError(form, path, error.detail)) {
     setText(general, 'Please fix the highlighted field.');
     form.querySelector<HTMLElement>('.field.invalid input, .field.invalid select')?.focus();
     return;

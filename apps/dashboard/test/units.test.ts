@@ -1,26 +1,23 @@
-// The page's pure parts: the error-message → field mapping, the poll-interval option, hash routes,
+// The page's pure parts: the error envelope's field → form field, the poll-interval option, hash routes,
 // and the tracker's incremental fetching (which requests a poll makes, and when it stops).
 import { describe, expect, it } from 'vitest';
-import { ApiError, fieldOf, type Api } from '../src/api.ts';
+import { ApiError, type Api } from '../src/api.ts';
 import { DEFAULT_POLL_MS, pollIntervalFrom } from '../src/config.ts';
 import { parseHash } from '../src/context.ts';
 import { JobTracker } from '../src/tracker.ts';
 import type { EpochMetric, Job, JobStatus } from '../src/types.ts';
 
-describe('fieldOf', () => {
+describe('ApiError', () => {
   it.each([
-    ['body/training/epochs must be <= 100000', 'training.epochs'],
-    ['body/model/hiddenSize must be integer', 'model.hiddenSize'],
-    ['body.training.learningRate must be > 0', 'training.learningRate'],
-    ["body must have required property 'arch'", 'arch'],
-    ["body/training must have required property 'epochs'", 'training.epochs'],
-    ['body/model must NOT have additional properties', 'model'],
-    ['body/dataset: timemachine gives 90 training tokens; one minibatch needs 1120', 'dataset'],
-    ['body must be object', null],
-    ['job abc has no checkpoint yet', null],
-  ])('%s → %s', (message, field) => {
-    expect(fieldOf(message)).toBe(field);
-    expect(new ApiError(400, 'Bad Request', message).field).toBe(field);
+    ['body/training/epochs must be <= 100000', 'body/training/epochs', 'training.epochs', 'must be <= 100000'],
+    ['body/arch is required', 'body/arch', 'arch', 'is required'],
+    ['body/dataset: timemachine gives 90 training tokens', 'body/dataset', 'dataset', 'timemachine gives 90 training tokens'],
+    ['querystring/cursor: not a cursor', 'querystring/cursor', null, 'not a cursor'],
+    ['job abc has no checkpoint yet', null, null, 'job abc has no checkpoint yet'],
+  ])('%s (field %s) → %s', (message, source, field, detail) => {
+    const error = new ApiError(400, 'Bad Request', message, source);
+    expect(error.field).toBe(field);
+    expect(error.detail).toBe(detail);
   });
 });
 
@@ -51,7 +48,10 @@ describe('JobTracker', () => {
   function fakeApi() {
     const state = { status: 'queued' as JobStatus, epoch: 0, epochs: 4 };
     const calls: string[] = [];
-    const metric = (epoch: number): EpochMetric => ({ epoch, trainPerplexity: 10 / epoch, validationPerplexity: null, tokensPerSecond: 1000 });
+    const metric = (epoch: number): EpochMetric => ({
+      epoch, trainPerplexity: 10 / epoch, validationPerplexity: null, validationAccuracy: null, tokensPerSecond: 1000,
+      gradNorm: 1, learningRate: 1, durationMs: 10, createdAt: new Date(0).toISOString(),
+    });
     const api = {
       getJob: async () => {
         calls.push('job');

@@ -269,8 +269,13 @@ describe('bad input', () => {
           expect(res.status, what).toBe(prepared!.expected);
         }
         const envelope = JSON.parse(res.text);
-        expect(envelope, what).toEqual({ statusCode: res.status, error: expect.any(String), message: expect.any(String) });
-        if (prepared!.names) expect(envelope.message, what).toContain(prepared!.names);
+        // The envelope, and the field it blames (when it blames one) is where its message starts.
+        expect(envelope, what).toEqual({ statusCode: res.status, error: expect.any(String), message: expect.any(String), ...(envelope.field === undefined ? {} : { field: expect.any(String) }) });
+        if (envelope.field !== undefined) expect(envelope.message.startsWith(envelope.field), what).toBe(true);
+        if (prepared!.names) {
+          expect(envelope.message, what).toContain(prepared!.names);
+          expect(envelope.field, what).toEqual(expect.any(String));
+        }
         expect(await rows(), what).toEqual(before);
       }), { numRuns: 120, seed: Number(process.env.FC_SEED ?? 4242), endOnFailure: true });
     }
@@ -317,7 +322,7 @@ describe('bad input', () => {
         expect(res.status, what).toBeLessThan(500);
         if (expected === 400) {
           expect(res.status, what).toBe(400);
-          expect(JSON.parse(res.text), what).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringContaining(`querystring/${key}`) });
+          expect(JSON.parse(res.text), what).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringContaining(`querystring/${key}`), field: `querystring/${key}` });
         }
         expect(await rows(), what).toEqual(before);
       }), { numRuns: 80, seed: Number(process.env.FC_SEED ?? 4242), endOnFailure: true });

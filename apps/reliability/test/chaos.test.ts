@@ -4,14 +4,17 @@
 // every job terminal; every succeeded job has the very perplexities of its undisturbed reference run;
 // no epoch missing or duplicated; no worker held a job without a training process beyond the bound;
 // every cancel that was accepted ended the job (or came too late, during its last epoch); every worker
-// still takes and trains jobs.
-//   npm test (or CHAOS_MINUTES=0 npm run test:chaos)   the short schedule (30 jobs, about 2 minutes of faults)
+// still takes and trains jobs. A study (one trial per architecture, with ASHA) runs through the same
+// schedule: its trials are held to the jobs' invariants, each point has one job, and the study ends.
+//   npm test (or CHAOS_MINUTES=0 npm run test:chaos)   the short schedule (25 jobs and the study's 5
+//                         trials, about 2 minutes of faults)
 //   npm run test:chaos    the long one: CHAOS_MINUTES (20) of faults; CHAOS_SEED picks the schedule,
 //                         CHAOS_REPORT=<file> writes the figures as JSON
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '@rnnlab/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ARCHS } from '@rnnlab/contracts';
 import { Chaos, FAULT_KINDS, childrenOf, cpuTicksOf, type ChaosRecord } from './support/chaos.ts';
 import { perplexities, range, waitForStatus } from './support/runs.ts';
 
@@ -23,7 +26,8 @@ const HELD_WITHOUT_TRAINER_BOUND_MS = 20_000;
 
 const chaos = new Chaos({
   seed,
-  jobs: long ? Math.max(100, minutes * 6) : 30,
+  // The short schedule's 25 jobs and the study's 5 trials: the 30 jobs it always ran.
+  jobs: long ? Math.max(100, minutes * 6) : 25,
   workers: 3,
   durationMs: long ? minutes * 60_000 : 100_000,
   faultEveryMs: long ? 6_000 : 8_000,
@@ -45,7 +49,10 @@ afterAll(async () => {
 it(`survives a seeded schedule of faults (seed ${seed}) with every invariant intact`, async () => {
   record = await chaos.run();
   const { db } = chaos;
-  const rows = await db.job.findMany({ where: { id: { in: record.jobs.map((j) => j.id) } } });
+  // The schedule's jobs and the study's trials: every job invariant holds for both.
+  const rows = await db.job.findMany({ where: { OR: [{ id: { in: record.jobs.map((j) => j.id) } }, { studyId: record.studyId }] } });
+  const trials = rows.filter((r) => r.studyId === record.studyId);
+  const study = (await db.study.findUnique({ where: { id: record.studyId } }))!;
   const withStatus = (status: string) => rows.filter((r) => r.status === status);
   const summary = {
     seed,
@@ -55,7 +62,8 @@ it(`survives a seeded schedule of faults (seed ${seed}) with every invariant int
     faults: record.faults,
     totalFaults: Object.values(record.faults).reduce((a, b) => a + b, 0),
     missedDraws: record.missed,
-    statuses: Object.fromEntries(['succeeded', 'failed', 'cancelled', 'queued', 'running'].map((s) => [s, withStatus(s).length])),
+    statuses: Object.fromEntries(['succeeded', 'failed', 'cancelled', 'pruned', 'queued', 'running'].map((s) => [s, withStatus(s).length])),
+    study: { state: study.state, trials: Object.fromEntries(trials.map((t) => [t.trialIndex, t.status])) },
     cancelsTried: record.cancels.length,
     heldWithoutTrainerMaxMs: record.heldWithoutTrainerMs,
     // The API answers 503 when Redis is away; these are the other 5xx it gave during faults (a finding, not gated).
@@ -66,15 +74,22 @@ it(`survives a seeded schedule of faults (seed ${seed}) with every invariant int
   console.log(`[chaos] ${JSON.stringify(summary)}`);
   if (process.env.CHAOS_REPORT) writeFileSync(process.env.CHAOS_REPORT, JSON.stringify(summary, null, 2));
 
-  expect(rows).toHaveLength(record.jobs.length);
-  expect(record.jobs.length).toBeGreaterThanOrEqual(30);
+  expect(rows).toHaveLength(record.jobs.length + trials.length);
+  expect(rows.length).toBeGreaterThanOrEqual(long ? 100 : 30);
+
+  // The study: it ended completed, with exactly one job per point (none lost, none doubled by a
+  // restarted scheduler), one per architecture; its trials are checked with the other jobs below.
+  expect(study.state, study.error ?? '').toBe('completed');
+  expect(study.submitted).toBe(ARCHS.length);
+  expect(trials.map((t) => t.trialIndex).sort((a, b) => a! - b!)).toEqual(ARCHS.map((_, i) => i));
+  expect(new Set(trials.map((t) => t.arch))).toEqual(new Set(ARCHS));
   expect(new Set(rows.map((r) => r.arch))).toEqual(new Set(chaos.references.keys()));
   if (long) expect(summary.totalFaults).toBeGreaterThanOrEqual(100);
   else expect(summary.totalFaults).toBeGreaterThanOrEqual(8);
 
   for (const row of rows) {
     // Every job terminal.
-    expect(['succeeded', 'failed', 'cancelled'], `${row.id} ${row.status}`).toContain(row.status);
+    expect([...(row.studyId ? ['pruned'] : []), 'succeeded', 'failed', 'cancelled'], `${row.id} ${row.status}`).toContain(row.status);
     // No epoch missing or duplicated (the primary key makes a duplicate impossible; the count shows none is missing).
     const epochs = (await db.epochMetric.findMany({ where: { jobId: row.id }, orderBy: { epoch: 'asc' }, select: { epoch: true } })).map((m) => m.epoch);
     expect(epochs, `${row.id} (${row.status})`).toEqual(range(1, row.epoch));

@@ -1,7 +1,8 @@
-// Command-line flags → a run configuration. Every hyperparameter has a flag; values are checked here
-// for their type and by the core for their range, and every error names the flag.
+// Command-line flags → a run configuration. Every field of the spec (@rnnlab/contracts/spec) has a
+// flag, with the spec's description and default in the usage; values are checked here against the
+// spec's ranges (the core checks them again, and the fields' relations), and every error names the flag.
 import { parseArgs } from 'node:util';
-import { ARCHS, CELLS, defaultRunConfig, GRU_RESET_GATES, TRAINING_OBJECTIVES, type Arch, type RunConfig } from '@rnnlab/core';
+import { ARCHS, CONFIG_FIELDS, defaultRunConfig, describeDefault, fieldProblem, type Arch, type FieldSpec, type RunConfig } from '@rnnlab/contracts/spec';
 import { BACKEND_CHOICES, ENGINE_CHOICES, type BackendChoice, type EngineChoice } from '@rnnlab/backends';
 
 export class UsageError extends Error {
@@ -22,71 +23,59 @@ export interface TrainArgs {
   json: boolean;
 }
 
-type Kind = 'int' | 'number' | 'string' | 'nullableInt' | 'nullableNumber' | readonly string[];
-
-// flag → [config field, kind]
-const FIELDS: Record<string, [string, Kind]> = {
-  'hidden-size': ['model.hiddenSize', 'int'],
-  'num-layers': ['model.numLayers', 'int'],
-  cell: ['model.cell', CELLS],
-  dropout: ['model.dropout', 'number'],
-  'gru-reset-gate': ['model.gruResetGate', GRU_RESET_GATES],
-  epochs: ['training.epochs', 'int'],
-  'batch-size': ['training.batchSize', 'int'],
-  'num-steps': ['training.numSteps', 'int'],
-  lr: ['training.learningRate', 'number'],
-  optimizer: ['training.optimizer', ['sgd', 'adam']],
-  clip: ['training.gradClipNorm', 'nullableNumber'],
-  sampling: ['training.sampling', ['sequential', 'random']],
-  objective: ['training.objective', TRAINING_OBJECTIVES],
-  'max-tokens': ['training.maxTokens', 'nullableInt'],
-  'validation-fraction': ['training.validationFraction', 'number'],
-  seed: ['training.seed', 'int'],
-  tokenizer: ['tokenizer', ['d2l', 'raw']],
-  'sample-prefix': ['training.samplePrefix', 'string'],
-  'sample-every': ['training.sampleEvery', 'int'],
-  'checkpoint-every': ['training.checkpointEvery', 'int'],
-};
+// flag → config field, one per field of the spec: the spec's `flag`, else the field's name in kebab case.
+const FIELDS: Record<string, { path: string; spec: FieldSpec }> = Object.fromEntries(
+  CONFIG_FIELDS.map(({ path, name, spec }) => [spec.flag ?? name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), { path, spec }]),
+);
 
 /** The flag that sets a config field, for error messages from the core (`training.batchSize` → `--batch-size`). */
 export function flagFor(field: string): string | null {
-  for (const [flag, [f]] of Object.entries(FIELDS)) if (f === field) return `--${flag}`;
+  for (const [flag, { path }] of Object.entries(FIELDS)) if (path === field) return `--${flag}`;
   return null;
 }
 
+const valueName = (spec: FieldSpec) =>
+  spec.kind === 'choice' ? spec.values.join('|') : spec.kind === 'text' ? 'TEXT' : `${spec.kind === 'int' ? 'N' : 'X'}${spec.nullable ? '|none' : ''}`;
+const fieldUsage = Object.entries(FIELDS).map(([flag, { spec }]) => {
+  const left = `  --${flag} ${valueName(spec)}`;
+  return `${left.padEnd(34)} ${spec.description} (default ${describeDefault(spec)})`;
+});
+
 export const USAGE = `usage: npm run train -- --arch ${ARCHS.join('|')} --data FILE [options]
 
-  --data FILE               training text (e.g. timemachine.txt)
-  --arch ARCH               ${ARCHS.join(', ')} (defaults follow d2l; optional with --resume)
-  --hidden-size N --num-layers N --cell ${CELLS.join('|')} --dropout P
-  --gru-reset-gate ${GRU_RESET_GATES.join('|')}  GRU: reset gate before the recurrent matmul (d2l) or after it (nn.GRU)
-  --epochs N --batch-size N --num-steps N --lr X --optimizer sgd|adam
-  --clip X|none             global-norm gradient clipping θ
-  --sampling sequential|random  --max-tokens N|none  --validation-fraction F  --seed N
-  --objective ${TRAINING_OBJECTIVES.join('|')}     next character (d2l) or cloze: each character from both sides (bidirectional)
-  --tokenizer d2l|raw       --sample-prefix TEXT  --sample-every N  --checkpoint-every N
-  --engine ${ENGINE_CHOICES.join('|')}      training engine (default: $TRAIN_ENGINE or auto: native OpenBLAS when built)
-  --threads N               threads of the native engine (default: auto, 1 or every core, whichever is faster)
-  --backend ${BACKEND_CHOICES.join('|')}   tfjs backend (default: $TFJS_BACKEND or auto)
-  --save FILE               write the final checkpoint (also on Ctrl-C and every --checkpoint-every epochs)
-  --resume FILE             continue from a checkpoint (--epochs may raise the total)
-  --json                    one JSON object per epoch, then {"done": true, ...}`;
+  --data FILE                      training text (e.g. timemachine.txt)
+  --arch ARCH                      ${ARCHS.join(', ')} (defaults follow d2l; optional with --resume)
+${fieldUsage.join('\n')}
+  --engine ${ENGINE_CHOICES.join('|')}        training engine (default: $TRAIN_ENGINE or auto: native OpenBLAS when built)
+  --threads N                      threads of the native engine (default: auto, 1 or every core, whichever is faster)
+  --backend ${BACKEND_CHOICES.join('|')} tfjs backend (default: $TFJS_BACKEND or auto)
+  --save FILE                      write the final checkpoint (also on Ctrl-C and every --checkpoint-every epochs)
+  --resume FILE                    continue from a checkpoint (--epochs may raise the total)
+  --json                           one JSON object per epoch, then {"done": true, ...}`;
 
-function convert(flag: string, kind: Kind, raw: string): unknown {
-  const fail = (what: string) => new UsageError(`--${flag} must be ${what} (got ${JSON.stringify(raw)})`);
-  if (Array.isArray(kind)) {
-    if (!kind.includes(raw)) throw fail(`one of ${kind.join(', ')}`);
-    return raw;
+/**
+ * A flag's text → the field's value, checked against the spec as the core and the API check it, so a
+ * value the API refuses is refused here too, naming the flag.
+ */
+export function flagValue(flag: string, raw: string): unknown {
+  const entry = FIELDS[flag];
+  if (!entry) throw new UsageError(`--${flag} is not a config flag`);
+  const { spec } = entry;
+  const numeric = spec.kind === 'int' || spec.kind === 'number';
+  let value: unknown = raw;
+  if (numeric && spec.nullable && raw === 'none') value = null;
+  else if (numeric) {
+    const n = Number(raw);
+    const integer = spec.kind === 'int';
+    if (raw.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+      const what = integer ? 'an integer' : 'a number';
+      throw new UsageError(`--${flag} must be ${spec.nullable ? `${what} or none` : what} (got ${JSON.stringify(raw)})`);
+    }
+    value = n;
   }
-  if (kind === 'string') return raw;
-  if ((kind === 'nullableInt' || kind === 'nullableNumber') && raw === 'none') return null;
-  const n = Number(raw);
-  const integer = kind === 'int' || kind === 'nullableInt';
-  if (raw.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    const what = integer ? 'an integer' : 'a number';
-    throw fail(kind === 'nullableInt' || kind === 'nullableNumber' ? `${what} or none` : what);
-  }
-  return n;
+  const problem = fieldProblem(spec, value);
+  if (problem) throw new UsageError(`--${flag} ${problem}`);
+  return value;
 }
 
 export function parseTrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): TrainArgs {
@@ -130,9 +119,9 @@ export function parseTrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     throw new UsageError(`--threads must be an integer in [1, 256] (got ${JSON.stringify(threadsRaw)})`);
   }
   const overrides: [string, unknown][] = [];
-  for (const [flag, [field, kind]] of Object.entries(FIELDS)) {
+  for (const [flag, { path }] of Object.entries(FIELDS)) {
     const raw = str(flag);
-    if (raw !== null) overrides.push([field, convert(flag, kind, raw)]);
+    if (raw !== null) overrides.push([path, flagValue(flag, raw)]);
   }
   return {
     overrides,

@@ -103,7 +103,7 @@ describe('npm run train', () => {
   it('names the offending flag', async () => {
     const bad = await train(['--arch', 'lstm', ...TINY, '--batch-size', '0']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^error: --batch-size: training.batchSize must be an integer/);
+    expect(bad.stderr).toMatch(/^error: --batch-size must be an integer in \[1, 4096\] \(got 0\)/);
     expect(() => parseTrainArgs(['--arch', 'lstm', '--data', DATA, '--clip', 'big'])).toThrow('--clip must be a number or none (got "big")');
     expect(() => parseTrainArgs(['--data', DATA])).toThrow(/--arch is required/);
     expect(() => parseTrainArgs(['--arch', 'lstm', '--data', DATA, '--epochz', '3'])).toThrow(/Unknown option '--epochz'/);
@@ -116,11 +116,13 @@ describe('npm run train', () => {
         '--max-tokens', 'none', '--validation-fraction', '0.1', '--seed', '3', '--tokenizer', 'raw', '--sample-prefix', 'the', '--sample-every', '2', '--checkpoint-every', '4'],
       {},
     );
-    expect(applyOverrides(baseConfig('deep'), args.overrides)).toEqual({
+    const defaults = baseConfig('deep');
+    expect(applyOverrides(defaults, args.overrides)).toEqual({
       arch: 'deep',
       tokenizer: 'raw',
       model: { hiddenSize: 64, numLayers: 3, cell: 'gru', dropout: 0.1, gruResetGate: 'after' },
       training: {
+        ...defaults.training,
         epochs: 5, batchSize: 16, numSteps: 20, learningRate: 0.5, optimizer: 'adam', gradClipNorm: null, sampling: 'random', objective: 'cloze', maxTokens: null,
         validationFraction: 0.1, seed: 3, checkpointEvery: 4, checkpointKeepLast: 3, checkpointKeepEvery: 0, samplePrefix: 'the', sampleEvery: 2,
       },

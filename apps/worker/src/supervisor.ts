@@ -119,6 +119,12 @@ export function superviseTrainer(opts: SuperviseOptions): Promise<TrainerEnd> {
   let stopDeadline: number | null = null;
   let cpuTicks: number | null = null;
   const started = Date.now();
+  // Read at once, not only on the watchdog's first tick: a trainer killed within it still has a peak to report.
+  const first = child.pid ? procMemory(child.pid) : null;
+  if (first) {
+    rss = first.rss;
+    peak = first.peak;
+  }
 
   const kill = (cause: TrainerDeath['cause'], fields: Record<string, unknown>, message: string) => {
     if (killedFor) return;

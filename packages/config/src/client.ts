@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import Value from 'typebox/value';
-import { ConfigError } from './errors.ts';
+import { EnvError } from './errors.ts';
 
 // What the `rnnlab` command reads (flags override both). README.md and .env.example list them with
 // the server's variables; `test/config.test.ts` checks that too.
@@ -19,7 +19,7 @@ export function loadClientEnv(raw: Record<string, string | undefined> = process.
   ));
   if (!Value.Check(ClientEnvSchema, input)) {
     const problems = [...Value.Errors(ClientEnvSchema, input)].filter((e) => e.instancePath !== '').map((e) => `${e.instancePath.slice(1)} ${e.message}`);
-    throw new ConfigError(`invalid environment: ${[...new Set(problems)].join('; ')}`);
+    throw new EnvError(`invalid environment: ${[...new Set(problems)].join('; ')}`);
   }
   return Object.freeze({ ...input }) as ClientEnv;
 }

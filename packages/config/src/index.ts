@@ -1,10 +1,10 @@
 import Value from 'typebox/value';
-import { ConfigError } from './errors.ts';
+import { EnvError } from './errors.ts';
 import { EnvSchema, type Env } from './schema.ts';
 
 export { EnvSchema, type Env } from './schema.ts';
 export { ClientEnvSchema, loadClientEnv, type ClientEnv } from './client.ts';
-export { ConfigError };
+export { EnvError };
 
 export interface AppConfig {
   readonly env: Env;
@@ -32,7 +32,7 @@ function coerce(raw: Record<string, string | undefined>): Record<string, unknown
 const splitList = (s: string) => s.split(',').map((k) => k.trim()).filter((k) => k.length > 0);
 
 /**
- * Parses the environment once. Wrong types and out-of-range values throw a ConfigError that
+ * Parses the environment once. Wrong types and out-of-range values throw a EnvError that
  * names the variable; unrelated variables in the environment are ignored.
  */
 export function loadConfig(raw: Record<string, string | undefined> = process.env): AppConfig {
@@ -41,7 +41,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     const problems = [...Value.Errors(EnvSchema, input)]
       .filter((e) => e.instancePath !== '')
       .map((e) => `${e.instancePath.slice(1)} ${e.message}`);
-    throw new ConfigError(`invalid environment: ${[...new Set(problems)].join('; ')}`);
+    throw new EnvError(`invalid environment: ${[...new Set(problems)].join('; ')}`);
   }
   const env = Object.freeze({ ...input }) as Env;
   return Object.freeze({

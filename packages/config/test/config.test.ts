@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ClientEnvSchema, ConfigError, EnvSchema, loadClientEnv, loadConfig } from '../src/index.ts';
+import { ClientEnvSchema, EnvError, EnvSchema, loadClientEnv, loadConfig } from '../src/index.ts';
 
 describe('loadConfig', () => {
   it('fills every default from docs/api.md', () => {
@@ -24,7 +24,7 @@ describe('loadConfig', () => {
   });
 
   it('names the variable that is wrong', () => {
-    expect(() => loadConfig({ PORT: '30o0' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: '30o0' })).toThrow(EnvError);
     expect(() => loadConfig({ PORT: '30o0' })).toThrow(/PORT/);
     expect(() => loadConfig({ TFJS_BACKEND: 'cuda' })).toThrow(/TFJS_BACKEND/);
     expect(() => loadConfig({ TRAIN_ENGINE: 'blas' })).toThrow(/TRAIN_ENGINE/);
@@ -45,7 +45,7 @@ describe('loadClientEnv', () => {
   it('defaults to the local API with no key, and names a wrong variable', () => {
     expect(loadClientEnv({})).toEqual({ RNNLAB_URL: 'http://127.0.0.1:3000', RNNLAB_API_KEY: '' });
     expect(loadClientEnv({ RNNLAB_URL: 'https://rnnlab.example', RNNLAB_API_KEY: 'k' })).toMatchObject({ RNNLAB_URL: 'https://rnnlab.example', RNNLAB_API_KEY: 'k' });
-    expect(() => loadClientEnv({ RNNLAB_URL: 'localhost:3000' })).toThrow(ConfigError);
+    expect(() => loadClientEnv({ RNNLAB_URL: 'localhost:3000' })).toThrow(EnvError);
     expect(() => loadClientEnv({ RNNLAB_URL: 'localhost:3000' })).toThrow(/RNNLAB_URL/);
   });
 });

@@ -1,4 +1,7 @@
 import { Type, type TSchema } from 'typebox';
+import { INT32_MAX, MAX_EPOCHS } from './spec/run-config.ts';
+
+export { INT32_MAX, MAX_EPOCHS };
 
 /** Objects in requests reject unknown fields (docs/api.md: never silently dropped). */
 export const Strict = <T extends Record<string, TSchema>>(props: T, opts: Record<string, unknown> = {}) =>
@@ -6,11 +9,6 @@ export const Strict = <T extends Record<string, TSchema>>(props: T, opts: Record
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-// Every integer has a maximum: a value past what its column holds (Postgres `integer`, 32 bits) must
-// be a 400 at the door, not an overflow inside a query.
-/** The most epochs a job may train; every epoch number (checkpoints, `after`) lies in 0..MAX_EPOCHS. */
-export const MAX_EPOCHS = 100_000;
-export const INT32_MAX = 2 ** 31 - 1;
 /** A count or size held in a 32-bit column: 0..2^31-1. */
 export const Count = (opts: Record<string, unknown> = {}) => Type.Integer({ minimum: 0, maximum: INT32_MAX, ...opts });
 export const Epoch = (opts: Record<string, unknown> = {}) => Type.Integer({ minimum: 0, maximum: MAX_EPOCHS, ...opts });
@@ -38,9 +36,10 @@ export const ErrorEnvelope = Type.Object({
   statusCode: Type.Integer({ minimum: 400, maximum: 599 }),
   error: Type.String(),
   message: Type.String({ description: 'names the offending field, e.g. body/training/epochs must be <= 100000' }),
+  field: Type.Optional(Type.String({
+    description: 'the offending field when one is to blame, as the message names it: the part of the request, then the path within it (body/training/epochs, querystring/cursor)',
+  })),
 });
-
-export const IdParams = Strict({ id: Id });
 
 export const listOf = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String({ description: 'pass back as cursor for the next page; null on the last' })) });

@@ -1,6 +1,5 @@
+export * from './spec/index.ts';
 export * from './common.ts';
-export * from './statuses.ts';
-export * from './objectives.ts';
 export * from './job-request.ts';
 export * from './run-config.ts';
 export * from './resolve.ts';

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { Count, Epoch, Id, IsoDate, MAX_EPOCHS, Nullable, PAGE_SIZES, Strict, listOf, pageQuery } from './common.ts';
 import { ArchSchema, JobStatusSchema } from './job-request.ts';
 import { RunConfigSchema } from './run-config.ts';
+import { PRIORITY } from './spec/job.ts';
 
 export const JobSchema = Type.Object({
   id: Id,
@@ -10,7 +11,7 @@ export const JobSchema = Type.Object({
   arch: ArchSchema,
   dataset: Type.String(),
   config: RunConfigSchema,
-  priority: Type.Integer({ minimum: 1, maximum: 10 }),
+  priority: Type.Integer({ minimum: PRIORITY.min, maximum: PRIORITY.max }),
   /** The checkpoint the job started from (POST /v1/jobs `init`), or null. */
   init: Nullable(Type.Object({ job: Type.String(), epoch: Epoch() })),
   progress: Type.Object({ epoch: Epoch(), epochs: Epoch({ minimum: 1 }) }),
@@ -67,6 +68,7 @@ export const MetricsList = listOf(EpochMetricSchema);
 export const PerEpochListQuery = Strict(pageQuery(PAGE_SIZES.perEpoch));
 
 export const SampleSchema = Type.Object({ epoch: Epoch(), prefix: Type.String(), text: Type.String() });
+export type Sample = Static<typeof SampleSchema>;
 export const SampleList = listOf(SampleSchema);
 
 export const CheckpointInfoSchema = Type.Object({
@@ -77,4 +79,5 @@ export const CheckpointInfoSchema = Type.Object({
   validationPerplexity: Nullable(Type.Number()),
   createdAt: IsoDate,
 });
+export type CheckpointInfo = Static<typeof CheckpointInfoSchema>;
 export const CheckpointList = listOf(CheckpointInfoSchema);

@@ -1,7 +1,7 @@
 import { Type, type Static, type TInteger } from 'typebox';
 import { Count, IsoDate, Nullable } from './common.ts';
 import type { JobStatus } from './job-request.ts';
-import { JOB_STATUSES } from './statuses.ts';
+import { JOB_STATUSES } from './spec/statuses.ts';
 
 const countPerStatus = Object.fromEntries(JOB_STATUSES.map((status) => [status, Count()])) as Record<JobStatus, TInteger>;
 

@@ -4,7 +4,7 @@ import { EpochMetricSchema } from './job.ts';
 import { JobRequest, JobStatusSchema } from './job-request.ts';
 import { literalUnion } from './literals.ts';
 import { SearchSpace } from './search-space.ts';
-import { STUDY_STATES } from './statuses.ts';
+import { STUDY_STATES } from './spec/statuses.ts';
 
 export const StudyStateSchema = literalUnion(STUDY_STATES);
 export type StudyState = Static<typeof StudyStateSchema>;
@@ -17,14 +17,17 @@ export const EARLY_STOPPING_RULES = ['none', 'median', 'asha'] as const;
 export const STUDY_PRESETS = ['d2l-chapter'] as const;
 /** Most trials one study may hold (a grid's product or a random search's count). */
 export const MAX_STUDY_TRIALS = 1000;
+/** Most Hyperband brackets: with η ≥ 2 an eighth bracket's grace period is 128 times the first's. */
+export const MAX_BRACKETS = 8;
 
 export const EarlyStopping = Strict({
   rule: literalUnion(EARLY_STOPPING_RULES),
   gracePeriod: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EPOCHS, description: 'epochs before any trial may be stopped; default 1' })),
   reductionFactor: Type.Optional(Type.Integer({ minimum: 2, maximum: 16, description: 'asha: keep the best 1/η at each rung; default 3' })),
+  brackets: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_BRACKETS, description: 'asha: asynchronous Hyperband — trial i runs in bracket i mod brackets, bracket b with grace period gracePeriod·η^b; default 1 (plain ASHA)' })),
 });
 export type EarlyStoppingRequest = Static<typeof EarlyStopping>;
-export interface EarlyStoppingConfig { rule: (typeof EARLY_STOPPING_RULES)[number]; gracePeriod: number; reductionFactor: number }
+export interface EarlyStoppingConfig { rule: (typeof EARLY_STOPPING_RULES)[number]; gracePeriod: number; reductionFactor: number; brackets: number }
 
 export const SearchSchema = Type.Union([
   Type.Literal('grid'),
@@ -67,7 +70,7 @@ export const StudySpecSchema = Type.Object({
   search: Type.Unknown(),
   objective: ObjectiveSchema,
   maxParallel: Type.Integer({ minimum: 1, maximum: 100 }),
-  earlyStopping: Type.Object({ rule: Type.String(), gracePeriod: Epoch(), reductionFactor: Type.Integer({ minimum: 2, maximum: 16 }) }),
+  earlyStopping: Type.Object({ rule: Type.String(), gracePeriod: Epoch(), reductionFactor: Type.Integer({ minimum: 2, maximum: 16 }), brackets: Type.Integer({ minimum: 1, maximum: MAX_BRACKETS }) }),
 });
 export interface StudySpec {
   preset: string | null;

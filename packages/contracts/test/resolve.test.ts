@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import Value from 'typebox/value';
-import { ConfigConflictError, JobRequest, RunConfigSchema, d2lDefaults, resolveJobConfig } from '../src/index.ts';
+import { ConfigError, JobRequest, RunConfigSchema, defaultRunConfig, resolveJobConfig } from '../src/index.ts';
 
 describe('resolveJobConfig', () => {
   it('gives d2l defaults for an arch-only request', () => {
     const c = resolveJobConfig({ arch: 'lstm' });
-    expect(c).toEqual(d2lDefaults('lstm'));
+    expect(c).toEqual(defaultRunConfig('lstm'));
     expect(c.model).toEqual({ hiddenSize: 256, numLayers: 1, cell: 'lstm', dropout: 0, gruResetGate: 'before' });
     expect(c.training).toMatchObject({ epochs: 500, batchSize: 32, numSteps: 35, learningRate: 1, gradClipNorm: 1, maxTokens: 10_000 });
     expect(Value.Check(RunConfigSchema, c)).toBe(true);
@@ -24,7 +24,7 @@ describe('resolveJobConfig', () => {
   });
 
   it('refuses a cell that contradicts a single-cell arch, naming the field', () => {
-    expect(() => resolveJobConfig({ arch: 'rnn', model: { cell: 'lstm' } })).toThrow(ConfigConflictError);
+    expect(() => resolveJobConfig({ arch: 'rnn', model: { cell: 'lstm' } })).toThrow(ConfigError);
     expect(() => resolveJobConfig({ arch: 'rnn', model: { cell: 'lstm' } })).toThrow(/body\/model\/cell/);
   });
 

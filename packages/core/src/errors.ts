@@ -3,12 +3,7 @@
 // the stored bytes are unusable.
 
 /** A configuration value is out of range or inconsistent; `field` names it, e.g. `training.batchSize`. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly field: string, message: string) {
-    super(`${field} ${message}`);
-  }
-}
+export { ConfigError } from '@rnnlab/contracts/spec';
 
 /** A checkpoint blob is corrupt, truncated, of an unknown version, or does not match the corpus. */
 export class CheckpointError extends Error {

@@ -1,7 +1,7 @@
 // @rnnlab/core: character-level recurrent language models (d2l v0.17 ch. 8–9) on TensorFlow.js.
 // Imports only @tensorflow/tfjs and runs on whichever backend the process has set up.
 export type { Arch, CellType, GruResetGate, ModelConfig, TrainingObjective, RunConfig, TrainingConfig } from './config.ts';
-export { configDifferences, DEFAULT_RETENTION, defaultRunConfig, GRU_RESET_GATES, TRAINING_OBJECTIVES, shapesModel, validateRunConfig } from './config.ts';
+export { ARCHS, CELLS, configDifferences, DEFAULT_RETENTION, defaultRunConfig, GRU_RESET_GATES, TRAINING_OBJECTIVES, shapesModel, validateRunConfig } from './config.ts';
 export { CheckpointError, ConfigError, DivergedError, GenerationStopped } from './errors.ts';
 
 export { preprocess, tokenize, type Tokenizer } from './data/preprocess.ts';
@@ -19,7 +19,7 @@ export {
 } from './data/iterators.ts';
 export { Rng, RngStream, type RngState } from './data/rng.ts';
 
-export { ARCHS, CELLS, buildNetworkSpec, networkParamSpecs, type NetworkSpec, type UnitSpec } from './model/build.ts';
+export { buildNetworkSpec, networkParamSpecs, type NetworkSpec, type UnitSpec } from './model/build.ts';
 export { fillDropoutMask, Network, type State } from './model/network.ts';
 export type { ParamSpec } from './model/params.ts';
 

@@ -3,7 +3,8 @@ import { ConfigError, defaultRunConfig, estimateMemoryBytes, validateRunConfig, 
 
 describe('run configuration', () => {
   it("defaults to d2l's setup for each architecture", () => {
-    expect(defaultRunConfig('lstm')).toEqual({
+    // d2l's values; a field added later brings its own default (toMatchObject: this list need not grow).
+    expect(defaultRunConfig('lstm')).toMatchObject({
       arch: 'lstm',
       tokenizer: 'd2l',
       model: { hiddenSize: 256, numLayers: 1, cell: 'lstm', dropout: 0, gruResetGate: 'before' },
@@ -30,12 +31,15 @@ describe('run configuration', () => {
       return () => validateRunConfig(copy);
     };
     expect(bad((x) => (x.training.batchSize = 0))).toThrow(/training.batchSize must be an integer/);
-    expect(bad((x) => (x.training.learningRate = -1))).toThrow(/training.learningRate must be a number > 0/);
+    expect(bad((x) => (x.training.learningRate = -1))).toThrow(/training.learningRate must be a number in \(0, 1000\]/);
     expect(bad((x) => (x.training.gradClipNorm = 0))).toThrow(/training.gradClipNorm .* or null/);
     expect(bad((x) => (x.model.dropout = 1))).toThrow(/model.dropout/);
+    // The API's ranges (docs/api.md): one set, from the spec.
+    expect(bad((x) => (x.model.hiddenSize = 4097))).toThrow(/model.hiddenSize must be an integer in \[1, 4096\] \(got 4097\)/);
+    expect(bad((x) => (x.model.dropout = 0.95))).toThrow(/model.dropout must be a number in \[0, 0.9\]/);
     expect(bad((x) => ((x.model as unknown as Record<string, unknown>).units = 3))).toThrow(/model.units is not a known field/);
     expect(bad((x) => ((x.training as unknown as Record<string, unknown>).epochs = '5'))).toThrow(ConfigError);
-    expect(bad((x) => (x.model.cell = 'lstm'))).toThrow(/model.cell must be gru when arch is gru/);
+    expect(bad((x) => (x.model.cell = 'lstm'))).toThrow(/model.cell must be gru \(or omitted\) when arch is gru/);
     expect(bad((x) => ((x.model as unknown as Record<string, unknown>).gruResetGate = 'middle'))).toThrow(/model.gruResetGate must be one of before, after/);
     expect(validateRunConfig(c)).toEqual(c);
   });
@@ -50,7 +54,7 @@ describe('run configuration', () => {
   it('refuses the cloze objective for one-directional architectures and reads configs stored before it as next', () => {
     for (const arch of ['rnn', 'gru', 'lstm', 'deep'] as const) {
       const c = defaultRunConfig(arch);
-      expect(() => validateRunConfig({ ...c, training: { ...c.training, objective: 'cloze' } })).toThrow(/training.objective cloze needs a bidirectional/);
+      expect(() => validateRunConfig({ ...c, training: { ...c.training, objective: 'cloze' } })).toThrow(/training.objective cloze needs arch bidirectional/);
     }
     const bi = defaultRunConfig('bidirectional');
     expect(validateRunConfig({ ...bi, training: { ...bi.training, objective: 'cloze' } }).training.objective).toBe('cloze');

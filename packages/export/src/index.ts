@@ -2,6 +2,7 @@
 // (d2l's RNNModel), ONNX (its RNN/GRU/LSTM operators) and a TF.js LayersModel. Pure: checkpoint bytes
 // in, file bytes out.
 import type { ExportFormat } from '@rnnlab/contracts';
+import { ARCH_TABLE, type Arch } from '@rnnlab/contracts/spec';
 import { checkpointWeights } from '@rnnlab/core';
 import { toOnnx } from './onnx.ts';
 import { toTfjs } from './tfjs.ts';
@@ -30,15 +31,15 @@ export async function exportCheckpoint(blob: Uint8Array, format: ExportFormat, n
   }
 }
 
-function torchWarnings(config: { arch: string; model: { cell: string; gruResetGate: string } }): string[] {
-  const gru = config.arch === 'gru' || ((config.arch === 'deep' || config.arch === 'bidirectional') && config.model.cell === 'gru');
+function torchWarnings(config: { arch: Arch; model: { cell: string; gruResetGate: string } }): string[] {
+  const gru = (ARCH_TABLE[config.arch].fixedCell ?? config.model.cell) === 'gru';
   return gru && config.model.gruResetGate === 'before'
     ? ["this GRU applies the reset gate before the recurrent matmul (d2l's scratch GRU); nn.GRU applies it after, so nn.GRU loads these weights but computes another function; train with model.gruResetGate 'after' to load it into nn.GRU exactly"]
     : [];
 }
 
-function tfjsWarnings(config: { arch: string }): string[] {
-  return config.arch === 'bidirectional'
+function tfjsWarnings(config: { arch: Arch }): string[] {
+  return ARCH_TABLE[config.arch].directions === 2
     ? ["a bidirectional model is exported as rnnlab generates with it (one character per step, so its backward direction also reads the text in order): two forward layers per layer; it is not the model training evaluated on whole sequences"]
     : [];
 }

@@ -25,7 +25,7 @@ function variant(name: string, arch: Arch, model: { cell?: CellType; numLayers?:
     config: {
       ...c,
       model: { ...c.model, hiddenSize: 16, ...model },
-      training: { ...c.training, epochs: 8, batchSize: 8, numSteps: 12, maxTokens: 2000, sampleEvery: 0 },
+      training: { ...c.training, epochs: 8, batchSize: 8, numSteps: 12, maxTokens: 2000 },
     },
   };
 }

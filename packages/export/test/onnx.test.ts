@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ARCH_TABLE } from '@rnnlab/contracts/spec';
 import * as tf from '@tensorflow/tfjs';
 import { LanguageModel } from '@rnnlab/core';
 import { writeSnippet } from '@rnnlab/testkit';
@@ -43,11 +44,11 @@ describe('ONNX export', () => {
 
     // The standard operators, one node per layer, and the vocabulary in metadata_props.
     const proto = onnxProto.onnx.ModelProto.decode(file.body);
-    const cellOp = { rnn: 'RNN', gru: 'GRU', lstm: 'LSTM' }[v.config.arch === 'deep' || v.config.arch === 'bidirectional' ? v.config.model.cell : v.config.arch];
+    const cellOp = { rnn: 'RNN', gru: 'GRU', lstm: 'LSTM' }[ARCH_TABLE[v.config.arch].fixedCell ?? v.config.model.cell];
     const recurrent = proto.graph!.node!.filter((n) => ['RNN', 'GRU', 'LSTM'].includes(n.opType!));
     expect(recurrent.map((n) => n.opType)).toEqual(Array(v.config.model.numLayers).fill(cellOp));
     const direction = new TextDecoder().decode(recurrent[0]!.attribute!.find((a) => a.name === 'direction')!.s!);
-    expect(direction).toBe(v.config.arch === 'bidirectional' ? 'bidirectional' : 'forward');
+    expect(direction).toBe(ARCH_TABLE[v.config.arch].directions === 2 ? 'bidirectional' : 'forward');
     expect(Number(proto.opsetImport?.[0]?.version)).toBe(ONNX_OPSET);
     const meta = Object.fromEntries(proto.metadataProps!.map((p) => [p.key, p.value]));
     expect(JSON.parse(meta.vocab!)).toEqual(LanguageModel.fromCheckpoint(blob).vocab.toJSON());

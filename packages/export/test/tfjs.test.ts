@@ -3,6 +3,7 @@
 // characters. The browser side (the dashboard's "generate in this browser") is apps/dashboard's e2e test.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ARCH_TABLE } from '@rnnlab/contracts/spec';
 import * as tf from '@tensorflow/tfjs';
 import { LanguageModel } from '@rnnlab/core';
 import { docSnippet } from '@rnnlab/testkit';
@@ -67,7 +68,7 @@ describe('TF.js export', () => {
     model.dispose();
     expect(Math.max(...Array.from(logits, (x, i) => Math.abs(x - (out.first[i] as number))))).toBeLessThan(1e-5);
     expect(out.text).toBe(expected);
-    expect(file.warnings.length > 0).toBe(v.config.arch === 'bidirectional');
+    expect(file.warnings.length > 0).toBe(ARCH_TABLE[v.config.arch].directions === 2);
   });
 
   it("docs/export.md's web-page snippet, given the unzipped files over HTTP, writes rnnlab's greedy text", async () => {

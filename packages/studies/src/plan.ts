@@ -5,11 +5,11 @@ import {
   type EarlyStoppingConfig, type JobRequest, type JobStatus, type Objective, type RunConfig, type StudyBase,
   type StudyRequest, type StudySpec, type TrialParams,
 } from '@rnnlab/contracts';
-import { pruneDecision, type CurvePoint, type TrialCurve } from './pruning.ts';
+import { ashaBracket, pruneDecision, type CurvePoint, type TrialCurve } from './pruning.ts';
 import { SpaceError, expandSpace } from './space.ts';
 
 export const DEFAULT_MAX_PARALLEL = 4;
-export const DEFAULT_EARLY_STOPPING: EarlyStoppingConfig = { rule: 'none', gracePeriod: 1, reductionFactor: 3 };
+export const DEFAULT_EARLY_STOPPING: EarlyStoppingConfig = { rule: 'none', gracePeriod: 1, reductionFactor: 3, brackets: 1 };
 
 export interface PlannedTrial {
   index: number;
@@ -87,6 +87,12 @@ export function planStudy(body: StudyRequest): StudyPlan {
   };
 }
 
+/** A spec as a study row holds it, with the defaults of fields added since it was written. */
+export function storedSpec(json: unknown): StudySpec {
+  const spec = json as StudySpec;
+  return { ...spec, earlyStopping: { ...DEFAULT_EARLY_STOPPING, ...spec.earlyStopping } };
+}
+
 /** What the scheduler knows of one submitted trial. */
 export interface TrialState {
   index: number;
@@ -109,7 +115,7 @@ const isActive = (s: JobStatus) => (ACTIVE_STATUSES as readonly string[]).includ
 
 /** One scheduling step: which running trials to stop, which points to submit, whether the study is done. */
 export function planTick(spec: StudySpec, pointCount: number, submitted: number, trials: readonly TrialState[]): TickPlan {
-  const curves: TrialCurve[] = trials.map((t) => ({ id: t.jobId, points: t.curve, epochs: t.epochs }));
+  const curves: TrialCurve[] = trials.map((t) => ({ id: t.jobId, points: t.curve, epochs: t.epochs, bracket: ashaBracket(spec.earlyStopping, t.index) }));
   const prune: TickPlan['prune'] = [];
   for (const [i, t] of trials.entries()) {
     if (t.status !== 'running' || t.pruneRequested) continue;

@@ -11,7 +11,12 @@
 // - asha (asynchronous successive halving, Li et al. 2018, as Optuna's SuccessiveHalvingPruner):
 //   rungs at gracePeriod·η^k epochs; at a rung a trial goes on only if it is within the best 1/η of
 //   every trial that had reached that rung (itself included), or the best of them while fewer than η
-//   have.
+//   have. With `brackets` > 1 it is asynchronous Hyperband (Li et al. 2018, §3): trial i runs in bracket
+//   i mod brackets (the paper loops over the brackets as trials arrive), bracket b is an ASHA of its
+//   own with grace period gracePeriod·η^b, and a trial competes only with the trials of its bracket.
+//   The cautious brackets give a slow starter (high learning rate: poor for a few epochs, best at the
+//   end) a chance the aggressive one denies it; a bracket whose grace period reaches the trials'
+//   epochs stops nothing.
 import type { EarlyStoppingConfig } from '@rnnlab/contracts';
 
 export interface CurvePoint {
@@ -27,6 +32,8 @@ export interface TrialCurve {
   points: CurvePoint[];
   /** The trial's planned epochs: no decision is made at or after its last one. */
   epochs: number;
+  /** asha: the trial's bracket (ashaBracket); 0 when absent. */
+  bracket?: number;
 }
 
 export type PruneDecision = { prune: false } | { prune: true; epoch: number; reason: string };
@@ -49,10 +56,10 @@ function reached(curve: TrialCurve, epoch: number): Reached | null {
 
 const before = (a: Reached, b: Reached) => a.at < b.at || (a.at === b.at && a.id <= b.id);
 
-function competitors(epoch: number, self: Reached, all: readonly TrialCurve[]): number[] {
+function competitors(epoch: number, self: Reached, all: readonly TrialCurve[], bracket: number | null): number[] {
   const out: number[] = [];
   for (const c of all) {
-    if (c.id === self.id) continue;
+    if (c.id === self.id || (bracket !== null && (c.bracket ?? 0) !== bracket)) continue;
     const r = reached(c, epoch);
     if (r && before(r, self)) out.push(r.value);
   }
@@ -65,10 +72,13 @@ function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** The epochs at which ASHA decides: gracePeriod·η^k. */
-export function ashaRungs(config: EarlyStoppingConfig, maxEpoch: number): number[] {
+/** The bracket of the trial with this index: the brackets in turn. */
+export const ashaBracket = (config: EarlyStoppingConfig, index: number): number => index % Math.max(1, config.brackets);
+
+/** The epochs at which ASHA decides in a bracket: gracePeriod·η^(bracket + k), below the last epoch. */
+export function ashaRungs(config: EarlyStoppingConfig, maxEpoch: number, bracket = 0): number[] {
   const rungs: number[] = [];
-  for (let r = config.gracePeriod; r < maxEpoch; r *= config.reductionFactor) rungs.push(r);
+  for (let r = config.gracePeriod * config.reductionFactor ** bracket; r < maxEpoch; r *= config.reductionFactor) rungs.push(r);
   return rungs;
 }
 
@@ -76,13 +86,14 @@ export function ashaRungs(config: EarlyStoppingConfig, maxEpoch: number): number
 export function pruneDecision(config: EarlyStoppingConfig, trial: TrialCurve, all: readonly TrialCurve[]): PruneDecision {
   if (config.rule === 'none') return { prune: false };
   const last = trial.points.at(-1)?.epoch ?? 0;
-  const epochs = config.rule === 'asha'
-    ? ashaRungs(config, trial.epochs).filter((r) => r <= last)
+  const bracket = config.rule === 'asha' ? (trial.bracket ?? 0) : null;
+  const epochs = bracket !== null
+    ? ashaRungs(config, trial.epochs, bracket).filter((r) => r <= last)
     : trial.points.map((p) => p.epoch).filter((e) => e >= config.gracePeriod && e < trial.epochs);
   for (const epoch of epochs) {
     const self = reached(trial, epoch);
     if (!self) continue;
-    const others = competitors(epoch, self, all);
+    const others = competitors(epoch, self, all, bracket);
     if (config.rule === 'median') {
       if (others.length < MEDIAN_MIN_OTHERS) continue;
       const m = median(others);
@@ -91,7 +102,7 @@ export function pruneDecision(config: EarlyStoppingConfig, trial: TrialCurve, al
       const values = [...others, self.value].sort((a, b) => a - b);
       const k = Math.max(1, Math.floor(values.length / config.reductionFactor));
       const cutoff = values[k - 1]!;
-      if (self.value > cutoff) return { prune: true, epoch, reason: `${fmt(self.value)} at rung ${epoch} is not in the best ${k} of ${values.length} (cut-off ${fmt(cutoff)})` };
+      if (self.value > cutoff) return { prune: true, epoch, reason: `${fmt(self.value)} at rung ${epoch} is not in the best ${k} of ${values.length}${config.brackets > 1 ? ` in bracket ${bracket}` : ''} (cut-off ${fmt(cutoff)})` };
     }
   }
   return { prune: false };

@@ -1,6 +1,6 @@
 import type { EarlyStoppingConfig, StudySpec } from '@rnnlab/contracts';
 import { describe, expect, it } from 'vitest';
-import { ashaRungs, planTick, pruneDecision, rankTrials, bestObjective, type TrialCurve, type TrialState } from '../src/index.ts';
+import { ashaBracket, ashaRungs, planTick, storedSpec, pruneDecision, rankTrials, bestObjective, type TrialCurve, type TrialState } from '../src/index.ts';
 
 // A synthetic learning curve: perplexity decaying from `start` towards `floor`, one point per epoch,
 // reported at `t0 + epoch * dt` (ms), so trials can run in any overlap we like.
@@ -13,13 +13,13 @@ function curve(id: string, floor: number, opts: { start?: number; rate?: number;
   };
 }
 
-const asha = (gracePeriod = 1, reductionFactor = 3): EarlyStoppingConfig => ({ rule: 'asha', gracePeriod, reductionFactor });
-const median = (gracePeriod = 1): EarlyStoppingConfig => ({ rule: 'median', gracePeriod, reductionFactor: 3 });
+const asha = (gracePeriod = 1, reductionFactor = 3, brackets = 1): EarlyStoppingConfig => ({ rule: 'asha', gracePeriod, reductionFactor, brackets });
+const median = (gracePeriod = 1): EarlyStoppingConfig => ({ rule: 'median', gracePeriod, reductionFactor: 3, brackets: 1 });
 
 describe('no early stopping', () => {
   it('never stops a trial, however bad', () => {
     const all = [curve('a', 1), curve('b', 1.1), curve('c', 50)];
-    expect(pruneDecision({ rule: 'none', gracePeriod: 1, reductionFactor: 3 }, all[2]!, all)).toEqual({ prune: false });
+    expect(pruneDecision({ rule: 'none', gracePeriod: 1, reductionFactor: 3, brackets: 1 }, all[2]!, all)).toEqual({ prune: false });
   });
 });
 
@@ -90,8 +90,64 @@ describe('ASHA', () => {
   });
 });
 
+describe('asynchronous Hyperband (ASHA in brackets)', () => {
+  // A slow starter: far behind for its first epochs (a high learning rate), best of all from epoch 6 on.
+  const slow = (id: string, t0: number): TrialCurve => ({
+    id, epochs: 27, points: [80, 31, 47, 18, 15.9, 13, 11.3, 11.1, 10.9, 10.4, 10.3, 10, 9.8, 9.6, 9.5].map((value, i) => ({ epoch: i + 1, value, at: t0 + (i + 1) * 10 })),
+  });
+  const steady = (id: string, floor: number, t0: number) => curve(id, floor, { start: 19, rate: 0.15, epochs: 27, upTo: 27, t0 });
+
+  it('assigns trials to the brackets in turn, bracket b with grace period gracePeriod·η^b', () => {
+    expect([0, 1, 2, 3, 4].map((i) => ashaBracket(asha(1, 3, 3), i))).toEqual([0, 1, 2, 0, 1]);
+    expect([0, 1, 2].map((i) => ashaBracket(asha(1, 3), i))).toEqual([0, 0, 0]);
+    expect(ashaRungs(asha(1, 3, 3), 27, 0)).toEqual([1, 3, 9]);
+    expect(ashaRungs(asha(1, 3, 3), 27, 1)).toEqual([3, 9]);
+    expect(ashaRungs(asha(1, 3, 3), 27, 2)).toEqual([9]);
+    // A bracket whose grace period reaches the last epoch stops nothing.
+    expect(ashaRungs(asha(1, 3, 4), 27, 3)).toEqual([]);
+  });
+
+  it('keeps a slow starter that plain ASHA stops at its first rung', () => {
+    const others = [steady('a', 11, 0), steady('b', 11.5, 1), steady('c', 12, 2)];
+    const late = slow('late', 3);
+    // One bracket: at rung 1 the slow starter (80) is the worst of four.
+    expect(pruneDecision(asha(1, 3), late, [...others, late])).toMatchObject({ prune: true, epoch: 1 });
+    // In a bracket with grace period 9 among the trials of that bracket, it leads at epoch 9 and goes on.
+    const inBracket = (c: TrialCurve, bracket: number) => ({ ...c, bracket });
+    const all = [inBracket(others[0]!, 0), inBracket(others[1]!, 1), inBracket(others[2]!, 2), inBracket(late, 2)];
+    expect(pruneDecision(asha(1, 3, 3), all[3]!, all)).toEqual({ prune: false });
+    // Its bracket-mate is compared only with it (and the trials of bracket 2 before it), and is stopped at 9.
+    expect(pruneDecision(asha(1, 3, 3), inBracket(steady('d', 12, 5), 2), [...all, inBracket(steady('d', 12, 5), 2)])).toMatchObject({ prune: true, epoch: 9 });
+  });
+
+  it('compares a trial only with the trials of its own bracket', () => {
+    // Bracket 0 holds a strong trial; a weak one alone in bracket 1 has no one to lose to.
+    const strong = { ...curve('s', 1), bracket: 0 };
+    const weak = { ...curve('w', 9, { t0: 1 }), bracket: 1 };
+    expect(pruneDecision(asha(1, 3, 2), weak, [strong, weak])).toEqual({ prune: false });
+    expect(pruneDecision(asha(1, 3, 1), { ...weak, bracket: 0 }, [strong, { ...weak, bracket: 0 }])).toMatchObject({ prune: true });
+  });
+
+  it('reads a spec stored before brackets existed as plain ASHA', () => {
+    const stored = { preset: null, base: {}, space: {}, search: 'grid', objective: 'trainPerplexity', maxParallel: 2, earlyStopping: { rule: 'asha', gracePeriod: 2, reductionFactor: 3 } };
+    expect(storedSpec(stored).earlyStopping).toEqual({ rule: 'asha', gracePeriod: 2, reductionFactor: 3, brackets: 1 });
+  });
+
+  it('gives the trials of a study their brackets by index in a scheduling step', () => {
+    const good = curve('g', 1);
+    const bad = curve('b', 9, { t0: 1 });
+    const state = (index: number, c: TrialCurve): TrialState => ({ index, jobId: c.id, status: 'running', epochs: c.epochs, pruneRequested: false, curve: c.points });
+    const spec: StudySpec = {
+      preset: null, base: { arch: 'gru' }, space: { hiddenSize: [1] }, search: 'grid', objective: 'trainPerplexity', maxParallel: 2, earlyStopping: asha(1, 3, 2),
+    };
+    // Trials 0 and 1 are in different brackets: no pruning; trials 0 and 2 share bracket 0: the bad one goes.
+    expect(planTick(spec, 2, 2, [state(0, good), state(1, bad)]).prune).toEqual([]);
+    expect(planTick(spec, 3, 3, [state(0, good), state(2, bad)]).prune).toEqual([{ jobId: 'b', index: 2, reason: expect.stringContaining('bracket 0') }]);
+  });
+});
+
 describe('one scheduling step', () => {
-  const spec = (maxParallel: number, earlyStopping: EarlyStoppingConfig = { rule: 'none', gracePeriod: 1, reductionFactor: 3 }): StudySpec => ({
+  const spec = (maxParallel: number, earlyStopping: EarlyStoppingConfig = { rule: 'none', gracePeriod: 1, reductionFactor: 3, brackets: 1 }): StudySpec => ({
     preset: null, base: { arch: 'gru' }, space: { hiddenSize: [1] }, search: 'grid', objective: 'trainPerplexity', maxParallel, earlyStopping,
   });
   const trial = (index: number, status: TrialState['status'], c: TrialCurve = curve(`j${index}`, 1)): TrialState => ({

@@ -231,7 +231,7 @@ export class GenerationPool {
     }
     if (m.ok) this.settle(c, null, { text: m.text, generated: m.generated, samples: m.samples, warnings: m.warnings, ...(m.infill ? { infill: m.infill } : {}) });
     else if (m.reason === 'deadline') this.settle(c, this.deadlineError(`after ${m.steps} steps`));
-    else if (m.reason === 'client') this.settle(c, new HttpError(m.status, m.message));
+    else if (m.reason === 'client') this.settle(c, new HttpError(m.status, m.message, {}, m.field));
     else if (m.reason === 'error') this.settle(c, new Error(`generation failed: ${m.message}`));
     else this.counts.stopped++; // aborted: its answer was already given (client gone, or late at its deadline)
     this.release(c);

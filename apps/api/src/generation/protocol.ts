@@ -20,7 +20,7 @@ export type ToThread =
 export type RunFailure =
   | { reason: 'deadline'; steps: number }
   | { reason: 'aborted' }
-  | { reason: 'client'; status: 400 | 422; message: string }
+  | { reason: 'client'; status: 400 | 422; message: string; field?: string }
   | { reason: 'error'; message: string };
 
 /** Generation thread → main thread. */

@@ -127,7 +127,7 @@ function finish(at: number, answer: () => void): void {
 
 function failure(err: unknown): RunFailure {
   if (err instanceof GenerationStopped) return err.reason === 'deadline' ? { reason: 'deadline', steps: err.steps } : { reason: 'aborted' };
-  if (err instanceof ConfigError) return { reason: 'client', status: 400, message: `body/${err.message}` };
+  if (err instanceof ConfigError) return { reason: 'client', status: 400, message: `body/${err.message}`, field: `body/${err.field}` };
   if (err instanceof CheckpointError) return { reason: 'client', status: 422, message: err.message };
   return { reason: 'error', message: (err as Error).message };
 }

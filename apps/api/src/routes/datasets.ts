@@ -1,5 +1,5 @@
 import { DatasetList, DatasetListQuery, DatasetSchema, DatasetText, DatasetUploadJson, DatasetUploadQuery, ErrorEnvelope, JobIdParams } from '@rnnlab/contracts';
-import { badRequest } from '../errors.ts';
+import { invalidField } from '../errors.ts';
 import { ref } from '../openapi.ts';
 import { clientIdentity } from '../plugins/auth.ts';
 import type { App, Services } from '../types.ts';
@@ -24,7 +24,7 @@ export function datasetRoutes(app: App, s: Services): void {
     let name: string;
     let text: string;
     if (typeof body === 'string') {
-      if (!req.query.name) throw badRequest('querystring/name is required for a text/plain upload');
+      if (!req.query.name) throw invalidField('querystring/name', ' is required for a text/plain upload');
       name = req.query.name;
       text = body;
     } else {

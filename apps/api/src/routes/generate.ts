@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { ErrorEnvelope, GenerateRequest, GenerateResponse, JobIdParams } from '@rnnlab/contracts';
 import { preprocess } from '@rnnlab/core';
 import type { FastifyRequest } from 'fastify';
-import { badRequest, conflict } from '../errors.ts';
+import { conflict, invalidField } from '../errors.ts';
 import { noCheckpoint } from '../services/job-data.ts';
 import { ref } from '../openapi.ts';
 import { EVENT_STREAM, EventStream, wantsEventStream } from '../sse.ts';
@@ -46,7 +46,7 @@ export function generateRoutes(app: App, s: Services, generateLimit: object, cli
     if (objective === 'cloze') throw conflict(`job ${req.params.id} was trained with the cloze objective: it fills blanks (POST /v1/jobs/${req.params.id}/infill) and does not continue text`);
     // Only d2l's tokenizer can empty a prefix (it keeps letters and spaces); the model needs one character.
     if (preprocess(rest.prefix, tokenizer).length === 0) {
-      throw badRequest('body/prefix is empty after d2l preprocessing (it keeps only letters and spaces); give at least one letter');
+      throw invalidField('body/prefix', ' is empty after d2l preprocessing (it keeps only letters and spaces); give at least one letter');
     }
     if (!ckpt) throw noCheckpoint(req.params.id, which);
     // A client that hangs up before its answer frees its slot (or its place in line) at once.

@@ -1,7 +1,7 @@
 import { PAGE_SIZES, type Dataset } from '@rnnlab/contracts';
 import { DatasetCatalog, type UploadedDatasets } from '@rnnlab/datasets';
 import { InvalidCursorError, QuotaExceededError, type DatasetRecord, type Repositories } from '@rnnlab/db';
-import { badRequest, HttpError, notFound } from '../errors.ts';
+import { invalidField, notFound } from '../errors.ts';
 
 /** How much one uploader (an API key, or an address when the API has no keys) may store. */
 export interface UploadLimits {
@@ -50,7 +50,7 @@ export class DatasetService implements UploadedDatasets {
     try {
       return toDataset(await this.repos.datasets.create({ name, text }, { owner, ...this.limits }));
     } catch (err) {
-      if (err instanceof QuotaExceededError) throw new HttpError(403, `body/text: ${err.message}`);
+      if (err instanceof QuotaExceededError) throw invalidField('body/text', `: ${err.message}`, 403);
       throw err;
     }
   }
@@ -71,7 +71,7 @@ export class DatasetService implements UploadedDatasets {
       const page = await this.repos.datasets.list({ limit: room, cursor: next === null ? q.cursor : null });
       return { items: [...items, ...page.items.map(toDataset)], nextCursor: page.nextCursor };
     } catch (err) {
-      if (err instanceof InvalidCursorError) throw badRequest(`querystring/cursor: ${err.message}`);
+      if (err instanceof InvalidCursorError) throw invalidField('querystring/cursor', `: ${err.message}`);
       throw err;
     }
   }

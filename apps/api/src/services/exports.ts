@@ -1,7 +1,7 @@
 // GET /v1/jobs/{id}/export: a checkpoint of the job written in another format (@rnnlab/export).
 import type { ExportFormat } from '@rnnlab/contracts';
 import type { ExportedFile } from '@rnnlab/export';
-import { HttpError } from '../errors.ts';
+import { invalidField } from '../errors.ts';
 import type { JobDataService } from './job-data.ts';
 
 export class ExportService {
@@ -15,7 +15,7 @@ export class ExportService {
     try {
       return { ...(await exportCheckpoint(bytes, format, `${id}-epoch${ckpt.epoch}`)), epoch: ckpt.epoch };
     } catch (err) {
-      if (err instanceof UnsupportedExportError) throw new HttpError(422, `querystring/format: ${err.message}`);
+      if (err instanceof UnsupportedExportError) throw invalidField('querystring/format', `: ${err.message}`, 422);
       throw err;
     }
   }

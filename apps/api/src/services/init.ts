@@ -5,7 +5,7 @@
 import { DEFAULT_DATASET, resolveJobConfig, type JobRequest, type RunConfig } from '@rnnlab/contracts';
 import { configDifferences, outsideVocabulary, readCheckpointHeader, shapesModel, tokenize, validateRunConfig, Vocab } from '@rnnlab/core';
 import type { Repositories } from '@rnnlab/db';
-import { badRequest } from '../errors.ts';
+import { invalidField } from '../errors.ts';
 import type { JobDataService } from './job-data.ts';
 import type { SubmissionChecks } from './submission.ts';
 
@@ -25,29 +25,29 @@ export class InitResolver {
   async resolve(body: JobRequest & { init: NonNullable<JobRequest['init']> }): Promise<ResolvedInit> {
     const { job: sourceId, checkpoint: which = 'latest' } = body.init;
     const source = await this.repos.jobs.get(sourceId);
-    if (!source) throw badRequest(`body/init/job: job ${sourceId} not found`);
+    if (!source) throw invalidField('body/init/job', `: job ${sourceId} not found`);
     const ckpt = await this.repos.checkpoints.pick(sourceId, which);
     if (!ckpt) {
-      throw badRequest(`body/init/checkpoint: job ${sourceId} has no checkpoint ${typeof which === 'number' ? `at epoch ${which}` : 'yet'}`);
+      throw invalidField('body/init/checkpoint', `: job ${sourceId} has no checkpoint ${typeof which === 'number' ? `at epoch ${which}` : 'yet'}`);
     }
     const sourceConfig = validateRunConfig(source.config);
-    if (body.arch !== sourceConfig.arch) throw badRequest(`body/arch must be ${sourceConfig.arch} (job ${sourceId}'s) when starting from its checkpoint`);
+    if (body.arch !== sourceConfig.arch) throw invalidField('body/arch', ` must be ${sourceConfig.arch} (job ${sourceId}'s) when starting from its checkpoint`);
     const config = resolveJobConfig(body, sourceConfig);
     const differs = configDifferences(sourceConfig, config);
     const modelField = differs.find(shapesModel);
     if (modelField) {
       const value = modelField.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown>)[k], sourceConfig);
-      throw badRequest(`${bodyField(modelField)} must be ${JSON.stringify(value)} (job ${sourceId}'s model) when starting from its checkpoint`);
+      throw invalidField(bodyField(modelField), ` must be ${JSON.stringify(value)} (job ${sourceId}'s model) when starting from its checkpoint`);
     }
     const dataset = body.dataset ?? (source.dataset || DEFAULT_DATASET);
     const header = readCheckpointHeader(await this.jobData.checkpointBytes(ckpt.id));
     const outside = outsideVocabulary(tokenize(await this.checks.text(dataset), config.tokenizer), Vocab.fromJSON(header.vocab));
     if (outside.length > 0) {
-      throw badRequest(`body/dataset: ${dataset} has characters outside the vocabulary of job ${sourceId}: ${JSON.stringify(outside.join(''))}`);
+      throw invalidField('body/dataset', `: ${dataset} has characters outside the vocabulary of job ${sourceId}: ${JSON.stringify(outside.join(''))}`);
     }
     const continues = dataset === source.dataset && differs.every((f) => f === 'training.epochs');
     if (continues && config.training.epochs <= ckpt.epoch) {
-      throw badRequest(`body/training/epochs must be above ${ckpt.epoch}, the epochs of job ${sourceId}'s checkpoint, to continue it`);
+      throw invalidField('body/training/epochs', ` must be above ${ckpt.epoch}, the epochs of job ${sourceId}'s checkpoint, to continue it`);
     }
     return { config, dataset, initJobId: sourceId, initEpoch: ckpt.epoch };
   }

@@ -1,6 +1,6 @@
 import type { RunConfig } from '@rnnlab/contracts';
 import { CheckpointChangedError, InvalidCursorError, type Page, type PageRequest, type Repositories } from '@rnnlab/db';
-import { badRequest, conflict, notFound } from '../errors.ts';
+import { conflict, invalidField, notFound } from '../errors.ts';
 
 const iso = <T extends { createdAt: Date }>(r: T) => ({ ...r, createdAt: r.createdAt.toISOString() });
 
@@ -10,7 +10,7 @@ async function mapPage<T, U>(read: () => Promise<Page<T>>, map: (row: T) => U): 
     const page = await read();
     return { items: page.items.map(map), nextCursor: page.nextCursor };
   } catch (err) {
-    if (err instanceof InvalidCursorError) throw badRequest(`querystring/cursor: ${err.message}`);
+    if (err instanceof InvalidCursorError) throw invalidField('querystring/cursor', `: ${err.message}`);
     throw err;
   }
 }

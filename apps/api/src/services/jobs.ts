@@ -1,8 +1,8 @@
-import { cancelChannel, resolveJobConfig, ConfigConflictError, DEFAULT_DATASET, DEFAULT_PRIORITY,
+import { cancelChannel, resolveJobConfig, ConfigError, DEFAULT_DATASET, DEFAULT_PRIORITY,
   type Job, type JobListQuery, type JobRequest } from '@rnnlab/contracts';
 import { InvalidCursorError, type NewJob, type PageRequest, type Repositories } from '@rnnlab/db';
 import type { FastifyBaseLogger } from 'fastify';
-import { badRequest, conflict, notFound } from '../errors.ts';
+import { conflict, invalidField, notFound } from '../errors.ts';
 import { toJob } from './job-dto.ts';
 import type { InitResolver } from './init.ts';
 import type { TrainQueue } from './queue.ts';
@@ -29,7 +29,7 @@ export class JobService {
         ? await this.init.resolve({ ...body, init })
         : { config: resolveJobConfig(body), dataset: body.dataset ?? DEFAULT_DATASET, initJobId: null, initEpoch: null };
     } catch (err) {
-      if (err instanceof ConfigConflictError) throw badRequest(err.message);
+      if (err instanceof ConfigError) throw invalidField(err.field, err.message.slice(err.field.length));
       throw err;
     }
     const { config, dataset } = resolved;
@@ -74,7 +74,7 @@ export class JobService {
       const page = await this.repos.jobs.list({ status: q.status, limit: q.limit, cursor: q.cursor, initJobId: q.initJobId });
       return { items: page.items.map(toJob), nextCursor: page.nextCursor };
     } catch (err) {
-      if (err instanceof InvalidCursorError) throw badRequest(`querystring/cursor: ${err.message}`);
+      if (err instanceof InvalidCursorError) throw invalidField('querystring/cursor', `: ${err.message}`);
       throw err;
     }
   }

@@ -1,3 +1,4 @@
+import { ACTIVE_STATUSES } from '@rnnlab/contracts';
 import type { JobRecord, Repositories } from '@rnnlab/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TrainQueue } from './queue.ts';
@@ -29,7 +30,7 @@ export interface ReconcileResult {
  */
 export async function reconcile(repos: Repositories, queue: TrainQueue): Promise<ReconcileResult> {
   const result: ReconcileResult = { enqueued: 0, requeued: 0, failed: 0 };
-  for (const status of ['queued', 'running'] as const) {
+  for (const status of ACTIVE_STATUSES) {
     let cursor: string | null = null;
     do {
       const page = await repos.jobs.list({ status, limit: 100, cursor });

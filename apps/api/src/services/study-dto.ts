@@ -1,6 +1,6 @@
-import { JOB_STATUSES, type Objective, type RunConfig, type Study, type StudySpec, type StudySummary, type Trial, type TrialParams } from '@rnnlab/contracts';
+import { JOB_STATUSES, type Objective, type RunConfig, type Study, type StudySummary, type Trial, type TrialParams } from '@rnnlab/contracts';
 import type { JobRecord, StudyRecord } from '@rnnlab/db';
-import { bestObjective, rankTrials } from '@rnnlab/studies';
+import { bestObjective, rankTrials, storedSpec } from '@rnnlab/studies';
 
 type MetricRow = { jobId: string; epoch: number; trainPerplexity: number; validationPerplexity: number | null; durationMs: number };
 
@@ -62,7 +62,7 @@ export function toStudy(row: StudyRecord, jobs: JobRecord[], metrics: MetricRow[
   const best = ranked[0] ?? null;
   return {
     ...common(row, counts, best?.objective ?? null),
-    spec: row.spec as unknown as StudySpec,
+    spec: storedSpec(row.spec),
     epochsTrained: jobs.reduce((s, j) => s + j.epoch, 0),
     trials,
     best: best ? trials[best.index]! : null,

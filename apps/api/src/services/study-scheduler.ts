@@ -6,7 +6,7 @@
 // API processes never schedule the same study at once, and a restarted API carries on from the rows.
 import { cancelChannel, type StudySpec, type TrialParams } from '@rnnlab/contracts';
 import type { JobRecord, Repositories } from '@rnnlab/db';
-import { planTick, trialName, trialRequest, type TrialState } from '@rnnlab/studies';
+import { planTick, storedSpec, trialName, trialRequest, type TrialState } from '@rnnlab/studies';
 import type { FastifyBaseLogger } from 'fastify';
 import { HttpError } from '../errors.ts';
 import type { JobService } from './jobs.ts';
@@ -91,7 +91,7 @@ export class StudyScheduler {
   /** One scheduling step of one study; false when another process holds it or it is not running. */
   async tick(id: string): Promise<boolean> {
     const done = await this.repos.studies.withRunningLock(id, async (study, tx) => {
-      const spec = study.spec as unknown as StudySpec;
+      const spec = storedSpec(study.spec);
       const points = study.points as unknown as TrialParams[];
       const jobs = await this.repos.studies.trials(id);
       const metrics = spec.earlyStopping.rule === 'none' ? [] : await this.repos.studies.metrics(id);

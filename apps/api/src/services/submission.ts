@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { corpusStats, estimateCheckpointBytes, estimateMemoryBytes, MAX_CHECKPOINT_BYTES, minTokensForOneBatch, parameterCount } from '@rnnlab/core';
 import { DatasetError, type DatasetCatalog } from '@rnnlab/datasets';
-import type { RunConfig } from '@rnnlab/contracts';
-import { HttpError, badRequest, unavailable } from '../errors.ts';
+import { corpusProblem, type RunConfig } from '@rnnlab/contracts';
+import { invalidField, unavailable } from '../errors.ts';
 
 /** Canonical JSON (sorted keys) so the same body hashes the same whatever its key order. */
 export function requestHash(body: unknown): string {
@@ -30,7 +30,7 @@ export class SubmissionChecks {
       return (await this.datasets.loadText(datasetId)).text;
     } catch (err) {
       if (err instanceof DatasetError) {
-        throw err.code === 'not_found' ? badRequest(`body/dataset: ${err.message}`) : unavailable(`body/dataset: ${err.message}`);
+        throw err.code === 'not_found' ? invalidField('body/dataset', `: ${err.message}`) : unavailable(`body/dataset: ${err.message}`);
       }
       throw err;
     }
@@ -54,9 +54,8 @@ export class SubmissionChecks {
 
   async check(datasetId: string, config: RunConfig): Promise<void> {
     const s = await this.countTokens(datasetId, config);
-    if (s.distinct < 2) {
-      throw badRequest(`body/dataset: ${datasetId} has ${s.distinct} distinct character(s) after ${config.tokenizer} preprocessing; a language model needs at least 2`);
-    }
+    const problem = corpusProblem(s.distinct, config.tokenizer);
+    if (problem) throw invalidField('body/dataset', `: ${datasetId} ${problem}`);
     const { batchSize, numSteps, validationFraction } = config.training;
     // The same split and the same minimum as the core's TrainingRun (d2l's random offset can use up
     // to numSteps tokens before the first window).
@@ -64,20 +63,20 @@ export class SubmissionChecks {
     const trainTokens = s.tokens - held;
     const needed = minTokensForOneBatch(batchSize, numSteps);
     if (validationFraction > 0 && held < 2) {
-      throw badRequest(`body/training/validationFraction: ${validationFraction} of ${s.tokens} tokens holds out ${held}; validation needs at least 2`);
+      throw invalidField('body/training/validationFraction', `: ${validationFraction} of ${s.tokens} tokens holds out ${held}; validation needs at least 2`);
     }
     if (trainTokens < needed) {
-      throw badRequest(`body/dataset: ${datasetId} gives ${trainTokens} training tokens; one minibatch of batchSize ${batchSize} × numSteps ${numSteps} needs ${needed}`);
+      throw invalidField('body/dataset', `: ${datasetId} gives ${trainTokens} training tokens; one minibatch of batchSize ${batchSize} × numSteps ${numSteps} needs ${needed}`);
     }
     const mb = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
     const estimate = estimateMemoryBytes(config, s.distinct + 1);
     if (estimate > this.memoryBudgetBytes) {
-      throw new HttpError(400, `body/model: estimated training memory ${mb(estimate)} exceeds the worker budget of ${mb(this.memoryBudgetBytes)}; lower hiddenSize, numLayers, batchSize or numSteps`);
+      throw invalidField('body/model', `: estimated training memory ${mb(estimate)} exceeds the worker budget of ${mb(this.memoryBudgetBytes)}; lower hiddenSize, numLayers, batchSize or numSteps`);
     }
     // The same bound the core checks when the run starts, known here from the config and the vocabulary.
     const checkpoint = estimateCheckpointBytes(config, s.distinct + 1);
     if (checkpoint > MAX_CHECKPOINT_BYTES) {
-      throw badRequest(`body/model/hiddenSize: checkpoints of this model would take up to ${mb(checkpoint)}, above the ${mb(MAX_CHECKPOINT_BYTES)} cap; lower hiddenSize or numLayers, or train with sgd (Adam stores two more copies)`);
+      throw invalidField('body/model/hiddenSize', `: checkpoints of this model would take up to ${mb(checkpoint)}, above the ${mb(MAX_CHECKPOINT_BYTES)} cap; lower hiddenSize or numLayers, or train with sgd (Adam stores two more copies)`);
     }
   }
 }

@@ -1,11 +1,14 @@
-// The submit form: architecture, dataset and hyperparameters prefilled with d2l's defaults (docs/api.md).
-// The server validates; its message names the field (`body/training/epochs must be <= 100000`) and
-// the message is shown next to that field.
+// The submit form: architecture, dataset and hyperparameters prefilled with d2l's defaults. Its fields,
+// labels, hints and defaults come from the spec (@rnnlab/contracts/spec), so a field added there shows
+// here. The server validates; the error's `field` member says which field to show its message next to.
+import {
+  ARCH_FIELD, ARCH_TABLE, CONFIG_FIELDS, DEFAULT_DATASET, fieldDefault, PRIORITY, type Arch, type FieldSpec,
+} from '@rnnlab/contracts/spec';
 import type { View } from '../context.ts';
 import { fill, h, setText } from '../dom.ts';
 import { clearErrors, field, input, numberValue, select, showRequestError } from '../form.ts';
 import { rate } from '../format.ts';
-import { ARCHS, CELLS, GRU_RESET_GATES, TRAINING_OBJECTIVES, type Arch, type JobRequest, type StudyRequest } from '../types.ts';
+import type { JobRequest, StudyRequest } from '../types.ts';
 
 type Kind = 'int' | 'float' | 'text' | 'choice';
 type Value = string | number | null;
@@ -14,7 +17,7 @@ interface Spec {
   path: string;
   label: string;
   kind: Kind;
-  /** d2l's default, which may depend on the architecture (docs/api.md). */
+  /** d2l's default, which may depend on the architecture. */
   value: Value | ((arch: Arch) => Value);
   choices?: readonly string[];
   /** An empty box sends null (e.g. no gradient clipping) instead of leaving the field out. */
@@ -22,39 +25,31 @@ interface Spec {
   hint?: string;
 }
 
-const stacked = (arch: Arch) => arch === 'deep' || arch === 'bidirectional';
+const KINDS = { int: 'int', number: 'float', choice: 'choice', text: 'text' } as const satisfies Record<FieldSpec['kind'], Kind>;
+
+/** A form field for a field of the spec. */
+const fromSpec = (path: string, spec: FieldSpec): Spec => ({
+  path,
+  label: spec.label,
+  kind: KINDS[spec.kind],
+  value: (arch) => fieldDefault<Value>(spec, arch),
+  choices: spec.kind === 'choice' ? spec.values : undefined,
+  nullable: (spec.kind === 'int' || spec.kind === 'number') && spec.nullable === true,
+  hint: spec.description,
+});
+
+const configFields = (section: 'model' | 'training' | null, advanced: boolean) =>
+  CONFIG_FIELDS.filter((f) => f.section === section && (f.spec.advanced === true) === advanced).map((f) => fromSpec(f.path, f.spec));
 
 const BASICS: Spec[] = [
   { path: 'name', label: 'Name', kind: 'text', value: '', hint: 'Optional, up to 100 characters' },
-  { path: 'arch', label: 'Architecture', kind: 'choice', value: 'lstm', choices: ARCHS },
-  { path: 'dataset', label: 'Dataset', kind: 'choice', value: 'timemachine', choices: ['timemachine'] },
+  { ...fromSpec('arch', ARCH_FIELD), hint: undefined },
+  { path: 'dataset', label: 'Dataset', kind: 'choice', value: DEFAULT_DATASET, choices: [DEFAULT_DATASET] },
+  ...configFields(null, false),
 ];
-const MODEL: Spec[] = [
-  { path: 'model.hiddenSize', label: 'Hidden size', kind: 'int', value: 256 },
-  { path: 'model.numLayers', label: 'Layers', kind: 'int', value: (a) => (stacked(a) ? 2 : 1) },
-  { path: 'model.cell', label: 'Cell', kind: 'choice', value: 'lstm', choices: CELLS, hint: 'For deep and bidirectional' },
-  { path: 'model.dropout', label: 'Dropout', kind: 'float', value: 0 },
-  { path: 'model.gruResetGate', label: 'GRU reset gate', kind: 'choice', value: 'before', choices: GRU_RESET_GATES, hint: 'before: d2l; after: nn.GRU' },
-];
-const TRAINING: Spec[] = [
-  { path: 'training.epochs', label: 'Epochs', kind: 'int', value: 500 },
-  { path: 'training.batchSize', label: 'Batch size', kind: 'int', value: 32 },
-  { path: 'training.numSteps', label: 'Steps (sequence length)', kind: 'int', value: 35 },
-  { path: 'training.learningRate', label: 'Learning rate', kind: 'float', value: (a) => (a === 'deep' ? 2 : 1) },
-  { path: 'training.optimizer', label: 'Optimizer', kind: 'choice', value: 'sgd', choices: ['sgd', 'adam'] },
-  { path: 'training.objective', label: 'TrainingObjective', kind: 'choice', value: 'next', choices: TRAINING_OBJECTIVES, hint: 'next: d2l; cloze: fill blanks (bidirectional)' },
-];
-const ADVANCED: Spec[] = [
-  { path: 'training.gradClipNorm', label: 'Gradient clip norm', kind: 'float', value: 1, nullable: true, hint: 'Empty: no clipping' },
-  { path: 'training.sampling', label: 'Sampling', kind: 'choice', value: 'sequential', choices: ['sequential', 'random'] },
-  { path: 'training.maxTokens', label: 'Max tokens', kind: 'int', value: 10000, nullable: true, hint: 'Empty: the whole corpus' },
-  { path: 'training.validationFraction', label: 'Validation fraction', kind: 'float', value: 0, hint: '0 to 0.5' },
-  { path: 'training.seed', label: 'Seed', kind: 'int', value: 0 },
-  { path: 'training.checkpointEvery', label: 'Checkpoint every (epochs)', kind: 'int', value: 10 },
-  { path: 'training.samplePrefix', label: 'Sample prefix', kind: 'text', value: 'time traveller' },
-  { path: 'training.sampleEvery', label: 'Sample every (epochs)', kind: 'int', value: 10 },
-  { path: 'priority', label: 'Priority', kind: 'int', value: 5, hint: '1 runs first, 10 last' },
-];
+const MODEL: Spec[] = configFields('model', false);
+const TRAINING: Spec[] = configFields('training', false);
+const ADVANCED: Spec[] = [...configFields('training', true), fromSpec('priority', PRIORITY)];
 const SPECS = [...BASICS, ...MODEL, ...TRAINING, ...ADVANCED];
 
 export const mountSubmit: View = (ctx, root) => {
@@ -64,7 +59,7 @@ export const mountSubmit: View = (ctx, root) => {
   let idempotencyKey: string | null = null;
 
   const fieldFor = (spec: Spec): HTMLElement => {
-    const initial = typeof spec.value === 'function' ? spec.value('lstm') : spec.value;
+    const initial = typeof spec.value === 'function' ? spec.value(ARCH_FIELD.default) : spec.value;
     const control =
       spec.kind === 'choice'
         ? select(spec.choices ?? [], String(initial))
@@ -102,7 +97,7 @@ export const mountSubmit: View = (ctx, root) => {
       if (control && typeof spec.value === 'function' && !touched.has(spec.path)) control.value = String(spec.value(arch));
     }
     const cell = controls.get('model.cell');
-    if (cell) cell.disabled = !stacked(arch);
+    if (cell) cell.disabled = ARCH_TABLE[arch].fixedCell !== null;
   };
   archControl.addEventListener('change', syncArch);
   syncArch();
@@ -128,7 +123,7 @@ export const mountSubmit: View = (ctx, root) => {
   });
 
   // A study from the same form: the chapter's comparison with the fields edited here, or a sweep of one field.
-  const sweepable = SPECS.filter((spec) => spec.kind !== 'text' && spec.path !== 'dataset' && spec.path !== 'priority');
+  const sweepable = SPECS.filter((spec) => spec.kind !== 'text' && (spec.path.startsWith('model.') || spec.path.startsWith('training.')));
   const sweepField = select(sweepable.map((spec) => spec.path), 'training.learningRate', Object.fromEntries(sweepable.map((spec) => [spec.path, spec.label])));
   const sweepValues = input('text', '0.5, 1, 2', { 'aria-label': 'values to try' });
   const parallel = input('number', 4, { step: 1, min: 1, 'aria-label': 'trials at once' });

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ARCHS } from '@rnnlab/contracts';
 import { createPrisma, migrate, withDatabase, type Db } from '@rnnlab/db';
-import { MIGRATIONS_DIR, spawnApi, spawnWorker, type ApiProcess, type WorkerProcess } from '@rnnlab/testkit';
+import { MIGRATIONS_DIR, spawnApi, spawnWorker, waitFor, type ApiProcess, type WorkerProcess } from '@rnnlab/testkit';
 import pg from 'pg';
 import { startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from './private-services.ts';
 import { client, isAlive, perplexities, tinyJob, waitForStatus } from './runs.ts';
@@ -45,6 +45,14 @@ export const CHAOS_ENV = {
 
 /** Tiny jobs of every architecture, the same config (and seed) per architecture as its reference run. */
 export const chaosJob = (arch: string) => tinyJob({ epochs: 4, seed: 11 }, { arch });
+
+/** A study of the same jobs, one trial per architecture, two at a time, with ASHA (rungs at epochs 1 and 2):
+ * its trials are checked against the same references, and pruning goes through the faults too. */
+export const chaosStudy = () => {
+  const { model, training } = chaosJob('rnn');
+  return { name: 'chaos', base: { model, training }, space: { arch: [...ARCHS] }, maxParallel: 2, earlyStopping: { rule: 'asha', gracePeriod: 1, reductionFactor: 2 } };
+};
+export const STUDY_ENDS = ['completed', 'failed', 'cancelled'];
 
 /** Three workers and an API starting at once on a machine other suites load take far longer than testkit's 30 s. */
 const READY = { readyTimeoutMs: 180_000 };
@@ -134,6 +142,8 @@ const safeReadlink = (path: string) => {
 
 export interface ChaosRecord {
   jobs: { id: string; arch: string }[];
+  /** The study submitted before the faults: its trials are jobs under the same schedule. */
+  studyId: string;
   faults: Record<FaultKind, number>;
   /** Faults the schedule drew that found nothing to hit (no trainer at that moment): redrawn, not counted. */
   missed: number;
@@ -217,6 +227,13 @@ export class Chaos {
     }
   }
 
+  /** POST /v1/studies, before any fault (a retried POST could add a second study). */
+  async submitStudy(): Promise<string> {
+    const res = await this.http.post('/v1/studies', chaosStudy());
+    if (res.status !== 201) throw new Error(`the study answered ${res.status}: ${res.text}`);
+    return res.body.id as string;
+  }
+
   /** POST /cancel, retried while the API is away; its status (202, or 409 when the job had finished). */
   async cancel(id: string): Promise<number> {
     for (;;) {
@@ -232,7 +249,7 @@ export class Chaos {
     const rand = seeded(opts.seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const record: ChaosRecord = {
-      jobs: [], faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>, missed: 0, cancels: [],
+      jobs: [], studyId: await this.submitStudy(), faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>, missed: 0, cancels: [],
       heldWithoutTrainerMs: 0, startedAt: Date.now(), faultsEndedAt: 0, settledAt: 0,
     };
     const deadline = record.startedAt + opts.durationMs;
@@ -299,6 +316,11 @@ export class Chaos {
     this.stopped.clear();
     // Every job reaches a terminal state; the bound is generous because trainers start slowly under load.
     for (const { id } of record.jobs) await waitForStatus(this.db, id, ['succeeded', 'failed', 'cancelled'], 600_000);
+    // The study ends when the (restarted) API's scheduler has seen every trial end.
+    await waitFor(`study ${record.studyId} to end`, async () => {
+      const study = await this.db.study.findUnique({ where: { id: record.studyId } });
+      return study && STUDY_ENDS.includes(study.state) ? study : null;
+    }, 600_000, 250);
     record.settledAt = Date.now();
     sampling = false;
     await sampler;

@@ -1940,6 +1940,8 @@ export interface components {
         /** Error */
         Error: {
             error: string;
+            /** @description the offending field when one is to blame, as the message names it: the part of the request, then the path within it (body/training/epochs, querystring/cursor) */
+            field?: string;
             /** @description names the offending field, e.g. body/training/epochs must be <= 100000 */
             message: string;
             statusCode: number;
@@ -2063,9 +2065,9 @@ export interface components {
             };
             model?: components["schemas"]["ModelRequest"];
             name?: string;
-            /** @description 1 runs first; default 5 */
+            /** @description 1 runs first, 10 last; default 5 */
             priority?: number;
-            /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
+            /** @description d2l (letters and spaces, lowercased) or raw (every character). Default d2l */
             tokenizer?: "d2l" | "raw";
             training?: components["schemas"]["TrainingRequest"];
         };
@@ -2090,15 +2092,15 @@ export interface components {
         };
         /** ModelRequest */
         ModelRequest: {
-            /** @description cell of deep / bidirectional; default lstm */
+            /** @description the cell of deep and bidirectional (rnn, gru and lstm are their cell). Default lstm; rnn: rnn; gru: gru */
             cell?: "rnn" | "gru" | "lstm";
-            /** @description between stacked layers; default 0 */
+            /** @description between stacked layers. Default 0 */
             dropout?: number;
-            /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
+            /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l) or on its result (nn.GRU, cuDNN). Default before */
             gruResetGate?: "before" | "after";
-            /** @description default 256 */
+            /** @description units per direction per layer. Default 256 */
             hiddenSize?: number;
-            /** @description 1; deep and bidirectional default to 2 */
+            /** @description stacked recurrent layers. Default 1; deep, bidirectional: 2 */
             numLayers?: number;
         };
         /** OpsSummary */
@@ -2122,47 +2124,57 @@ export interface components {
         };
         /** ResolvedModel */
         ResolvedModel: {
-            /** @description cell of deep / bidirectional; default lstm */
+            /** @description the cell of deep and bidirectional (rnn, gru and lstm are their cell). Default lstm; rnn: rnn; gru: gru */
             cell: "rnn" | "gru" | "lstm";
-            /** @description between stacked layers; default 0 */
+            /** @description between stacked layers. Default 0 */
             dropout: number;
-            /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l; default) or on its result (nn.GRU, cuDNN) */
+            /** @description GRU cells: the reset gate acts on h before the recurrent matmul (d2l) or on its result (nn.GRU, cuDNN). Default before */
             gruResetGate: "before" | "after";
-            /** @description default 256 */
+            /** @description units per direction per layer. Default 256 */
             hiddenSize: number;
-            /** @description 1; deep and bidirectional default to 2 */
+            /** @description stacked recurrent layers. Default 1; deep, bidirectional: 2 */
             numLayers: number;
         };
         /** ResolvedTraining */
         ResolvedTraining: {
-            /** @description default 32 */
+            /** @description sequences per minibatch. Default 32 */
             batchSize: number;
+            /** @description epochs between checkpoints. Default 10 */
             checkpointEvery: number;
-            /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
+            /** @description also keep checkpoints whose epoch is a multiple of this; 0: none. Default 0 */
             checkpointKeepEvery: number;
-            /** @description newest checkpoints kept besides the best; default 3 */
+            /** @description newest checkpoints kept besides the best. Default 3 */
             checkpointKeepLast: number;
-            /** @description default 500 */
+            /** @description passes over the training text. Default 500 */
             epochs: number;
+            /** @description θ of global L2-norm gradient clipping; null: no clipping. Default 1 */
             gradClipNorm: number | null;
-            /** @description default 1; deep 2 */
+            /** @description the optimizer's step size. Default 1; deep: 2 */
             learningRate: number;
+            /** @description cap on the corpus tokens; null: the whole corpus. Default 10000 */
             maxTokens: number | null;
-            /** @description default 35 */
+            /** @description time steps per sequence (the BPTT window). Default 35 */
             numSteps: number;
-            /** @description next: predict the next character (d2l; default). cloze: predict each character from both sides of it, never from itself — bidirectional only */
+            /** @description next: predict the next character (d2l). cloze: predict each character from both sides of it, never from itself — bidirectional only. Default next */
             objective: "next" | "cloze";
+            /** @description d2l's plain SGD or Adam. Default sgd */
             optimizer: "sgd" | "adam";
+            /** @description epochs between samples. Default 10 */
             sampleEvery: number;
+            /** @description the text each epoch-end sample continues. Default time traveller */
             samplePrefix: string;
+            /** @description d2l's two minibatch iterators. Default sequential */
             sampling: "sequential" | "random";
+            /** @description seeds initialisation, sampling and dropout. Default 0 */
             seed: number;
+            /** @description tail of the (capped) corpus held out for evaluation. Default 0 */
             validationFraction: number;
         };
         /** RunConfig */
         RunConfig: {
             arch: components["schemas"]["Arch"];
             model: components["schemas"]["ResolvedModel"];
+            /** @description d2l (letters and spaces, lowercased) or raw (every character). Default d2l */
             tokenizer: "d2l" | "raw";
             training: components["schemas"]["ResolvedTraining"];
         };
@@ -2226,15 +2238,17 @@ export interface components {
             base?: {
                 arch?: components["schemas"]["Arch"];
                 model?: components["schemas"]["ModelRequest"];
-                /** @description 1 runs first; default 5 */
+                /** @description 1 runs first, 10 last; default 5 */
                 priority?: number;
-                /** @description d2l (letters and spaces, lowercased; default) or raw (every character) */
+                /** @description d2l (letters and spaces, lowercased) or raw (every character). Default d2l */
                 tokenizer?: "d2l" | "raw";
                 training?: components["schemas"]["TrainingRequest"];
             };
             /** @description a built-in name or an uploaded dataset id; default timemachine */
             dataset?: string;
             earlyStopping?: {
+                /** @description asha: asynchronous Hyperband — trial i runs in bracket i mod brackets, bracket b with grace period gracePeriod·η^b; default 1 (plain ASHA) */
+                brackets?: number;
                 /** @description epochs before any trial may be stopped; default 1 */
                 gracePeriod?: number;
                 /** @description asha: keep the best 1/η at each rung; default 3 */
@@ -2608,6 +2622,7 @@ export interface components {
                 [key: string]: unknown;
             };
             earlyStopping: {
+                brackets: number;
                 gracePeriod: number;
                 reductionFactor: number;
                 rule: string;
@@ -2643,28 +2658,37 @@ export interface components {
         };
         /** TrainingRequest */
         TrainingRequest: {
-            /** @description default 32 */
+            /** @description sequences per minibatch. Default 32 */
             batchSize?: number;
+            /** @description epochs between checkpoints. Default 10 */
             checkpointEvery?: number;
-            /** @description also keep checkpoints whose epoch is a multiple of this; default 0 (none) */
+            /** @description also keep checkpoints whose epoch is a multiple of this; 0: none. Default 0 */
             checkpointKeepEvery?: number;
-            /** @description newest checkpoints kept besides the best; default 3 */
+            /** @description newest checkpoints kept besides the best. Default 3 */
             checkpointKeepLast?: number;
-            /** @description default 500 */
+            /** @description passes over the training text. Default 500 */
             epochs?: number;
+            /** @description θ of global L2-norm gradient clipping; null: no clipping. Default 1 */
             gradClipNorm?: number | null;
-            /** @description default 1; deep 2 */
+            /** @description the optimizer's step size. Default 1; deep: 2 */
             learningRate?: number;
+            /** @description cap on the corpus tokens; null: the whole corpus. Default 10000 */
             maxTokens?: number | null;
-            /** @description default 35 */
+            /** @description time steps per sequence (the BPTT window). Default 35 */
             numSteps?: number;
-            /** @description next: predict the next character (d2l; default). cloze: predict each character from both sides of it, never from itself — bidirectional only */
+            /** @description next: predict the next character (d2l). cloze: predict each character from both sides of it, never from itself — bidirectional only. Default next */
             objective?: "next" | "cloze";
+            /** @description d2l's plain SGD or Adam. Default sgd */
             optimizer?: "sgd" | "adam";
+            /** @description epochs between samples. Default 10 */
             sampleEvery?: number;
+            /** @description the text each epoch-end sample continues. Default time traveller */
             samplePrefix?: string;
+            /** @description d2l's two minibatch iterators. Default sequential */
             sampling?: "sequential" | "random";
+            /** @description seeds initialisation, sampling and dropout. Default 0 */
             seed?: number;
+            /** @description tail of the (capped) corpus held out for evaluation. Default 0 */
             validationFraction?: number;
         };
         /** Trial */

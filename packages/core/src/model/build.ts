@@ -1,7 +1,7 @@
-// The model builder: the ONE place that knows the architectures (rnn | gru | lstm | deep |
-// bidirectional) and the cells. Everything else — training, evaluation, sampling, checkpoints — works
-// on the NetworkSpec it returns and never branches on the architecture.
-import type { Arch, CellType, RunConfig } from '../config.ts';
+// The model builder: the ONE place in the core that turns an architecture (a row of the spec's
+// ARCH_TABLE) and a cell into units. Everything else — training, evaluation, sampling, checkpoints —
+// works on the NetworkSpec it returns and never branches on the architecture.
+import { ARCH_TABLE, type CellType, type RunConfig } from '@rnnlab/contracts/spec';
 import type { Cell } from './cells/cell.ts';
 import { gruCell } from './cells/gru.ts';
 import { gruResetAfterCell } from './cells/gru-reset-after.ts';
@@ -10,36 +10,10 @@ import { projectionSpecs } from './cells/projection.ts';
 import { rnnCell } from './cells/rnn.ts';
 import type { ParamSpec } from './params.ts';
 
-export const ARCHS: readonly Arch[] = ['rnn', 'gru', 'lstm', 'deep', 'bidirectional'];
-export const CELLS: readonly CellType[] = ['rnn', 'gru', 'lstm'];
-
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each cell has its own prepared/record types
 export type AnyCell = Cell<any, any>;
 
 const CELL_IMPLS: Record<CellType, AnyCell> = { rnn: rnnCell, gru: gruCell, lstm: lstmCell };
-
-interface ArchDef {
-  /** rnn, gru and lstm ARE their cell; deep and bidirectional take `model.cell`. */
-  readonly fixedCell: CellType | null;
-  readonly numLayers: number;
-  readonly learningRate: number;
-  readonly directions: 1 | 2;
-}
-
-// d2l v0.17: each single-cell model is one layer; deep is a 2-layer LSTM trained at lr 2;
-// bidirectional is a 2-layer bidirectional LSTM.
-const ARCH_TABLE: Record<Arch, ArchDef> = {
-  rnn: { fixedCell: 'rnn', numLayers: 1, learningRate: 1, directions: 1 },
-  gru: { fixedCell: 'gru', numLayers: 1, learningRate: 1, directions: 1 },
-  lstm: { fixedCell: 'lstm', numLayers: 1, learningRate: 1, directions: 1 },
-  deep: { fixedCell: null, numLayers: 2, learningRate: 2, directions: 1 },
-  bidirectional: { fixedCell: null, numLayers: 2, learningRate: 1, directions: 2 },
-};
-
-export function archDefaults(arch: Arch): { cell: CellType; fixedCell: CellType | null; numLayers: number; learningRate: number; directions: 1 | 2 } {
-  const def = ARCH_TABLE[arch];
-  return { cell: def.fixedCell ?? 'lstm', fixedCell: def.fixedCell, numLayers: def.numLayers, learningRate: def.learningRate, directions: def.directions };
-}
 
 /** One direction of one layer. */
 export interface UnitSpec {
@@ -74,7 +48,7 @@ export interface NetworkSpec {
 
 export function buildNetworkSpec(config: RunConfig, vocabSize: number): NetworkSpec {
   const def = ARCH_TABLE[config.arch];
-  const cellType = def.fixedCell ?? config.model.cell;
+  const cellType: CellType = def.fixedCell ?? config.model.cell;
   const cell = cellType === 'gru' && config.model.gruResetGate === 'after' ? gruResetAfterCell : CELL_IMPLS[cellType];
   const hidden = config.model.hiddenSize;
   const cloze = config.training.objective === 'cloze';

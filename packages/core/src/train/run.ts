@@ -1,5 +1,6 @@
 // A training run: d2l's train_ch8 as an object that trains one epoch at a time, can stop at any
 // minibatch boundary, and checkpoints everything needed to continue exactly where it stopped.
+import { corpusProblem } from '@rnnlab/contracts/spec';
 import * as tf from '@tensorflow/tfjs';
 import { decodeCheckpoint, encodeCheckpoint, type NamedTensorData } from '../checkpoint/codec.ts';
 import type { CheckpointHeader } from '../checkpoint/format.ts';
@@ -473,9 +474,9 @@ function engineContext(config: RunConfig, network: Network, optimizer: Optimizer
 function loadCorpus(cfg: RunConfig, text: string, vocab?: Vocab): Corpus {
   const t = cfg.training;
   const corpus = buildCorpus(text, cfg.tokenizer, t.maxTokens, t.validationFraction, vocab);
-  if (corpus.vocab.size < 3) {
-    throw new ConfigError('corpus', `has ${corpus.vocab.size - 1} distinct character(s) after ${cfg.tokenizer} preprocessing; a language model needs at least 2`);
-  }
+  // The vocabulary holds the distinct tokens and <unk>.
+  const problem = corpusProblem(corpus.vocab.size - 1, cfg.tokenizer);
+  if (problem) throw new ConfigError('corpus', problem);
   const need = minTokensForOneBatch(t.batchSize, t.numSteps);
   if (corpus.train.length < need) {
     throw new ConfigError(

@@ -3,19 +3,16 @@ import type { Db } from '../client.ts';
 import type { Prisma } from '../generated/client.ts';
 import { keyset, PAGE_SIZES, pageSize, toPage, type Page, type PageRequest } from '../pagination.ts';
 
-/**
- * An uploaded text (chars and sha256 are computed from it), or a reference to text kept elsewhere
- * (a built-in name or a URL) whose caller knows its size and hash.
- */
-export type NewDataset =
-  | { name: string; text: string }
-  | { name: string; sourceRef: string; chars: number; sha256: string };
+/** An uploaded text; chars and sha256 are computed from it. */
+export interface NewDataset {
+  name: string;
+  text: string;
+}
 
 /** Everything but the text, which can be megabytes. */
 export const datasetSelect = {
   id: true,
   name: true,
-  sourceRef: true,
   chars: true,
   sha256: true,
   createdAt: true,
@@ -63,12 +60,9 @@ export function datasetsRepository(db: Db) {
      * hold a lock on the owner, so concurrent uploads of one key cannot both slip under the quota.
      */
     async create(input: NewDataset, quota?: UploadQuota): Promise<DatasetRecord> {
-      const data =
-        'text' in input
-          ? { name: input.name, text: input.text, chars: countChars(input.text), sha256: textSha256(input.text) }
-          : input;
+      const data = { name: input.name, text: input.text, chars: countChars(input.text), sha256: textSha256(input.text) };
       if (!quota) return db.dataset.create({ data, select: datasetSelect });
-      const uploadBytes = 'text' in input ? Buffer.byteLength(input.text, 'utf8') : 0;
+      const uploadBytes = Buffer.byteLength(input.text, 'utf8');
       return db.$transaction(async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`dataset-owner:${quota.owner}`}, 0))`;
         // octet_length of a TOASTed text reads its stored size, not the text.

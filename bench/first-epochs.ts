@@ -72,7 +72,7 @@ console.error(`load average ${load()} at the start; ${os.cpus()[0]?.model.trim()
 for (const arch of archs) {
   const config = defaultRunConfig(arch);
   config.training.epochs = EPOCHS;
-  config.training.sampleEvery = 0;
+  config.training.sampleEvery = EPOCHS + 1; // no samples during the run
   const trace: Trace = { schedules: [], tokens: 0, cpuMicros: 0 };
   const run = TrainingRun.create(config, text, { engine: tracedEngine(trace) });
   const epochs: { tokensPerSecond: number; cpuTokensPerSecond: number; schedules: string }[] = [];

@@ -29,7 +29,7 @@ const afterWarmUp = (epochs: number[]) => median(epochs.length > 1 ? epochs.slic
 
 /** `npm run train` for `epochs` epochs with extra flags (engine, backend, threads); env as given. */
 export function trainer(arch: Arch, data: string, epochs: number, flags: string[], env: NodeJS.ProcessEnv = {}): Promise<Timed> {
-  const args = ['--import', 'tsx', TRAINER, '--arch', arch, '--data', data, '--epochs', String(epochs), '--sample-every', '0', '--json', ...flags];
+  const args = ['--import', 'tsx', TRAINER, '--arch', arch, '--data', data, '--epochs', String(epochs), '--sample-every', '100000', '--json', ...flags];
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { env: { ...process.env, ...env }, maxBuffer: 16 << 20, timeout: 30 * 60_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`npm run train -- ${args.slice(3).join(' ')} failed: ${err.message}\n${stderr.slice(-2000)}`));

@@ -44,7 +44,11 @@ describe('training processes between attempts', () => {
     expect(trainerPidOf(third)).toBe(pid);
     expect(children()).toEqual([pid]);
     // Each attempt's end says its own peak (reset for a kept process), not the process's lifetime one.
-    const ends = worker.lines.filter((l) => l.msg === 'training process finished the attempt');
+    // The row says succeeded before the trainer reports it and the worker logs the attempt's end.
+    const ends = await waitFor('three attempts logged as finished', async () => {
+      const lines = worker.lines.filter((l) => l.msg === 'training process finished the attempt');
+      return lines.length >= 3 ? lines : null;
+    }, 10_000, 50);
     expect(ends).toHaveLength(3);
     for (const end of ends) expect(end.peakRssBytes).toEqual(expect.any(Number));
   }, 300_000);

@@ -175,7 +175,7 @@ describe('dashboard in headless Chromium against the real API and worker', () =>
     await set('training.batchSize', '8');
     await set('training.numSteps', '16');
     await page.locator('details summary').click();
-    await set('training.maxTokens', '6000');
+    await set('training.maxTokens', '12000');
     await set('training.validationFraction', '0.1');
     await set('training.checkpointEvery', '2');
     await set('training.sampleEvery', '2');

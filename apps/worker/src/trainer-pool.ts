@@ -66,10 +66,6 @@ export class TrainerPool {
     this.idle.clear();
     await Promise.all(exits);
   }
-
-  get idleCount(): number {
-    return this.idle.size;
-  }
 }
 
 /** Asks a trainer to exit; one that does not within a few seconds is killed. */

@@ -121,27 +121,34 @@ const pathOf = (arch: Arch, col: Column) => runs.get(`${arch}/${col}`)?.[0]?.pat
 
 // 4. The table.
 // The ratio to PyTorch: per round (the two ran seconds apart, under the same load), then the median.
-const ratio = (arch: Arch, col: Column) => {
+const ratios = (arch: Arch, col: Column): number[] => {
   const mine = runs.get(`${arch}/${col}`) ?? [];
   const theirs = runs.get(`${arch}/pytorch`) ?? [];
-  if (mine.length === 0 || mine.length !== theirs.length) return '—';
-  return `${median(mine.map((t, i) => t.tokensPerSecond / (theirs[i] as Timed).tokensPerSecond)).toFixed(2)}×`;
+  if (mine.length === 0 || mine.length !== theirs.length) return [];
+  return mine.map((t, i) => t.tokensPerSecond / (theirs[i] as Timed).tokensPerSecond);
 };
+const ratio = (arch: Arch, col: Column) => {
+  const r = ratios(arch, col);
+  return r.length ? `${median(r).toFixed(2)}×` : '—';
+};
+/** Every round's figure, lowest to highest: the spread a rerun can expect, not just the median. */
+const spread = (values: number[], f: (n: number) => string) => (values.length ? [...values].sort((a, b) => a - b).map(f).join(' / ') : '—');
 const gflops = (arch: Arch, tokensPerSecond: number) => (flopsPerToken(defaultRunConfig(arch), vocab).total * tokensPerSecond) / 1e9;
 const g = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '—');
 const cell = (n: number) => (Number.isFinite(n) ? fmt(n) : '—');
 const table = [
-  `| arch | PyTorch tokens/s | rnnlab default tokens/s | × PyTorch | native, 1 thread | native, ${capacity} threads | wasm fallback | × PyTorch | GFLOP/s: PyTorch / default / wasm | default vs GEMM ceiling |`,
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| arch | PyTorch tokens/s | rnnlab default tokens/s | × PyTorch | × PyTorch, each round | native, 1 thread | native, ${capacity} threads | wasm fallback | × PyTorch | GFLOP/s: PyTorch / default / wasm | default vs GEMM ceiling | of ceiling, each round |`,
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...archs.map((arch) => {
     const [pt, nat, one, all, wasm] = (['pytorch', 'native', 'native1', 'nativeN', 'wasm'] as Column[]).map((c) => tps(arch, c)) as number[] as [
       number, number, number, number, number,
     ];
     const f = flopsPerToken(defaultRunConfig(arch), vocab);
     const best = Math.max(...[1, capacity].map((t) => ceilingTokensPerSecond(f, ceilings.get(`${arch}/${t}`) as Ceiling)));
+    const ofCeiling = (runs.get(`${arch}/native`) ?? []).map((t) => (100 * t.tokensPerSecond) / best);
     return (
-      `| ${arch} | ${cell(pt)} | ${cell(nat)} | **${ratio(arch, 'native')}** | ${cell(one)} (${ratio(arch, 'native1')}) | ${cell(all)} (${ratio(arch, 'nativeN')}) | ${cell(wasm)} | ${ratio(arch, 'wasm')} | ` +
-      `${g(gflops(arch, pt))} / ${g(gflops(arch, nat))} / ${g(gflops(arch, wasm))} | ${g(gflops(arch, nat))} of ${g(gflops(arch, best))} GFLOP/s (${((100 * nat) / best).toFixed(0)}%) |`
+      `| ${arch} | ${cell(pt)} | ${cell(nat)} | **${ratio(arch, 'native')}** | ${spread(ratios(arch, 'native'), (x) => x.toFixed(2))} | ${cell(one)} (${ratio(arch, 'native1')}) | ${cell(all)} (${ratio(arch, 'nativeN')}) | ${cell(wasm)} | ${ratio(arch, 'wasm')} | ` +
+      `${g(gflops(arch, pt))} / ${g(gflops(arch, nat))} / ${g(gflops(arch, wasm))} | ${g(gflops(arch, nat))} of ${g(gflops(arch, best))} GFLOP/s (${((100 * nat) / best).toFixed(0)}%) | ${spread(ofCeiling, (x) => `${x.toFixed(0)}%`)} |`
     );
   }),
 ].join('\n');

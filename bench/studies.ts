@@ -4,9 +4,9 @@
 //
 //   npx tsx bench/studies.ts chapter [--epochs 500] [--workers 2]
 //       the d2l-chapter preset on The Time Machine (DATA_DIR must hold timemachine.txt)
-//   npx tsx bench/studies.ts asha [--epochs 27] [--workers 2] [--grace 1] [--brackets 1] [--section asha-g1]
-//       a 16-trial random search over learning rate × hidden size, run to completion and with ASHA
-//       (reduction factor 3, the given grace period; asynchronous Hyperband with --brackets > 1)
+//   npx tsx bench/studies.ts asha [--epochs 27] [--workers 2] [--rule asha|sha] [--grace 1] [--eta 3] [--brackets 1] [--section asha-g1]
+//       a 16-trial random search over learning rate × hidden size, run to completion and with early
+//       stopping: ASHA (asynchronous Hyperband with --brackets > 1) or synchronous successive halving
 //   npx tsx bench/studies.ts curves [--epochs 27] [--workers 2]
 //       that search run to completion only, every trial's per-epoch metrics written to
 //       bench/studies-curves.json (what bench/asha-sim.ts replays early-stopping rules on)
@@ -22,7 +22,7 @@ import { REPO_ROOT, createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQ
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
-    epochs: { type: 'string' }, workers: { type: 'string', default: '2' }, grace: { type: 'string', default: '1' }, brackets: { type: 'string', default: '1' }, section: { type: 'string' }, doc: { type: 'string', default: join(REPO_ROOT, 'docs/studies.md') },
+    epochs: { type: 'string' }, workers: { type: 'string', default: '2' }, rule: { type: 'string', default: 'asha' }, grace: { type: 'string', default: '1' }, eta: { type: 'string', default: '3' }, brackets: { type: 'string', default: '1' }, section: { type: 'string' }, doc: { type: 'string', default: join(REPO_ROOT, 'docs/studies.md') },
   },
 });
 const mode = positionals[0];
@@ -129,8 +129,10 @@ async function asha(api: ApiProcess): Promise<void> {
   const epochs = Number(values.epochs ?? 27);
   const search = ashaSearch(epochs);
   const full = await runStudy(api, { ...search, name: 'full search' });
-  const config = { rule: 'asha', gracePeriod: Number(values.grace), reductionFactor: 3, brackets: Number(values.brackets) } as const;
-  const early = await runStudy(api, { ...search, name: 'asha search', earlyStopping: config });
+  if (values.rule !== 'asha' && values.rule !== 'sha') throw new Error('--rule is asha or sha');
+  const config = { rule: values.rule, gracePeriod: Number(values.grace), reductionFactor: Number(values.eta), brackets: Number(values.brackets) } as const;
+  const label = config.rule === 'sha' ? 'SHA' : 'ASHA';
+  const early = await runStudy(api, { ...search, name: `${config.rule} search`, earlyStopping: config });
   const rungs = Array.from({ length: config.brackets }, (_, b) => `${config.brackets > 1 ? `bracket ${b}: ` : ''}${ashaRungs(config, epochs, b).join(', ') || 'none'}`).join('; ');
   const f = full.study;
   const a = early.study;
@@ -139,10 +141,10 @@ async function asha(api: ApiProcess): Promise<void> {
     const other = a.trials[i]!;
     return `| ${t.index} | ${num(t.params.learningRate as number, 4)} | ${t.params.hiddenSize} | ${num(t.objective, 3)} | ${other.status} at epoch ${other.epoch} | ${num(other.objective, 3)} |`;
   });
-  writeSection(values.section ?? `asha-g${config.gracePeriod}${config.brackets > 1 ? `-b${config.brackets}` : ''}`, [
-    `Both studies: \`${JSON.stringify(search.space)}\`, \`{"random": {"trials": 16, "seed": 0}}\`, GRU, ${epochs} epochs, the first 10,000 tokens of The Time Machine with 10 % held out, objective validation perplexity; ${workersWanted} workers, maxParallel ${workersWanted}. ASHA: \`${JSON.stringify(config)}\` (rungs at epochs ${rungs}).`,
+  writeSection(values.section ?? `${config.rule}-g${config.gracePeriod}${config.reductionFactor !== 3 ? `-e${config.reductionFactor}` : ''}${config.brackets > 1 ? `-b${config.brackets}` : ''}`, [
+    `Both studies: \`${JSON.stringify(search.space)}\`, \`{"random": {"trials": 16, "seed": 0}}\`, GRU, ${epochs} epochs, the first 10,000 tokens of The Time Machine with 10 % held out, objective validation perplexity; ${workersWanted} workers, maxParallel ${workersWanted}. ${label}: \`${JSON.stringify(config)}\` (rungs at epochs ${rungs}).`,
     '',
-    '| | full search | ASHA |',
+    `| | full search | ${label} |`,
     '| --- | --- | --- |',
     `| study | \`${f.id}\` | \`${a.id}\` |`,
     `| best trial | #${f.best?.index} (lr ${num(f.best?.params.learningRate as number, 4)}, hidden ${f.best?.params.hiddenSize}) | #${a.best?.index} (lr ${num(a.best?.params.learningRate as number, 4)}, hidden ${a.best?.params.hiddenSize}) |`,
@@ -151,7 +153,7 @@ async function asha(api: ApiProcess): Promise<void> {
     `| trials pruned | ${f.counts.pruned ?? 0} | ${a.counts.pruned ?? 0} |`,
     `| wall time | ${minutes(full.seconds)} | ${minutes(early.seconds)} |`,
     '',
-    '| trial | lr | hidden | full: best val. perplexity | ASHA: ended | ASHA: best val. perplexity |',
+    `| trial | lr | hidden | full: best val. perplexity | ${label}: ended | ${label}: best val. perplexity |`,
     '| --- | --- | --- | --- | --- | --- |',
     ...trialRows,
     '',

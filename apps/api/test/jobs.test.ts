@@ -173,7 +173,7 @@ describe('queue reconciliation', () => {
     expect(back?.data).toEqual({ jobId: lost.id });
     expect(back?.opts.priority).toBe(2);
     expect(await queue.getJob(kept.id)).toBeTruthy();
-    expect(await reconcile(t.services.repos, t.services.queue)).toEqual({ enqueued: 0, requeued: 0, failed: 0 });
+    expect(await reconcile(t.services.repos, t.services.queue)).toEqual({ enqueued: 0, requeued: 0, failed: 0, cancelled: 0 });
   });
 
   it('puts a running job whose queue entry is gone back in the queue, once, fenced by its attempt', async () => {
@@ -188,7 +188,20 @@ describe('queue reconciliation', () => {
     expect(row).toMatchObject({ status: 'queued', workerId: null, attempts: 1 });
     expect(row?.error).toMatch(/queue entry was lost/);
     expect(await (await queue.getJob(job.id))!.getState()).toMatch(/^(waiting|prioritized)$/);
-    expect(await reconcile(t.services.repos, t.services.queue)).toEqual({ enqueued: 0, requeued: 0, failed: 0 });
+    expect(await reconcile(t.services.repos, t.services.queue)).toEqual({ enqueued: 0, requeued: 0, failed: 0, cancelled: 0 });
+  });
+
+  it('cancels a paused trial that no running study will promote, and leaves the rest alone', async () => {
+    const { reconcile } = await import('../src/services/reconciler.ts');
+    const job = (await post('/v1/jobs', tinyJob())).json();
+    const claimed = await t.services.repos.jobs.markRunning(job.id, { workerId: 'w', backend: 'cpu', device: null });
+    expect(await t.services.repos.jobs.markPaused(job.id, claimed!.attempts, 'paused at epoch 2')).toBe(true);
+    expect(await t.services.repos.jobs.get(job.id)).toMatchObject({ status: 'paused', workerId: null, error: 'paused at epoch 2' });
+    // A paused row is neither promoted nor requeued by the reconciler: only its study moves it, and
+    // this one has none.
+    expect(await reconcile(t.services.repos, t.services.queue)).toMatchObject({ cancelled: 1, enqueued: 0, requeued: 0 });
+    expect(await t.services.repos.jobs.get(job.id)).toMatchObject({ status: 'cancelled', cancelRequested: true });
+    expect(await t.services.repos.jobs.promote(job.id, null)).toBe(false);
   });
 
   it('marks failed a job whose queue entry BullMQ failed for good, with its reason', async () => {

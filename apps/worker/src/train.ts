@@ -157,10 +157,16 @@ class TrainAttempt {
     return bytes ? new Uint8Array(bytes) : new Error(`job ${initJobId} no longer has its checkpoint of epoch ${initEpoch} to start from`);
   }
 
-  /** Step 3: epochs until the last one, a stop signal, or a cancel the row asks for. */
-  private async run(run: TrainingRun, { config, attempt }: Claimed): Promise<TrainOutcome> {
+  /**
+   * Step 3: epochs until the last one, a stop signal, a cancel the row asks for, or the row's epoch
+   * limit (a study's rung: the trial pauses there). An attempt that resumes at or past its limit (its
+   * previous one died between the rung's checkpoint and the pause) pauses without training.
+   */
+  private async run(run: TrainingRun, { row, config, attempt }: Claimed): Promise<TrainOutcome> {
     const { signal } = this.ctx;
+    let limit = row.epochLimit;
     while (!run.finished) {
+      if (limit !== null && run.epoch >= limit && !run.midEpoch) return this.pause(run, limit, attempt);
       if (signal.aborted) return this.finish(run, signal.reason, attempt);
       let report: EpochReport | null;
       try {
@@ -170,10 +176,11 @@ class TrainAttempt {
         throw error;
       }
       if (report === null) return this.finish(run, signal.reason, attempt);
-      const cancelRequested = await this.persist(run, config, report, attempt);
+      const now = await this.persist(run, config, report, attempt, limit);
+      limit = now.epochLimit;
       this.ctx.report({ type: 'epoch', epoch: report.epoch, checkpointEpoch: this.storedCheckpoint ? report.epoch : null });
       // A cancel that lands during the last epoch is too late: the job has finished.
-      if (cancelRequested && !run.finished) return this.finish(run, StopReason.cancel, attempt);
+      if (now.cancelRequested && !run.finished) return this.finish(run, StopReason.cancel, attempt);
     }
     return this.finish(run, null, attempt);
   }
@@ -183,30 +190,45 @@ class TrainAttempt {
    * an attempt that lost the job (frozen past its lock, cut off from Redis) writes nothing once another
    * has claimed it. The checkpoint goes last: it is where the next attempt resumes. Returns whether a
    * cancel was requested (the flag in the row covers a cancel message that arrived before this child
-   * was listening).
+   * was listening) and the row's epoch limit. The limit's epoch always stores a checkpoint: the trial
+   * resumes there when its study promotes it.
    */
-  private async persist(run: TrainingRun, config: RunConfig, report: EpochReport, attempt: number): Promise<boolean> {
+  private async persist(run: TrainingRun, config: RunConfig, report: EpochReport, attempt: number, limit: number | null): Promise<{ cancelRequested: boolean; epochLimit: number | null }> {
     const { jobId } = this;
     const { epoch } = report;
     const t = config.training;
     const latest = { epoch, trainPerplexity: report.trainPerplexity, validationPerplexity: report.validationPerplexity, tokensPerSecond: report.tokensPerSecond };
     // Computed before the transaction, which then holds the row lock only for the writes.
     const sample = run.continuesText && t.sampleEvery > 0 && epoch % t.sampleEvery === 0 && t.samplePrefix.length > 0 ? run.sample(t.samplePrefix, SAMPLE_LENGTH) : null;
-    const checkpoint = epoch % t.checkpointEvery === 0 || run.finished ? checkpointOf(run, report) : null;
-    const cancelRequested = await this.asOwner(`store epoch ${epoch}`, attempt, async (r) => {
+    const checkpoint = epoch % t.checkpointEvery === 0 || run.finished || epoch === limit ? checkpointOf(run, report) : null;
+    const now = await this.asOwner(`store epoch ${epoch}`, attempt, async (r) => {
       await r.metrics.upsert(jobId, { ...latest, validationAccuracy: report.validationAccuracy, gradNorm: report.gradNorm, learningRate: report.learningRate, durationMs: Math.round(report.durationMs) });
       if (sample !== null) await r.samples.upsert(jobId, { epoch, prefix: t.samplePrefix, text: sample });
       await r.jobs.recordProgress(jobId, latest);
       if (checkpoint) await r.checkpoints.save(jobId, checkpoint);
       this.storedCheckpoint = checkpoint !== null;
-      return (await r.jobs.get(jobId))?.cancelRequested ?? false;
+      const row = await r.jobs.get(jobId);
+      return { cancelRequested: row?.cancelRequested ?? false, epochLimit: row?.epochLimit ?? null };
     });
     // The one greppable line per epoch.
     this.log.info(
       { epoch, epochs: t.epochs, trainPerplexity: report.trainPerplexity, validationPerplexity: report.validationPerplexity, tokensPerSecond: Math.round(report.tokensPerSecond), backend: this.training.backend },
       `epoch ${epoch}/${t.epochs}: perplexity ${report.trainPerplexity.toFixed(3)}, ${Math.round(report.tokensPerSecond)} tokens/s`,
     );
-    return cancelRequested;
+    return now;
+  }
+
+  /**
+   * The trial reached its rung: paused until its study promotes it (queued again, resuming from this
+   * epoch's checkpoint) or prunes it. Nothing is left to store: `persist` checkpointed the epoch, or an
+   * earlier attempt did before it died.
+   */
+  private async pause(run: TrainingRun, limit: number, attempt: number): Promise<TrainOutcome> {
+    const note = `paused at epoch ${run.epoch}, its study's rung: waits for the rung's other trials, then goes on or ends pruned`;
+    const paused = await this.asOwner('mark paused', attempt, (r) => r.jobs.markPaused(this.jobId, attempt, note));
+    if (!paused) return this.finish(run, StopReason.cancel, attempt);
+    this.log.info({ epoch: run.epoch, epochLimit: limit }, 'trial paused at its rung');
+    return { status: 'paused', epoch: run.epoch };
   }
 
   /**

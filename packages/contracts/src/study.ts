@@ -13,7 +13,7 @@ export const OBJECTIVES = ['validationPerplexity', 'trainPerplexity'] as const;
 export const ObjectiveSchema = literalUnion(OBJECTIVES);
 export type Objective = Static<typeof ObjectiveSchema>;
 
-export const EARLY_STOPPING_RULES = ['none', 'median', 'asha'] as const;
+export const EARLY_STOPPING_RULES = ['none', 'median', 'asha', 'sha'] as const;
 export const STUDY_PRESETS = ['d2l-chapter'] as const;
 /** Most trials one study may hold (a grid's product or a random search's count). */
 export const MAX_STUDY_TRIALS = 1000;
@@ -23,8 +23,8 @@ export const MAX_BRACKETS = 8;
 export const EarlyStopping = Strict({
   rule: literalUnion(EARLY_STOPPING_RULES),
   gracePeriod: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EPOCHS, description: 'epochs before any trial may be stopped; default 1' })),
-  reductionFactor: Type.Optional(Type.Integer({ minimum: 2, maximum: 16, description: 'asha: keep the best 1/η at each rung; default 3' })),
-  brackets: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_BRACKETS, description: 'asha: asynchronous Hyperband — trial i runs in bracket i mod brackets, bracket b with grace period gracePeriod·η^b; default 1 (plain ASHA)' })),
+  reductionFactor: Type.Optional(Type.Integer({ minimum: 2, maximum: 16, description: 'asha and sha: keep the best 1/η at each rung; default 3' })),
+  brackets: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_BRACKETS, description: 'asha: asynchronous Hyperband — trial i runs in bracket i mod brackets, bracket b with grace period gracePeriod·η^b; default 1 (plain ASHA); sha takes 1 only' })),
 });
 export type EarlyStoppingRequest = Static<typeof EarlyStopping>;
 export interface EarlyStoppingConfig { rule: (typeof EARLY_STOPPING_RULES)[number]; gracePeriod: number; reductionFactor: number; brackets: number }

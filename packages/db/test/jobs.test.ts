@@ -244,6 +244,6 @@ describe('job lifecycle', () => {
     const a = (await jobs.create(newJob())).job;
     await jobs.create(newJob());
     await jobs.markFailed(a.id, 'x');
-    expect(await jobs.countByStatus()).toEqual({ queued: 1, running: 0, succeeded: 0, failed: 1, cancelled: 0, pruned: 0 });
+    expect(await jobs.countByStatus()).toEqual({ queued: 1, running: 0, paused: 0, succeeded: 0, failed: 1, cancelled: 0, pruned: 0 });
   });
 });

@@ -5,6 +5,7 @@ import {
   type EarlyStoppingConfig, type JobRequest, type JobStatus, type Objective, type RunConfig, type StudyBase,
   type StudyRequest, type StudySpec, type TrialParams,
 } from '@rnnlab/contracts';
+import { halvingPlan, nextRung, type HalvingPlan } from './halving.ts';
 import { ashaBracket, pruneDecision, type CurvePoint, type TrialCurve } from './pruning.ts';
 import { SpaceError, expandSpace } from './space.ts';
 
@@ -81,6 +82,7 @@ export function planStudy(body: StudyRequest): StudyPlan {
     throw new SpaceError('objective', `validationPerplexity needs training.validationFraction > 0, and trial ${withoutValidation.index} has none`);
   }
   const earlyStopping = { ...DEFAULT_EARLY_STOPPING, ...body.earlyStopping };
+  if (earlyStopping.rule === 'sha' && earlyStopping.brackets !== 1) throw new SpaceError('earlyStopping/brackets', 'must be 1 with rule sha (brackets are asynchronous Hyperband, rule asha)');
   return {
     spec: { preset, base, space, search, objective, maxParallel: body.maxParallel ?? DEFAULT_MAX_PARALLEL, earlyStopping },
     trials,
@@ -93,18 +95,28 @@ export function storedSpec(json: unknown): StudySpec {
   return { ...spec, earlyStopping: { ...DEFAULT_EARLY_STOPPING, ...spec.earlyStopping } };
 }
 
+/** The epoch limit a trial's job is submitted with: its first rung under `sha`, else none. */
+export function firstEpochLimit(spec: StudySpec, request: JobRequest): number | null {
+  return spec.earlyStopping.rule === 'sha' ? nextRung(spec.earlyStopping, resolveJobConfig(request).training.epochs) : null;
+}
+
 /** What the scheduler knows of one submitted trial. */
 export interface TrialState {
   index: number;
   jobId: string;
   status: JobStatus;
   epochs: number;
+  epochLimit: number | null;
   pruneRequested: boolean;
   curve: CurvePoint[];
 }
 
 export interface TickPlan {
+  /** Running trials to stop (median, asha). */
   prune: Array<{ jobId: string; index: number; reason: string }>;
+  /** sha: paused trials that missed their rung's cut, and those that made it (within maxParallel). */
+  prunePaused: HalvingPlan['prune'];
+  promote: HalvingPlan['promote'];
   /** Indices of the points to submit now, in order. */
   submit: number[];
   /** Every point submitted and every trial finished. */
@@ -125,7 +137,10 @@ export function planTick(spec: StudySpec, pointCount: number, submitted: number,
   const active = trials.filter((t) => isActive(t.status)).length;
   const room = Math.max(0, spec.maxParallel - active);
   const submit = Array.from({ length: Math.min(room, pointCount - submitted) }, (_, k) => submitted + k);
-  return { prune, submit, finished: submit.length === 0 && submitted >= pointCount && active === 0 };
+  const halving = halvingPlan(spec.earlyStopping, pointCount, trials);
+  const promote = halving.promote.slice(0, room - submit.length);
+  const paused = trials.some((t) => t.status === 'paused');
+  return { prune, prunePaused: halving.prune, promote, submit, finished: submit.length === 0 && submitted >= pointCount && active === 0 && !paused };
 }
 
 /** The best objective value over a trial's epochs and the epoch it came from (lower is better). */

@@ -84,7 +84,8 @@ export function ashaRungs(config: EarlyStoppingConfig, maxEpoch: number, bracket
 
 /** Whether `trial` should have been stopped, given every trial of the study (it may be among them). */
 export function pruneDecision(config: EarlyStoppingConfig, trial: TrialCurve, all: readonly TrialCurve[]): PruneDecision {
-  if (config.rule === 'none') return { prune: false };
+  // sha stops no running trial: it decides on paused ones, a whole rung at a time (halving.ts).
+  if (config.rule === 'none' || config.rule === 'sha') return { prune: false };
   const last = trial.points.at(-1)?.epoch ?? 0;
   const bracket = config.rule === 'asha' ? (trial.bracket ?? 0) : null;
   const epochs = bracket !== null

@@ -136,7 +136,7 @@ describe('asynchronous Hyperband (ASHA in brackets)', () => {
   it('gives the trials of a study their brackets by index in a scheduling step', () => {
     const good = curve('g', 1);
     const bad = curve('b', 9, { t0: 1 });
-    const state = (index: number, c: TrialCurve): TrialState => ({ index, jobId: c.id, status: 'running', epochs: c.epochs, pruneRequested: false, curve: c.points });
+    const state = (index: number, c: TrialCurve): TrialState => ({ index, jobId: c.id, status: 'running', epochs: c.epochs, epochLimit: null, pruneRequested: false, curve: c.points });
     const spec: StudySpec = {
       preset: null, base: { arch: 'gru' }, space: { hiddenSize: [1] }, search: 'grid', objective: 'trainPerplexity', maxParallel: 2, earlyStopping: asha(1, 3, 2),
     };
@@ -151,11 +151,11 @@ describe('one scheduling step', () => {
     preset: null, base: { arch: 'gru' }, space: { hiddenSize: [1] }, search: 'grid', objective: 'trainPerplexity', maxParallel, earlyStopping,
   });
   const trial = (index: number, status: TrialState['status'], c: TrialCurve = curve(`j${index}`, 1)): TrialState => ({
-    index, jobId: c.id, status, epochs: c.epochs, pruneRequested: false, curve: c.points,
+    index, jobId: c.id, status, epochs: c.epochs, epochLimit: null, pruneRequested: false, curve: c.points,
   });
 
   it('fills free slots up to maxParallel, in point order', () => {
-    expect(planTick(spec(3), 10, 0, [])).toEqual({ prune: [], submit: [0, 1, 2], finished: false });
+    expect(planTick(spec(3), 10, 0, [])).toEqual({ prune: [], prunePaused: [], promote: [], submit: [0, 1, 2], finished: false });
     expect(planTick(spec(3), 10, 3, [trial(0, 'succeeded'), trial(1, 'running'), trial(2, 'queued')]).submit).toEqual([3]);
     expect(planTick(spec(3), 4, 4, [trial(0, 'succeeded'), trial(1, 'running'), trial(2, 'pruned'), trial(3, 'queued')]).submit).toEqual([]);
   });

@@ -11,6 +11,8 @@ export interface ReconcileResult {
   requeued: number;
   /** Rows whose queue entry BullMQ failed for good, marked failed with its reason. */
   failed: number;
+  /** Paused trials of a study that is no longer running, cancelled (nothing would promote them). */
+  cancelled: number;
 }
 
 /**
@@ -23,13 +25,15 @@ export interface ReconcileResult {
  *   is fenced out by the next claim and stops without writing;
  * - `running` whose entry is waiting or delayed (its worker died, or its attempt failed and a retry
  *   waits): the row says `queued`, as it would have had its worker lived to write it;
- * - an entry BullMQ failed for good (no attempts left, or stalled too often): the row says `failed`.
+ * - an entry BullMQ failed for good (no attempts left, or stalled too often): the row says `failed`;
+ * - `paused` (a trial at its rung) whose study is no longer running: cancelled, since no scheduler
+ *   will promote it (its study was cancelled or failed by a process that died before ending it).
  * An active entry is left alone: its lock is renewed by a live worker, which supervises its trainer,
  * or it lapses and the stalled checker of any live worker moves it within 2 × STALLED_INTERVAL_MS.
  * The queue job id is the database id, so two reconcilers (two API processes) add one entry at most.
  */
 export async function reconcile(repos: Repositories, queue: TrainQueue): Promise<ReconcileResult> {
-  const result: ReconcileResult = { enqueued: 0, requeued: 0, failed: 0 };
+  const result: ReconcileResult = { enqueued: 0, requeued: 0, failed: 0, cancelled: await repos.jobs.cancelOrphanedPaused() };
   for (const status of ACTIVE_STATUSES) {
     let cursor: string | null = null;
     do {
@@ -74,7 +78,7 @@ export function startReconciler(repos: Repositories, queue: TrainQueue, interval
     running = true;
     try {
       const changed = await reconcile(repos, queue);
-      if (changed.enqueued + changed.requeued + changed.failed > 0) log.warn(changed, 'jobs the queue and Postgres disagreed on were reconciled');
+      if (changed.enqueued + changed.requeued + changed.failed + changed.cancelled > 0) log.warn(changed, 'jobs the queue and Postgres disagreed on were reconciled');
     } catch (err) {
       log.debug({ err }, 'queue reconciliation skipped (Redis or Postgres unavailable)');
     } finally {

@@ -1,12 +1,13 @@
 // The study scheduler: runs in every API process, keeps no state of its own. Each tick reads a
 // running study and its trials from Postgres, asks @rnnlab/studies what to do, and does it:
 // stops the trials early stopping rules out (a prune request, then the cancel message workers already
-// obey), submits the next points as ordinary jobs through the job service, and closes the study when
-// every trial has finished. A study is scheduled under its row lock (FOR UPDATE SKIP LOCKED), so two
+// obey), prunes or promotes the trials paused at a rung (sha: promoted ones are queued again and
+// resume from their checkpoint), submits the next points as ordinary jobs through the job service, and
+// closes the study when every trial has finished. A study is scheduled under its row lock (FOR UPDATE SKIP LOCKED), so two
 // API processes never schedule the same study at once, and a restarted API carries on from the rows.
 import { cancelChannel, type StudySpec, type TrialParams } from '@rnnlab/contracts';
 import type { JobRecord, Repositories } from '@rnnlab/db';
-import { planTick, storedSpec, trialName, trialRequest, type TrialState } from '@rnnlab/studies';
+import { firstEpochLimit, planTick, storedSpec, trialName, trialRequest, type TrialState } from '@rnnlab/studies';
 import type { FastifyBaseLogger } from 'fastify';
 import { HttpError } from '../errors.ts';
 import type { JobService } from './jobs.ts';
@@ -22,7 +23,7 @@ export function trialStates(jobs: JobRecord[], metrics: MetricRow[], objective: 
   const byJob = new Map<string, MetricRow[]>();
   for (const m of metrics) byJob.set(m.jobId, [...(byJob.get(m.jobId) ?? []), m]);
   return jobs.map((j) => ({
-    index: j.trialIndex ?? 0, jobId: j.id, status: j.status, epochs: j.epochs, pruneRequested: j.pruneRequested,
+    index: j.trialIndex ?? 0, jobId: j.id, status: j.status, epochs: j.epochs, epochLimit: j.epochLimit, pruneRequested: j.pruneRequested,
     curve: (byJob.get(j.id) ?? []).flatMap((m) => {
       const value = m[objective];
       return value === null ? [] : [{ epoch: m.epoch, value, at: m.createdAt.getTime() }];
@@ -104,11 +105,26 @@ export class StudyScheduler {
         await this.queue.publish(cancelChannel(p.jobId), 'cancel').catch((err: unknown) => this.log.warn({ jobId: p.jobId, err }, 'prune recorded but Redis could not be told'));
       }
 
+      for (const p of plan.prunePaused) {
+        if (await this.repos.jobs.prunePaused(p.jobId)) this.log.info({ studyId: id, jobId: p.jobId, trial: p.index, reason: p.reason }, 'trial pruned at its rung');
+      }
+      for (const p of plan.promote) {
+        // The trial's worker writes `paused` a moment before it completes the queue entry; adding the
+        // entry again before that would be a no-op (same id), so such a trial waits for the next tick.
+        if ((await this.queue.entry(p.jobId))?.state === 'active') continue;
+        if (!(await this.repos.jobs.promote(p.jobId, p.epochLimit))) continue;
+        // Should Redis refuse now, the row says queued and the reconciler enqueues it.
+        const job = jobs.find((j) => j.id === p.jobId)!;
+        await this.queue.readd('train', { jobId: p.jobId }, { jobId: p.jobId, priority: job.priority });
+        this.log.info({ studyId: id, jobId: p.jobId, trial: p.index, epochLimit: p.epochLimit }, 'trial promoted to its next rung');
+      }
+
       for (const index of plan.submit) {
         const params = points[index]!;
         const request = trialRequest(spec.base, params, study.dataset, trialName(study.name ?? undefined, index, params));
         try {
-          const { job } = await this.jobs.submit(request, trialKey(id, index), { studyId: id, index, params: params as object });
+          const trial = { studyId: id, index, params: params as object, epochLimit: firstEpochLimit(spec, request) };
+          const { job } = await this.jobs.submit(request, trialKey(id, index), trial);
           this.log.info({ studyId: id, jobId: job.id, trial: index }, 'trial submitted');
         } catch (err) {
           // Checked at creation, so only something that changed since (a dataset gone) lands here.

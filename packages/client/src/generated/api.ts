@@ -190,7 +190,7 @@ export interface paths {
                     /** @description nextCursor of the previous page */
                     cursor?: string;
                     limit?: number;
-                    status?: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
+                    status?: "queued" | "running" | "paused" | "succeeded" | "failed" | "cancelled" | "pruned";
                 };
                 header?: never;
                 path?: never;
@@ -2072,7 +2072,7 @@ export interface components {
             training?: components["schemas"]["TrainingRequest"];
         };
         /** JobStatus */
-        JobStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "pruned";
+        JobStatus: "queued" | "running" | "paused" | "succeeded" | "failed" | "cancelled" | "pruned";
         /** LeaderboardEntry */
         LeaderboardEntry: {
             epoch: number;
@@ -2108,6 +2108,7 @@ export interface components {
             jobs: {
                 cancelled: number;
                 failed: number;
+                paused: number;
                 pruned: number;
                 queued: number;
                 running: number;
@@ -2247,13 +2248,13 @@ export interface components {
             /** @description a built-in name or an uploaded dataset id; default timemachine */
             dataset?: string;
             earlyStopping?: {
-                /** @description asha: asynchronous Hyperband — trial i runs in bracket i mod brackets, bracket b with grace period gracePeriod·η^b; default 1 (plain ASHA) */
+                /** @description asha: asynchronous Hyperband — trial i runs in bracket i mod brackets, bracket b with grace period gracePeriod·η^b; default 1 (plain ASHA); sha takes 1 only */
                 brackets?: number;
                 /** @description epochs before any trial may be stopped; default 1 */
                 gracePeriod?: number;
-                /** @description asha: keep the best 1/η at each rung; default 3 */
+                /** @description asha and sha: keep the best 1/η at each rung; default 3 */
                 reductionFactor?: number;
-                rule: "none" | "median" | "asha";
+                rule: "none" | "median" | "asha" | "sha";
             };
             /** @description trials queued or running at once; default 4 */
             maxParallel?: number;

@@ -25,6 +25,7 @@ export const jobSelect = {
   attempts: true,
   cancelRequested: true,
   pruneRequested: true,
+  epochLimit: true,
   error: true,
   priority: true,
   workerId: true,
@@ -53,8 +54,8 @@ export interface NewJob {
   idempotencyKey?: string | null;
   /** Hash of the request body; compared when the idempotency key repeats. */
   requestHash?: string | null;
-  /** Set when the job is a study's trial. */
-  trial?: { studyId: string; index: number; params: Prisma.InputJsonValue } | null;
+  /** Set when the job is a study's trial; `epochLimit` (sha) is the epoch it pauses at. */
+  trial?: { studyId: string; index: number; params: Prisma.InputJsonValue; epochLimit?: number | null } | null;
   /** The checkpoint the job starts from (another job's, by epoch), if any. */
   initJobId?: string | null;
   initEpoch?: number | null;
@@ -107,7 +108,7 @@ export function jobsRepository(db: Db) {
         if (earlier) return earlier;
       }
       const { trial, ...fields } = input;
-      const link = trial ? { studyId: trial.studyId, trialIndex: trial.index, trialParams: trial.params } : {};
+      const link = trial ? { studyId: trial.studyId, trialIndex: trial.index, trialParams: trial.params, epochLimit: trial.epochLimit ?? null } : {};
       try {
         const job = await db.job.create({
           data: { ...fields, ...link, idempotencyKey: key, requestHash: hash },
@@ -232,13 +233,58 @@ export function jobsRepository(db: Db) {
     },
 
     /**
-     * POST /cancel: a queued job is cancelled at once; a running one is flagged and its worker stops
+     * A trial reached its epoch limit (its rung): running becomes paused, fenced by the attempt, with
+     * `note` saying what it waits for. Its checkpoint of that epoch is already stored.
+     */
+    async markPaused(id: string, attempt: number, note: string): Promise<boolean> {
+      const { count } = await db.job.updateMany({
+        where: { id, status: 'running', cancelRequested: false, ...fence(attempt) },
+        data: { status: 'paused', error: note, workerId: null },
+      });
+      return count === 1;
+    },
+
+    /**
+     * The study promoted a paused trial to its next rung: queued again with the new limit (null: to
+     * its last epoch); the caller enqueues it and it resumes from its checkpoint.
+     */
+    async promote(id: string, epochLimit: number | null): Promise<boolean> {
+      const { count } = await db.job.updateMany({
+        where: { id, status: 'paused' },
+        data: { status: 'queued', epochLimit, error: null },
+      });
+      return count === 1;
+    },
+
+    /** The study's early stopping ended a paused trial: `pruned`, as a running one ends (no error). */
+    async prunePaused(id: string): Promise<boolean> {
+      const { count } = await db.job.updateMany({
+        where: { id, status: 'paused' },
+        data: { status: 'pruned', pruneRequested: true, error: null, finishedAt: new Date() },
+      });
+      return count === 1;
+    },
+
+    /**
+     * Paused trials whose study is no longer running (cancelled or failed, by a process that died
+     * before it cancelled them): nothing will promote them, so they are cancelled. Returns how many.
+     */
+    async cancelOrphanedPaused(): Promise<number> {
+      const { count } = await db.job.updateMany({
+        where: { status: 'paused', OR: [{ studyId: null }, { study: { state: { not: 'running' } } }] },
+        data: { status: 'cancelled', cancelRequested: true, finishedAt: new Date() },
+      });
+      return count;
+    },
+
+    /**
+     * POST /cancel: a queued (or paused) job is cancelled at once; a running one is flagged and its worker stops
      * at the next minibatch. `finished` means there was nothing to cancel (HTTP 409).
      */
     async requestCancel(id: string): Promise<{ outcome: 'cancelled' | 'requested' | 'finished'; job: JobRecord } | null> {
       const now = new Date();
       const queued = await db.job.updateMany({
-        where: { id, status: 'queued' },
+        where: { id, status: { in: ['queued', 'paused'] } },
         data: { status: 'cancelled', cancelRequested: true, finishedAt: now },
       });
       const running = queued.count

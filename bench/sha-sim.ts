@@ -5,10 +5,10 @@
 // orders for ASHA). Prints, per grace period and reduction factor, the share of the full search's
 // epochs it trains and the best trial it keeps against the full search's best.
 //
-//   npx tsx bench/sha-sim.ts [--grace 1,2,3,4,5,6] [--eta 2,3,4,5] [--write]
-//       --write puts the table into docs/studies.md (section sha-sim)
+//   npx tsx bench/sha-sim.ts [--grace 1,2,3,4,5,6] [--eta 2,3,4,5] [--curves bench/studies-curves.json] [--write [--section sha-sim]]
+//       --write puts the table into docs/studies.md
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EarlyStoppingConfig } from '@rnnlab/contracts';
 import { halvingPlan, nextRung, type HalvingTrial } from '@rnnlab/studies';
@@ -16,13 +16,16 @@ import { REPO_ROOT } from '@rnnlab/testkit';
 import { writeSection } from './results-doc.ts';
 
 const { values } = parseArgs({
-  options: { grace: { type: 'string', default: '1,2,3,4,5,6' }, eta: { type: 'string', default: '2,3,4,5' }, write: { type: 'boolean', default: false } },
+  options: {
+    grace: { type: 'string', default: '1,2,3,4,5,6' }, eta: { type: 'string', default: '2,3,4,5' }, write: { type: 'boolean', default: false },
+    curves: { type: 'string', default: join(REPO_ROOT, 'bench/studies-curves.json') }, section: { type: 'string', default: 'sha-sim' },
+  },
 });
 
 interface RecordedTrial { index: number; params: Record<string, unknown>; epochs: Array<{ epoch: number; validationPerplexity: number | null }> }
 interface Fixture { measured: string; request: { base: { training: { epochs: number } } }; trials: RecordedTrial[] }
 
-const fixture = JSON.parse(readFileSync(join(REPO_ROOT, 'bench/studies-curves.json'), 'utf8')) as Fixture;
+const fixture = JSON.parse(readFileSync(values.curves, 'utf8')) as Fixture;
 const planned = fixture.request.base.training.epochs;
 const curveOf = (t: RecordedTrial, upTo: number) =>
   t.epochs.filter((e) => e.epoch <= upTo && e.validationPerplexity !== null).map((e) => ({ epoch: e.epoch, value: e.validationPerplexity!, at: 0 }));
@@ -67,11 +70,11 @@ for (const eta of values.eta.split(',').map(Number)) {
   }
 }
 const table = [
-  `Replayed on \`bench/studies-curves.json\` (${fixture.measured}); full search: ${fullEpochs} epochs, best #${fullBestIndex} (${fullBest.toFixed(3)}).`,
+  `Replayed on \`${relative(REPO_ROOT, values.curves)}\` (${fixture.measured}); full search: ${fullEpochs} epochs, best #${fullBestIndex} (${fullBest.toFixed(3)}).`,
   '',
   '| grace period | η | rungs | epochs trained | best kept (vs full) | ≤ 40 % and within 2 % |',
   '| --- | --- | --- | --- | --- | --- |',
   ...rows,
 ].join('\n');
 console.log(table);
-if (values.write) writeSection(join(REPO_ROOT, 'docs/studies.md'), 'sha-sim', table);
+if (values.write) writeSection(join(REPO_ROOT, 'docs/studies.md'), values.section, table);

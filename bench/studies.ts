@@ -7,9 +7,9 @@
 //   npx tsx bench/studies.ts asha [--epochs 27] [--workers 2] [--rule asha|sha] [--grace 1] [--eta 3] [--brackets 1] [--section asha-g1]
 //       a 16-trial random search over learning rate × hidden size, run to completion and with early
 //       stopping: ASHA (asynchronous Hyperband with --brackets > 1) or synchronous successive halving
-//   npx tsx bench/studies.ts curves [--epochs 27] [--workers 2]
+//   npx tsx bench/studies.ts curves [--epochs 27] [--workers 2] [--out bench/studies-curves.json]
 //       that search run to completion only, every trial's per-epoch metrics written to
-//       bench/studies-curves.json (what bench/asha-sim.ts replays early-stopping rules on)
+//       bench/studies-curves.json (what bench/asha-sim.ts and bench/sha-sim.ts replay rules on)
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ import { REPO_ROOT, createTestDatabase, deleteKeys, spawnApi, spawnWorker, testQ
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
-    epochs: { type: 'string' }, workers: { type: 'string', default: '2' }, rule: { type: 'string', default: 'asha' }, grace: { type: 'string', default: '1' }, eta: { type: 'string', default: '3' }, brackets: { type: 'string', default: '1' }, section: { type: 'string' }, doc: { type: 'string', default: join(REPO_ROOT, 'docs/studies.md') },
+    epochs: { type: 'string' }, workers: { type: 'string', default: '2' }, rule: { type: 'string', default: 'asha' }, grace: { type: 'string', default: '1' }, eta: { type: 'string', default: '3' }, brackets: { type: 'string', default: '1' }, section: { type: 'string' }, out: { type: 'string' }, doc: { type: 'string', default: join(REPO_ROOT, 'docs/studies.md') },
   },
 });
 const mode = positionals[0];
@@ -121,8 +121,9 @@ async function curves(api: ApiProcess): Promise<void> {
       })),
     })),
   };
-  writeFileSync(CURVES_FILE, `${JSON.stringify(fixture, null, 1)}\n`);
-  log(`wrote ${CURVES_FILE}`);
+  const out = values.out ?? CURVES_FILE;
+  writeFileSync(out, `${JSON.stringify(fixture, null, 1)}\n`);
+  log(`wrote ${out}`);
 }
 
 async function asha(api: ApiProcess): Promise<void> {

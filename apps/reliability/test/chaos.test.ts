@@ -4,7 +4,7 @@
 // every job terminal; every succeeded job has the very perplexities of its undisturbed reference run;
 // no epoch missing or duplicated; no worker held a job without a training process beyond the bound;
 // every cancel that was accepted ended the job (or came too late, during its last epoch); every worker
-// still takes and trains jobs. A study (one trial per architecture, with ASHA) runs through the same
+// still takes and trains jobs. A study (one trial per architecture, with synchronous successive halving) runs through the same
 // schedule: its trials are held to the jobs' invariants, each point has one job, and the study ends.
 //   npm test (or CHAOS_MINUTES=0 npm run test:chaos)   the short schedule (25 jobs and the study's 5
 //                         trials, about 2 minutes of faults)

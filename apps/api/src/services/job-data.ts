@@ -42,10 +42,11 @@ export class JobDataService {
 
   /** The job's tokenizer and the checkpoint a generate request names (latest, best, or an epoch), without its bytes. */
   async generationSource(id: string, which: 'latest' | 'best' | number) {
-    const job = await this.repos.jobs.get(id);
+    // Both reads at once: a warm generation takes a few milliseconds, so a round trip is a fair share.
+    const [job, checkpoint] = await Promise.all([this.repos.jobs.get(id), this.repos.checkpoints.pick(id, which)]);
     if (!job) throw notFound(`job ${id}`);
     const config = job.config as RunConfig;
-    return { tokenizer: config.tokenizer, objective: config.training.objective, checkpoint: await this.repos.checkpoints.pick(id, which) };
+    return { tokenizer: config.tokenizer, objective: config.training.objective, checkpoint };
   }
 
   /** A checkpoint's bytes in a fresh ArrayBuffer of their own, to hand (transfer) to a generation thread. */

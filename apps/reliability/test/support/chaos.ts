@@ -46,11 +46,14 @@ export const CHAOS_ENV = {
 /** Tiny jobs of every architecture, the same config (and seed) per architecture as its reference run. */
 export const chaosJob = (arch: string) => tinyJob({ epochs: 4, seed: 11 }, { arch });
 
-/** A study of the same jobs, one trial per architecture, two at a time, with ASHA (rungs at epochs 1 and 2):
- * its trials are checked against the same references, and pruning goes through the faults too. */
+/** A study of the same jobs, one trial per architecture, two at a time, with synchronous successive
+ * halving (rungs at epochs 1 and 2): every trial pauses at epoch 1, two resume from their checkpoints,
+ * one of those again from epoch 2 to the end. Its trials are checked against the same references (the
+ * one that ends trained two pauses and whatever faults hit it, yet has the reference curve), and
+ * pausing, promotion and pruning go through the faults too. */
 export const chaosStudy = () => {
   const { model, training } = chaosJob('rnn');
-  return { name: 'chaos', base: { model, training }, space: { arch: [...ARCHS] }, maxParallel: 2, earlyStopping: { rule: 'asha', gracePeriod: 1, reductionFactor: 2 } };
+  return { name: 'chaos', base: { model, training }, space: { arch: [...ARCHS] }, maxParallel: 2, earlyStopping: { rule: 'sha', gracePeriod: 1, reductionFactor: 2 } };
 };
 export const STUDY_ENDS = ['completed', 'failed', 'cancelled'];
 

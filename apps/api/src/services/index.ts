@@ -30,7 +30,8 @@ export function createServices(config: AppConfig, log: FastifyBaseLogger): Servi
   const queue = new TrainQueue(env.REDIS_URL, env.QUEUE_PREFIX);
   const datasets = new DatasetService(repos, env.DATA_DIR, { maxCount: env.DATASET_QUOTA_COUNT, maxBytes: env.DATASET_QUOTA_MB * 2 ** 20 });
   const checks = new SubmissionChecks(datasets.catalog, env.WORKER_MEMORY_BUDGET_MB * 2 ** 20);
-  const jobData = new JobDataService(repos);
+  const polls = new PollCache(env.DATABASE_URL, log);
+  const jobData = new JobDataService(repos, polls);
   const fallback = generationEngineProblem(env.GENERATE_ENGINE);
   if (fallback && env.GENERATE_ENGINE === 'auto') log.info({ reason: fallback }, 'generating on tfjs: the native engine is not used');
   const generation = new GenerationPool({
@@ -44,7 +45,6 @@ export function createServices(config: AppConfig, log: FastifyBaseLogger): Servi
   }
   const jobs = new JobService(repos, queue, checks, new InitResolver(repos, jobData, checks), log);
   const scheduler = new StudyScheduler(repos, jobs, queue, log);
-  const polls = new PollCache(env.DATABASE_URL, log);
   return {
     config, db, repos, queue, generation, datasets, jobs,
     studies: new StudyService(repos, jobs, checks, scheduler, log),

@@ -1,6 +1,7 @@
 import type { RunConfig } from '@rnnlab/contracts';
 import { CheckpointChangedError, InvalidCursorError, type Page, type PageRequest, type Repositories } from '@rnnlab/db';
 import { conflict, invalidField, notFound } from '../errors.ts';
+import type { PollCache } from './poll-cache.ts';
 
 const iso = <T extends { createdAt: Date }>(r: T) => ({ ...r, createdAt: r.createdAt.toISOString() });
 
@@ -16,8 +17,16 @@ async function mapPage<T, U>(read: () => Promise<Page<T>>, map: (row: T) => U): 
 }
 
 /** Per-epoch metrics, samples and checkpoint listings of one job (never the checkpoint bytes). */
+/** What a generation needs to know before it starts: how to read the prefix, and which checkpoint. */
+export interface GenerationSource {
+  tokenizer: RunConfig['tokenizer'];
+  objective: RunConfig['training']['objective'];
+  checkpoint: { id: string; epoch: number; sizeBytes: number; sha256: string } | null;
+}
+
 export class JobDataService {
-  constructor(private readonly repos: Repositories) {}
+  /** `polls` keeps each job's generation source until the job or its checkpoints change. */
+  constructor(private readonly repos: Repositories, private readonly polls?: PollCache) {}
 
   private async exists(id: string): Promise<void> {
     if (!(await this.repos.jobs.get(id))) throw notFound(`job ${id}`);
@@ -41,12 +50,19 @@ export class JobDataService {
   }
 
   /** The job's tokenizer and the checkpoint a generate request names (latest, best, or an epoch), without its bytes. */
-  async generationSource(id: string, which: 'latest' | 'best' | number) {
-    // Both reads at once: a warm generation takes a few milliseconds, so a round trip is a fair share.
-    const [job, checkpoint] = await Promise.all([this.repos.jobs.get(id), this.repos.checkpoints.pick(id, which)]);
-    if (!job) throw notFound(`job ${id}`);
-    const config = job.config as RunConfig;
-    return { tokenizer: config.tokenizer, objective: config.training.objective, checkpoint };
+  async generationSource(id: string, which: 'latest' | 'best' | number): Promise<GenerationSource> {
+    // A warm generation takes a few milliseconds, so its two reads are a fair share of a request: kept
+    // in the poll cache, which every write to the job or its checkpoints invalidates (a new latest or
+    // best checkpoint included). A job that does not exist is not kept.
+    const read = async () => {
+      const [job, ckpt] = await Promise.all([this.repos.jobs.get(id), this.repos.checkpoints.pick(id, which)]);
+      if (!job) throw notFound(`job ${id}`);
+      const config = job.config as RunConfig;
+      const checkpoint = ckpt && { id: ckpt.id, epoch: ckpt.epoch, sizeBytes: ckpt.sizeBytes, sha256: ckpt.sha256 };
+      return JSON.stringify({ tokenizer: config.tokenizer, objective: config.training.objective, checkpoint } satisfies GenerationSource);
+    };
+    const json = this.polls ? (await this.polls.get(id, `generation-source ${which}`, read)).body : await read();
+    return JSON.parse(json) as GenerationSource;
   }
 
   /** A checkpoint's bytes in a fresh ArrayBuffer of their own, to hand (transfer) to a generation thread. */

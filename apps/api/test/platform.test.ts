@@ -28,7 +28,7 @@ describe('health, docs and metrics', () => {
     expect(res.statusCode).toBe(200);
     const s = res.json();
     expect(s.queue.waiting).toBe(1);
-    expect(s.jobs).toEqual({ queued: 1, running: 0, succeeded: 0, failed: 0, cancelled: 0, pruned: 0 });
+    expect(s.jobs).toEqual({ queued: 1, running: 0, paused: 0, succeeded: 0, failed: 0, cancelled: 0, pruned: 0 });
     expect(s.workers).toEqual([]);
   });
 

@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '@rnnlab/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ARCHS } from '@rnnlab/contracts';
+import { ARCHS, JOB_STATUSES } from '@rnnlab/contracts';
 import { Chaos, FAULT_KINDS, childrenOf, cpuTicksOf, type ChaosRecord } from './support/chaos.ts';
 import { perplexities, range, waitForStatus } from './support/runs.ts';
 
@@ -62,7 +62,7 @@ it(`survives a seeded schedule of faults (seed ${seed}) with every invariant int
     faults: record.faults,
     totalFaults: Object.values(record.faults).reduce((a, b) => a + b, 0),
     missedDraws: record.missed,
-    statuses: Object.fromEntries(['succeeded', 'failed', 'cancelled', 'pruned', 'queued', 'running'].map((s) => [s, withStatus(s).length])),
+    statuses: Object.fromEntries(JOB_STATUSES.map((s) => [s, withStatus(s).length])),
     study: { state: study.state, trials: Object.fromEntries(trials.map((t) => [t.trialIndex, t.status])) },
     cancelsTried: record.cancels.length,
     heldWithoutTrainerMaxMs: record.heldWithoutTrainerMs,

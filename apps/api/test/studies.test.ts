@@ -58,6 +58,7 @@ describe('POST /v1/studies', () => {
       [sweep({ earlyStopping: { rule: 'hyperband' } }), /^body\/earlyStopping\/rule must be one of none, median, asha/],
       [sweep({ earlyStopping: { rule: 'asha', brackets: 0 } }), 'body/earlyStopping/brackets must be >= 1'],
       [sweep({ earlyStopping: { rule: 'asha', brackets: 9 } }), 'body/earlyStopping/brackets must be <= 8'],
+      [sweep({ earlyStopping: { rule: 'sha', brackets: 2 } }), /^body\/earlyStopping\/brackets must be 1 with rule sha/],
       [sweep({ preset: 'd2l-chapter' }), /^body\/space is not allowed with a preset/],
       [sweep({ objective: 'validationPerplexity' }), /^body\/objective validationPerplexity needs/],
       [sweep({ space: { batchSize: [4, 400] } }), /^body\/dataset: .* gives \d+ training tokens; one minibatch of batchSize 400 .*\(trial 1: \{"batchSize":400\}\)$/],

@@ -117,7 +117,13 @@ describe('the memory limit', () => {
     expect(row.status).toBe('failed');
     expect(row.error).toMatch(/^the training process used \d+ MiB during epoch \d+, over its limit of \d+ MiB \(the runtime's 64 MiB \+ 2 × the job's estimate of \d+ MiB\)/);
     expect(row.attempts).toBe(1);
-    expect((await t.queue.getJob(jobId))!.attemptsMade).toBe(1);
+    // The worker writes the row before it fails the queue entry: wait for the entry, then check that
+    // BullMQ gave up after the one attempt instead of retrying.
+    const entry = await waitFor('the queue entry to fail', async () => {
+      const job = (await t.queue.getJob(jobId))!;
+      return (await job.getState()) === 'failed' ? job : null;
+    }, 30_000, 50);
+    expect(entry.attemptsMade).toBe(1);
     expect(small.lines.some((l) => l.msg === 'training process over its memory limit; killed')).toBe(true);
   }, 300_000);
 });

@@ -10,7 +10,7 @@
 // one that ended after reaching it (cancelled, say) still counts, with the value it had there.
 import type { EarlyStoppingConfig, JobStatus } from '@rnnlab/contracts';
 import { FINISHED_STATUSES } from '@rnnlab/contracts';
-import { ashaRungs, type CurvePoint } from './pruning.ts';
+import { ashaRungs, bestAt, type CurvePoint } from './pruning.ts';
 
 export interface HalvingTrial {
   index: number;
@@ -37,16 +37,7 @@ export function nextRung(config: EarlyStoppingConfig, epochs: number, after = 0)
 const isFinished = (s: JobStatus) => (FINISHED_STATUSES as readonly string[]).includes(s);
 
 /** The best value up to `epoch`, if the trial reported `epoch` itself. */
-function valueAt(curve: readonly CurvePoint[], epoch: number): number | null {
-  let best = Infinity;
-  let reached = false;
-  for (const p of curve) {
-    if (p.epoch > epoch) break;
-    best = Math.min(best, p.value);
-    if (p.epoch === epoch) reached = true;
-  }
-  return reached ? best : null;
-}
+const valueAt = (curve: readonly CurvePoint[], epoch: number) => bestAt(curve, epoch)?.value ?? null;
 
 const fmt = (x: number) => Number(x.toPrecision(4)).toString();
 

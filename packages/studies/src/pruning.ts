@@ -43,15 +43,20 @@ export const MEDIAN_MIN_OTHERS = 2;
 interface Reached { value: number; at: number; id: string }
 
 /** The best value up to `epoch` and when `epoch` itself was reported; null if it was not. */
-function reached(curve: TrialCurve, epoch: number): Reached | null {
+export function bestAt(points: readonly CurvePoint[], epoch: number): { value: number; at: number } | null {
   let best = Infinity;
   let at: number | null = null;
-  for (const p of curve.points) {
+  for (const p of points) {
     if (p.epoch > epoch) break;
     best = Math.min(best, p.value);
     if (p.epoch === epoch) at = p.at;
   }
-  return at === null ? null : { value: best, at, id: curve.id };
+  return at === null ? null : { value: best, at };
+}
+
+function reached(curve: TrialCurve, epoch: number): Reached | null {
+  const r = bestAt(curve.points, epoch);
+  return r && { ...r, id: curve.id };
 }
 
 const before = (a: Reached, b: Reached) => a.at < b.at || (a.at === b.at && a.id <= b.id);

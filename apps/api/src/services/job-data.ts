@@ -16,7 +16,6 @@ async function mapPage<T, U>(read: () => Promise<Page<T>>, map: (row: T) => U): 
   }
 }
 
-/** Per-epoch metrics, samples and checkpoint listings of one job (never the checkpoint bytes). */
 /** What a generation needs to know before it starts: how to read the prefix, and which checkpoint. */
 export interface GenerationSource {
   tokenizer: RunConfig['tokenizer'];
@@ -24,6 +23,7 @@ export interface GenerationSource {
   checkpoint: { id: string; epoch: number; sizeBytes: number; sha256: string } | null;
 }
 
+/** Per-epoch metrics, samples and checkpoint listings of one job (never the checkpoint bytes). */
 export class JobDataService {
   /** `polls` keeps each job's generation source until the job or its checkpoints change. */
   constructor(private readonly repos: Repositories, private readonly polls?: PollCache) {}

@@ -58,8 +58,8 @@ export interface NativeAddon {
   ): [loss: number, normSq: number];
   /** A model for generation from the same description as createNet, every parameter 0. */
   createInference(desc: NativeDesc): NativeModel;
-  /** Copies `values` into the model's parameters from `offset` (in floats) on. */
-  setInferenceParams(model: NativeModel, offset: number, values: Float32Array): void;
+  /** Copies `values` into the model's parameters from `offset` (in floats) on; returns the bytes the model holds. */
+  setInferenceParams(model: NativeModel, offset: number, values: Float32Array): number;
   /**
    * Row b reads x[b]; `state` (`[unit][k][rows·hidden]`) is read and written, `logits` (`[rows, vocab]`)
    * written. Returns the bytes the model holds.
@@ -91,6 +91,8 @@ export interface NativeAddon {
   simulatePolicy(threads: Int32Array, costs: Float64Array, repeatable: boolean): number[][];
   /** Sets the engine's threads (0: auto) and OpenBLAS's threads inside each call; returns the engine's capacity. */
   setThreads(threads: number, blasThreads: number): number;
+  /** The most threads one generation step uses (the bits do not depend on it); returns the value set, capped at the members a unit is cut into. */
+  setInferenceThreads(threads: number): number;
   blasInfo(): BlasInfo;
   /** Seconds per `[m, k]·[k, n]` sgemm call with `threads` threads multiplying at once (aggregate), best of `repeats`. */
   sgemmSeconds(m: number, n: number, k: number, repeats: number, threads: number): number;
@@ -142,6 +144,7 @@ export function loadAddon(): AddonStatus {
     // The engine's threads: OPENBLAS_NUM_THREADS when set (the usual knob), else auto.
     const env = Number(process.env.OPENBLAS_NUM_THREADS);
     addon.setThreads(Number.isInteger(env) && env >= 1 ? env : 0, 1);
+    if (Number.isInteger(env) && env >= 1) addon.setInferenceThreads(env);
     return (loaded = { available: true, addon });
   } catch (err) {
     const first = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';

@@ -37,12 +37,12 @@ export class NativeInference implements InferenceModel {
   constructor(private readonly addon: NativeAddon, source: InferenceSource) {
     const layout = nativeLayout(source);
     this.model = addon.createInference(layout.desc);
-    // Tensor by tensor, straight from the checkpoint: loading holds its bytes and one copy, no third.
+    // Tensor by tensor, straight from the checkpoint: loading holds its bytes and the model, no third copy.
+    this.held = 0;
     for (const s of layout.slices) {
       const shape = source.paramSpecs.find((p) => p.name === s.name)!.shape;
-      addon.setInferenceParams(this.model, s.offset, source.values(s.name, shape));
+      this.held = addon.setInferenceParams(this.model, s.offset, source.values(s.name, shape));
     }
-    this.held = layout.count * 4;
     this.stateFloats = source.spec.units.reduce((n, u) => n + u.cell.stateSize * u.hidden, 0);
     this.vocab = source.spec.vocabSize;
   }

@@ -122,6 +122,33 @@ describe('generation on the native engine', () => {
     model!.dispose();
   });
 
+  it.each([
+    ['gru (reset before)', config('gru')],
+    ['deep (2 × lstm), hidden 64', { ...config('deep'), model: { ...config('deep').model, hiddenSize: 64 } }],
+    ['bidirectional (gru, reset after)', config('bidirectional', 'gru', 'after')],
+  ] as [string, RunConfig][])('%s: a step on one thread or on two computes the same bits', async (_name, cfg) => {
+    const s = loadAddon();
+    if (!s.available) throw new Error(`@rnnlab/native is unavailable: ${s.reason}`);
+    const [, blob] = await checkpoints(cfg);
+    const model = inference()(sourceOf(blob))!;
+    const ids = Int32Array.of(3, 9, 14);
+    const run = (threads: number) => {
+      s.addon.setInferenceThreads(threads);
+      const stepper = model.stepper(ids.length);
+      const out: number[] = [];
+      for (let t = 0; t < 40; t++) out.push(...stepper.feed(ids.map((id) => ((id + t) % 20) + 1), true)!);
+      stepper.dispose();
+      return out;
+    };
+    try {
+      const two = run(2);
+      expect(run(1)).toEqual(two);
+    } finally {
+      s.addon.setInferenceThreads(2);
+      model.dispose();
+    }
+  });
+
   it('frees its native memory when disposed, and refuses to step afterwards', async () => {
     const [blob] = await checkpoints(config('lstm'));
     const model = LanguageModel.fromCheckpoint(blob, { inference: inference() });

@@ -332,6 +332,18 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   });
 }
 
+// setInferenceThreads(n): the most threads one generation step uses (1 to Inference::kMembers; the
+// bits do not depend on it). Returns the value it set.
+napi_value SetInferenceThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 1);
+    const int n = args.integer(0);
+    if (n < 1 || n > 256) throw JsError("inference threads must be in [1, 256]");
+    rnnlab::Inference::setMaxThreads(n);
+    return number(env, std::min(n, rnnlab::Inference::kMembers));
+  });
+}
+
 napi_value BlasInfo(napi_env env, napi_callback_info) {
   return guarded(env, [&] {
     napi_value out;
@@ -407,7 +419,8 @@ napi_value CreateInference(napi_env env, napi_callback_info info) {
   });
 }
 
-// setInferenceParams(model, offset, values: Float32Array): copies values to parameters [offset, offset + length).
+// setInferenceParams(model, offset, values: Float32Array): copies values to parameters [offset, offset + length);
+// returns the bytes the model holds.
 napi_value SetInferenceParams(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args args(env, info, 3);
@@ -417,7 +430,7 @@ napi_value SetInferenceParams(napi_env env, napi_callback_info info) {
     const float* values = args.typed<float>(2, napi_float32_array, &n, "values");
     if (offset + int64_t(n) > model.desc().paramCount) throw JsError("values reach past the model's parameters");
     model.setParams(offset, values, int64_t(n));
-    return static_cast<napi_value>(nullptr);
+    return number(env, double(model.bytes()));
   });
 }
 
@@ -516,6 +529,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"sgd", nullptr, Sgd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setInferenceThreads", nullptr, SetInferenceThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"blasInfo", nullptr, BlasInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgemmSeconds", nullptr, SgemmSeconds, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"capabilities", nullptr, Capabilities, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -291,6 +291,21 @@ const float* Net::weights(int u, size_t p, const StepArgs& a, int* ld) const {
   return Wp_[u].data() + pr.col;
 }
 
+void blockMember(const Unit& U, const float* params, int hidden, int j0, int j1, float* bias, float* const* forward) {
+  const int H = hidden, hb = j1 - j0;
+  for (size_t pi = 0; pi < U.proj.size(); pi++) {
+    const Projection& p = U.proj[pi];
+    const int width = p.gates * H, pc = p.col + p.gates * j0;  // the member's block
+    // A projection whose cell applies b_hh itself (cell.h: apartPlane) has b_ih alone on its input side.
+    const bool bihOnly = U.cell->apartPlane(int(pi)) >= 0;
+    for (int q = 0; q < p.gates; q++)
+      for (int j = 0; j < hb; j++) bias[pc + q * hb + j] = params[p.bih + q * H + j0 + j] + (bihOnly ? 0.0f : params[p.bhh + q * H + j0 + j]);
+    // Column c of the member's block is gate c / hb, unit j0 + c % hb.
+    const float* Wh = params + p.w + int64_t(U.input) * width;
+    packPanels(H, p.gates * hb, forward[pi], [&](int i, int c) { return Wh[int64_t(i) * width + (c / hb) * H + j0 + c % hb]; });
+  }
+}
+
 // Member m's columns of the member-blocked W and of the summed biases b_ih + b_hh.
 void Net::prepareUnit(int u, const StepArgs& a, int m) {
   const Unit& U = d_.units[u];
@@ -298,27 +313,21 @@ void Net::prepareUnit(int u, const StepArgs& a, int m) {
   int j0, j1;
   slice(m, &j0, &j1);
   const int hb = j1 - j0;
+  const PackedWeights::Member& pm = packed_[u].members[size_t(m)];
+  // The member's recurrent weights for the step's products (cell.h: recurrentProduct), from the
+  // parameters: forward its columns (member-blocked: gate by gate), backward its rows transposed
+  // over every member-blocked column (dP's order).
+  blockMember(U, a.params, H, j0, j1, bp_[u].data(), pm.forward);
   for (size_t pi = 0; pi < U.proj.size(); pi++) {
     const Projection& p = U.proj[pi];
-    const int width = p.gates * H;
-    const int pc = p.col + p.gates * j0;  // the member's block
-    // A projection whose cell applies b_hh itself (cell.h: apartPlane) has b_ih alone on its input side.
-    const bool bihOnly = U.cell->apartPlane(int(pi)) >= 0;
-    for (int q = 0; q < p.gates; q++) {
-      for (int j = 0; j < hb; j++)
-        bp_[u][pc + q * hb + j] = a.params[p.bih + q * H + j0 + j] + (bihOnly ? 0.0f : a.params[p.bhh + q * H + j0 + j]);
-      if (!Wp_[u].empty()) {
+    const int width = p.gates * H, pc = p.col + p.gates * j0;
+    if (!Wp_[u].empty()) {
+      for (int q = 0; q < p.gates; q++)
         for (int r = 0; r < rowsW; r++)
           std::memcpy(Wp_[u].data() + int64_t(r) * G + pc + q * hb, a.params + p.w + int64_t(r) * width + q * H + j0, sizeof(float) * hb);
-      }
     }
-    // The member's recurrent weights for the step's products (cell.h: recurrentProduct), from the
-    // parameters: forward its columns (member-blocked: gate by gate), backward its rows transposed
-    // over every member-blocked column (dP's order).
     const float* Wh = a.params + p.w + int64_t(U.input) * width;
     const std::vector<int>& core = blockedCol_[u][pi];
-    const PackedWeights::Member& pm = packed_[u].members[size_t(m)];
-    packPanels(H, p.gates * hb, pm.forward[pi], [&](int i, int c) { return Wh[int64_t(i) * width + (c / hb) * H + j0 + c % hb]; });
     packPanels(width, hb, pm.backward[pi], [&](int k, int j) { return Wh[int64_t(j0 + j) * width + core[size_t(k)]]; });
   }
 }

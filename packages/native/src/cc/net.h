@@ -44,6 +44,13 @@ struct NetDesc {
   std::vector<Unit> units;
 };
 
+/**
+ * Member [j0, j1) of unit U, from the parameters (the core's column order): its summed biases b_ih + b_hh
+ * into `bias` (the unit's member-blocked gate block: the member's columns from p.col + p.gates·j0, gate
+ * by gate), and per projection p its columns of W_h packed (packPanels) into `forward[p]`.
+ */
+void blockMember(const Unit& U, const float* params, int hidden, int j0, int j1, float* bias, float* const* forward);
+
 struct StepArgs {
   const float* params;
   float* grads;            // written in full (same layout as params)

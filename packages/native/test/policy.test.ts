@@ -55,6 +55,19 @@ describe('the thread policy', () => {
     expect(kept(plans).slice(switched)).toEqual(Array(80 - switched).fill(1));
   });
 
+  it('measures drift from the choice\'s own time once it runs alone, not from its tuning runs', () => {
+    // Tuning runs each follow another schedule's run (cold caches, threads to wake): there the choice
+    // takes 1.6, alone it takes 1 from the next minibatch on, and the load never changes.
+    const plans = addon.simulatePolicy(Int32Array.of(2, 1), costs(99, 2, (st, i) => (st === 0 ? [1.6, 2.4] : [1, 1.6])[i]!), true);
+    expect(plans[0]).toEqual([0, 1, 0, 1, 0]);
+    expect(extraRuns(plans.slice(1))).toBe(0);
+    // A real change later is still followed.
+    const moved = addon.simulatePolicy(Int32Array.of(2, 1), costs(80, 2, (st, i) => (st === 0 ? [1.6, 2.4] : i === 0 ? (st < 40 ? 1 : 3) : 1.6)), true);
+    const switched = kept(moved).indexOf(1);
+    expect(switched).toBeGreaterThan(40);
+    expect(switched).toBeLessThan(45);
+  });
+
   it('does not check on noise below a third', () => {
     const plans = addon.simulatePolicy(Int32Array.of(2, 1), costs(99, 2, (st, i) => (i === 0 ? (st % 2 ? 1.25 : 0.85) : 1.6)), true);
     expect(extraRuns(plans.slice(1))).toBe(0);

@@ -39,9 +39,9 @@ class Inference {
  private:
   /** A unit's weights as the members read them (built from the parameters before the first step after a change). */
   struct Blocked {
-    std::vector<float> bias;    // b_ih + b_hh (b_ih alone for a reset-after candidate), member-blocked `[G]`
-    std::vector<float> input;   // the one-hot layer: W_x member-blocked `[vocab, G]`; else empty
-    std::vector<float> store;   // packed panels: per member, per projection, W_x's columns (layers above the first), then W_h's
+    Floats bias;    // b_ih + b_hh (b_ih alone for a reset-after candidate), member-blocked `[G]`
+    Floats input;   // the one-hot layer: W_x member-blocked `[vocab, G]`; else empty
+    Floats store;   // packed panels: per member, per projection, W_x's columns (layers above the first), then W_h's
     PackedWeights recurrent;    // W_h's panels per member (into `store`)
     std::vector<float*> inputPanels;  // per member × projection: W_x's panels (layers above the first), else null
   };
@@ -52,13 +52,13 @@ class Inference {
   void runUnit(int u, const int32_t* x, int B, float* state, const Crew& c);
 
   NetDesc d_;
-  std::vector<float> params_;
+  Floats params_;
   std::vector<Blocked> blocked_;
   bool stale_ = true;                     // parameters changed since the blocked copies were made
   std::vector<int64_t> stateOffset_;      // per unit, in floats per batch row
   int B_ = 0;
-  std::vector<float> A_, planes_;         // the unit being stepped: gates [B, G] (member-blocked), the cell's scratch planes [planes][B, H]
-  std::vector<std::vector<float>> Y_;     // per layer [B, width]
+  Floats A_, planes_;         // the unit being stepped: gates [B, G] (member-blocked), the cell's scratch planes [planes][B, H]
+  std::vector<Floats> Y_;     // per layer [B, width]
 };
 
 }  // namespace rnnlab

@@ -175,15 +175,15 @@ void Net::resize(int batch, int steps) {
   T_ = steps;
   const int64_t N = int64_t(batch) * steps, H = d_.hidden, W = d_.outWidth;
   const size_t L = size_t(d_.numLayers), U = d_.units.size();
-  Y_.assign(L, std::vector<float>(N * W));
-  Xm_.assign(L > 0 ? L - 1 : 0, std::vector<float>(N * W));
+  Y_.assign(L, Floats(N * W));
+  Xm_.assign(L > 0 ? L - 1 : 0, Floats(N * W));
   A_.assign(U, {});
   dP_.assign(U, {});
   planes_.assign(U, {});
   Wp_.assign(U, {});
   bp_.assign(U, {});
   carry_.assign(U, {});
-  scratch_.assign(U, std::vector<float>(batch * H));
+  scratch_.assign(U, Floats(batch * H));
   packStore_.assign(U, {});
   packed_.assign(U, {});
   blockedCol_.assign(U, {});
@@ -233,7 +233,7 @@ void Net::resize(int batch, int steps) {
   dX_.resize(N * W);
   if (d_.cloze) beside_.resize(N * W);
   zeros_.assign(batch * H, 0.0f);
-  dYl_.assign(L > 1 && d_.directions == 1 ? L - 1 : 0, std::vector<float>(N * W));
+  dYl_.assign(L > 1 && d_.directions == 1 ? L - 1 : 0, Floats(N * W));
   progress_ = std::make_unique<Progress[]>(L);
 }
 
@@ -774,7 +774,7 @@ double sgemmSeconds(int m, int n, int k, int repeats, int threads) {
   const double flops = 2.0 * m * n * k;
   const int calls = std::max(1, int(2e8 / flops));  // ~0.2 GFLOP per thread per timed batch
   double best = 1e30;
-  std::vector<std::vector<float>> a(threads), b(threads), c(threads);
+  std::vector<Floats> a(threads), b(threads), c(threads);
   tm.run([&](int rank) {
     a[rank].resize(size_t(m) * k);
     b[rank].resize(size_t(k) * n);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cell.h"
+#include "floats.h"
 #include "policy.h"
 #include "team.h"
 
@@ -126,22 +127,22 @@ class Net {
   int B_ = 0, T_ = 0;
   std::vector<int64_t> stateOffset_;  // per unit, in floats per batch row
   // Scratch, sized for (B_, T_): per layer, per unit, and shared.
-  std::vector<std::vector<float>> Y_, Xm_;                    // layer outputs [T·B, width] (and masked)
-  std::vector<std::vector<float>> A_, dP_;                    // per unit: gate blocks [T·B, gates]
-  std::vector<std::vector<float>> planes_;                    // per unit: the cell's scratch planes [planes][T·B, H]
-  std::vector<std::vector<float>> Wp_, bp_;                   // per unit: member-blocked W, summed biases
-  std::vector<std::vector<float>> packStore_;                 // per unit: its recurrent weights packed (cell.h), members one after another
+  std::vector<Floats> Y_, Xm_;                    // layer outputs [T·B, width] (and masked)
+  std::vector<Floats> A_, dP_;                    // per unit: gate blocks [T·B, gates]
+  std::vector<Floats> planes_;                    // per unit: the cell's scratch planes [planes][T·B, H]
+  std::vector<Floats> Wp_, bp_;                   // per unit: member-blocked W, summed biases
+  std::vector<Floats> packStore_;                 // per unit: its recurrent weights packed (cell.h), members one after another
   std::vector<PackedWeights> packed_;                         // per unit: where each member's packed blocks are in packStore_
   std::vector<std::vector<std::vector<int>>> blockedCol_;     // per unit and projection: the core's column of each member-blocked column
-  std::vector<std::vector<float>> carry_, scratch_;           // per unit: [state][B·H] carries, [B·H] for the cell
-  std::vector<float> logits_, dY_, dX_, zeros_;
-  std::vector<float> beside_;                                 // cloze: the output layer's input [T·B, width]
+  std::vector<Floats> carry_, scratch_;           // per unit: [state][B·H] carries, [B·H] for the cell
+  Floats logits_, dY_, dX_, zeros_;
+  Floats beside_;                                 // cloze: the output layer's input [T·B, width]
   std::vector<int32_t> labels_;
   std::vector<double> partial_;                               // per chunk: loss, then Σ g²
   std::vector<std::unique_ptr<Barrier>> crewBarriers_;
   // The pipeline's gradients w.r.t. each lower layer's output, and per layer the steps done forward
   // and backward (written by the layer's thread, waited on by the next one).
-  std::vector<std::vector<float>> dYl_;
+  std::vector<Floats> dYl_;
   struct alignas(64) Progress {
     std::atomic<int> fwd{0}, bwd{0};
   };

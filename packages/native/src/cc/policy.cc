@@ -16,6 +16,7 @@ void ThreadPolicy::reset(std::vector<Schedule> candidates) {
   interval_ = kFirstCheck;
   gap_ = kEarliestTriggered;
   average_ = reference_ = 0;
+  settled_ = fresh_ = false;
 }
 
 double ThreadPolicy::cost(int i, double secondsPerToken) const {
@@ -27,6 +28,8 @@ void ThreadPolicy::choose(int i, double secondsPerToken) {
   average_ = reference_ = secondsPerToken;
   phase_ = Phase::Run;
   chosenAt_ = steps_;
+  settled_ = false;
+  fresh_ = true;
 }
 
 void ThreadPolicy::adopt(int best, double secondsPerToken) {
@@ -53,7 +56,13 @@ const std::vector<ThreadPolicy::Run>& ThreadPolicy::plan(bool repeatable) {
     for (int k = 1; k <= 2 * n; k++) plan_.push_back({k % n, true});
     return plan_;
   }
-  const bool drifted = std::fabs(average_ / reference_ - 1.0) > kDrift && steps_ - chosenAt_ >= gap_;
+  if (!settled_ && steps_ - chosenAt_ > kSettle) {
+    // The time the choice was made with came from runs that each followed another schedule's (cold
+    // caches, threads to wake): what drift is measured from is the choice's own time once it has run alone.
+    reference_ = average_;
+    settled_ = true;
+  }
+  const bool drifted = settled_ && std::fabs(average_ / reference_ - 1.0) > kDrift && steps_ - chosenAt_ >= gap_;
   if (steps_ >= nextCheck_ || drifted) {
     phase_ = Phase::Check;
     alt_ = (best_ + 1 + int(checks_++ % (n - 1))) % n;
@@ -95,7 +104,9 @@ void ThreadPolicy::observe(const std::vector<double>& secondsPerToken) {
       return;
     }
     case Phase::Run:
-      average_ += kAverage * (secondsPerToken.back() - average_);
+      if (fresh_) average_ = secondsPerToken.back();
+      else average_ += kAverage * (secondsPerToken.back() - average_);
+      fresh_ = false;
       return;
     case Phase::Check: {
       const double alt = secondsPerToken[1], mine = secondsPerToken[2];

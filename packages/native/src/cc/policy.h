@@ -10,8 +10,9 @@
 //
 // Afterwards the chosen schedule runs, timed (an exponential average). It is CHECKED against the
 // others — in the same minibatch, a run of the other to warm it, one timed, one of the chosen timed —
-// when its own time moves by a third from what it was when chosen or last checked (the machine's load
-// changed; at most every 20 minibatches, a gap each confirmation doubles), and otherwise rarely (after
+// when its own time moves by a third from what it settled at after being chosen (its average over its
+// first minibatches alone) or was when last checked (the machine's load changed; at most every 20
+// minibatches, a gap each confirmation doubles), and otherwise rarely (after
 // 100 minibatches, then 200, 400, ... up to 1,600). A check that finds another faster switches to it. One thread must beat several by 10 %: on several threads the first runs
 // after a wait pay for waking them, which a timed run underestimates.
 #pragma once
@@ -55,7 +56,7 @@ class ThreadPolicy {
   /** The chosen candidate's time (seconds per token), 0 before any. */
   double bestTime() const { return best_ >= 0 ? average_ : 0.0; }
 
-  static constexpr long kFirstCheck = 100, kLastInterval = 1600, kEarliestTriggered = 20;
+  static constexpr long kFirstCheck = 100, kLastInterval = 1600, kEarliestTriggered = 20, kSettle = 5;
   static constexpr double kDrift = 1.0 / 3.0, kOneThreadMargin = 1.10, kAverage = 0.2;
 
  private:
@@ -69,6 +70,8 @@ class ThreadPolicy {
   long steps_ = 0, chosenAt_ = 0, nextCheck_ = 0, interval_ = kFirstCheck, checks_ = 0;
   long gap_ = kEarliestTriggered;  // the fewest minibatches between a choice and a check its drift triggers
   double average_ = 0, reference_ = 0;
+  bool settled_ = false;  // reference_ is the choice's own time, measured after it was chosen
+  bool fresh_ = false;    // no run of the choice observed since it was chosen
 };
 
 }  // namespace rnnlab

@@ -30,6 +30,8 @@ import { ceilingTokensPerSecond, flopsPerToken, measureCeiling, type Ceiling } f
 import { median, pytorch, trainer, type Timed } from './training/timing.ts';
 import { findTorchPython, TORCH_NEEDS } from './training/torch.ts';
 
+// Read before the addon loads: on an AMD CPU with AVX-512 it sets the variable itself when unset.
+const CORETYPE_FROM_ENV = process.env.OPENBLAS_CORETYPE;
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DOC = path.join(ROOT, 'docs/performance.md');
 const START = '<!-- training:start -->';
@@ -181,9 +183,11 @@ const section = `## Training throughput
 - **PyTorch**: \`bench/torch_reference.py\`, d2l's concise \`train_ch8\` step (\`nn.RNN/GRU/LSTM\` with \`num_layers\`/\`bidirectional\`, \`nn.Linear\`, one-hot, \`CrossEntropyLoss\`, \`grad_clipping\`, \`torch.optim.SGD\`) on Debian's PyTorch ${torch?.version ?? '(not found)'} over OpenBLAS: intra-op threads 1, OpenBLAS ${cores} threads (\`OPENBLAS_NUM_THREADS\`).
 - **rnnlab default**: \`npm run train\` as it comes (\`TRAIN_ENGINE=auto\`, path: ${pathOf(archs[0] as Arch, 'native')}): the native engine (\`packages/native\`, C++ over OpenBLAS ${blasInfo?.core ?? ''} kernels, its own elementwise kernels ${blasInfo?.kernels ?? ''}) with its thread count on auto: per minibatch 1 thread or ${capacity}, whichever measures faster on the machine's load (OpenBLAS single-threaded inside; every count computes the same bits). **native, 1 thread** and **native, ${capacity} threads**: \`--threads 1\` and \`--threads ${capacity}\`.
 - **wasm fallback**: \`npm run train -- --engine tfjs --backend wasm\` (what trains without the addon).${
-  process.env.OPENBLAS_CORETYPE
-    ? `\n- **OpenBLAS kernels**: this machine's environment sets \`OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE}\`, which PyTorch and rnnlab both obey, so both ran the same GEMM kernels (without it, on an AMD CPU with AVX-512, rnnlab picks OpenBLAS's SkylakeX kernels; see packages/native/README.md).`
-    : ''
+  CORETYPE_FROM_ENV
+    ? `\n- **OpenBLAS kernels**: this machine's environment sets \`OPENBLAS_CORETYPE=${CORETYPE_FROM_ENV}\`, which PyTorch and rnnlab both obey, so both ran the same GEMM kernels (without it, on an AMD CPU with AVX-512, rnnlab picks OpenBLAS's SkylakeX kernels; see packages/native/README.md).`
+    : process.env.OPENBLAS_CORETYPE
+      ? `\n- **OpenBLAS kernels**: the environment does not set \`OPENBLAS_CORETYPE\`; the addon set it to \`${process.env.OPENBLAS_CORETYPE}\` for this CPU (packages/native/README.md) in the bench's process before loading OpenBLAS, and every run, PyTorch's included, inherited it: both ran the same GEMM kernels.`
+      : ''
 }
 - **GFLOP/s**: tokens/s × the model's matmul FLOPs per token (forward and backward, the one-hot input counted as the row gather it is: ${archs.map((a) => `${a} ${(flopsPerToken(defaultRunConfig(a), vocab).total / 1e6).toFixed(2)} M`).join(', ')}). **GEMM ceiling**: the tokens/s if every product ran at the sgemm speed the addon measures at the step's shapes (table below; the better of 1 and ${capacity} threads) and nothing else took time.
 

@@ -66,10 +66,13 @@ export function nativeEngine(): EngineFactory {
  * The native engine's threads for the process (every native engine shares them): a count (at most the
  * engine's capacity, min(cores, 4)), or 'auto' (the default: per minibatch 1 thread or all, whichever
  * measures faster on the machine's current load). Any count computes the same bits. `blasThreads` > 1
- * lets OpenBLAS thread each GEMM instead (compare with threads 1). Returns the capacity.
+ * lets OpenBLAS thread each GEMM instead (compare with threads 1). Generation steps (a trainer's
+ * samples) then use at most that many too. Returns the capacity.
  */
 export function setNativeThreads(threads: number | 'auto', blasThreads = 1): number {
-  return addon().setThreads(threads === 'auto' ? 0 : threads, blasThreads);
+  const a = addon();
+  a.setInferenceThreads(threads === 'auto' ? 256 : threads);
+  return a.setThreads(threads === 'auto' ? 0 : threads, blasThreads);
 }
 
 /** Aggregate GFLOP/s of `[m, k]·[k, n]` sgemm calls through the addon's OpenBLAS, `threads` threads multiplying at once. */

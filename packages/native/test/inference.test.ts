@@ -2,6 +2,7 @@
 // agree to float rounding, so greedy text and seeded samples are the same characters, for every
 // architecture and both GRU forms. Like engine.test.ts, these FAIL (saying why) when the addon is not built.
 import fs from 'node:fs';
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { checkpointWeights, defaultRunConfig, LanguageModel, networkParamSpecs, TrainingRun, type Arch, type CellType, type GruResetGate, type InferenceSource, type RunConfig } from '@rnnlab/core';
 import { TIMEMACHINE_PATH } from '@rnnlab/datasets';
@@ -141,6 +142,9 @@ describe('generation on the native engine', () => {
       return out;
     };
     try {
+      // At most two (the members), and never more than the machine's cores.
+      expect(s.addon.setInferenceThreads(8)).toBe(Math.min(2, os.availableParallelism()));
+      expect(s.addon.setInferenceThreads(1)).toBe(1);
       const two = run(2);
       expect(run(1)).toEqual(two);
     } finally {

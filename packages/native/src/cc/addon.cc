@@ -332,15 +332,14 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   });
 }
 
-// setInferenceThreads(n): the most threads one generation step uses (1 to Inference::kMembers; the
-// bits do not depend on it). Returns the value it set.
+// setInferenceThreads(n): the most threads one generation step uses (capped at Inference::kMembers and
+// the machine's cores; the bits do not depend on it). Returns the value in force.
 napi_value SetInferenceThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args args(env, info, 1);
     const int n = args.integer(0);
     if (n < 1 || n > 256) throw JsError("inference threads must be in [1, 256]");
-    rnnlab::Inference::setMaxThreads(n);
-    return number(env, std::min(n, rnnlab::Inference::kMembers));
+    return number(env, rnnlab::Inference::setMaxThreads(n));
   });
 }
 

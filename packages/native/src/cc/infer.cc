@@ -36,7 +36,10 @@ std::atomic<int> stepping{0};
 
 }  // namespace
 
-void Inference::setMaxThreads(int threads) { maxThreads.store(std::clamp(threads, 1, kMembers)); }
+int Inference::setMaxThreads(int threads) {
+  maxThreads.store(std::clamp(threads, 1, defaultThreads()));
+  return maxThreads.load();
+}
 
 Inference::Inference(NetDesc desc) : d_(std::move(desc)), params_(size_t(d_.paramCount), 0.0f) {
   int64_t offset = 0;

@@ -33,8 +33,8 @@ class Inference {
   int64_t bytes() const;
   /** Row b reads token x[b] from its state (updated in place); logits `[batch, vocab]`. */
   void step(const int32_t* x, int batch, float* state, float* logits);
-  /** Threads a step may use (1..kMembers); fewer when another model of this process is stepping. */
-  static void setMaxThreads(int threads);
+  /** Threads a step may use (1 to kMembers, at most the machine's cores); one while another model of this process is stepping. */
+  static int setMaxThreads(int threads);
 
  private:
   /** A unit's weights as the members read them (built from the parameters before the first step after a change). */

@@ -30,6 +30,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -620,6 +622,13 @@ StepResult Net::step(const StepArgs& a) {
     ex.lastPipeline = sched.pipeline;
   }
   ex.lastRuns = int(runs.size());
+  // RNNLAB_DEBUG_POLICY=1: each minibatch's runs on stderr, as threads:µs per token (~ untimed).
+  static const bool debugPolicy = std::getenv("RNNLAB_DEBUG_POLICY") != nullptr;
+  if (debugPolicy) {
+    for (size_t i = 0; i < runs.size(); i++)
+      std::fprintf(stderr, "%d%s:%s%.3f ", policy_.candidate(runs[i].pick).threads, policy_.candidate(runs[i].pick).pipeline ? "p" : "", runs[i].timed ? "" : "~", perToken[i] * 1e6);
+    std::fprintf(stderr, "\n");
+  }
   policy_.observe(perToken);
   if (policy_.best() >= 0) {
     Remembered& r = remembered();

@@ -49,11 +49,13 @@ const std::vector<ThreadPolicy::Run>& ThreadPolicy::plan(bool repeatable) {
     return plan_;
   }
   if (best_ < 0) {
-    // Once to allocate and warm up, then every candidate twice round, each run after another's (so
-    // each is timed under the same conditions, a switch before it).
+    // Every candidate three times in a row, the first run untimed: it allocates (the first candidate's)
+    // and wakes the schedule's threads. A schedule timed right after another's is not what it runs at:
+    // on a virtual machine a second core left idle for a few milliseconds took three times as long
+    // over the next run of two threads.
     phase_ = Phase::Tune;
-    plan_.push_back({0, false});
-    for (int k = 1; k <= 2 * n; k++) plan_.push_back({k % n, true});
+    for (int i = 0; i < n; i++)
+      for (int k = 0; k < 3; k++) plan_.push_back({i, k > 0});
     return plan_;
   }
   if (!settled_ && steps_ - chosenAt_ > kSettle) {
@@ -68,6 +70,7 @@ const std::vector<ThreadPolicy::Run>& ThreadPolicy::plan(bool repeatable) {
     alt_ = (best_ + 1 + int(checks_++ % (n - 1))) % n;
     plan_.push_back({alt_, false});
     plan_.push_back({alt_, true});
+    plan_.push_back({best_, false});
     plan_.push_back({best_, true});
     return plan_;
   }
@@ -109,7 +112,7 @@ void ThreadPolicy::observe(const std::vector<double>& secondsPerToken) {
       fresh_ = false;
       return;
     case Phase::Check: {
-      const double alt = secondsPerToken[1], mine = secondsPerToken[2];
+      const double alt = secondsPerToken[1], mine = secondsPerToken[3];
       if (cost(alt_, alt) < cost(best_, mine)) {
         // Another is faster now: it runs from here, checked again soon.
         choose(alt_, alt);

@@ -4,17 +4,19 @@
 // The schedules compute the same bits, and a training step is a pure function of its inputs (every
 // output written in full, nothing read that it wrote before), so a minibatch may be run several times
 // and on several schedules: the last run's results are the ones kept, and they are the same as any
-// other's. That lets the engine TUNE before it trains — its first minibatch runs once to allocate and
-// then on every candidate in turn, twice round, each timed — instead of spreading trials over the
+// other's. That lets the engine TUNE before it trains — its first minibatch runs on every candidate in
+// turn, three times in a row, the last two timed (a schedule's first run after another's wakes its
+// threads and warms its caches, and is not what it then keeps up) — instead of spreading trials over the
 // first epochs, where a trial of the slow schedule costs a short job a visible share of an epoch.
 //
 // Afterwards the chosen schedule runs, timed (an exponential average). It is CHECKED against the
-// others — in the same minibatch, a run of the other to warm it, one timed, one of the chosen timed —
-// when its own time moves by a third from what it settled at after being chosen (its average over its
-// first minibatches alone) or was when last checked (the machine's load changed; at most every 20
-// minibatches, a gap each confirmation doubles), and otherwise rarely (after
-// 100 minibatches, then 200, 400, ... up to 1,600). A check that finds another faster switches to it. One thread must beat several by 10 %: on several threads the first runs
-// after a wait pay for waking them, which a timed run underestimates.
+// others — in the same minibatch, a run of the other to warm it, one timed, then the same for the
+// chosen one — when its own time moves by a third from what it settled at after being chosen (its
+// average over its first minibatches alone) or was when last checked (the machine's load changed; at
+// most every 20 minibatches, a gap each confirmation doubles), and otherwise rarely (after 100
+// minibatches, then 200, 400, ... up to 1,600). A check that finds another faster switches to it. One
+// thread must beat several by 10 %: on several threads the first runs after a wait pay for waking
+// them, which a timed run underestimates.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -62,7 +62,7 @@ describe('the thread policy', () => {
     expect(plans[0]).toEqual([0, 0, 0, 1, 1, 1]);
     expect(extraRuns(plans.slice(1))).toBe(0);
     // A real change later is still followed.
-    const moved = addon.simulatePolicy(Int32Array.of(2, 1), costs(80, 2, (st, i) => (st === 0 ? [1.6, 2.4] : i === 0 ? (st < 40 ? 1 : 3) : 1.6)), true);
+    const moved = addon.simulatePolicy(Int32Array.of(2, 1), costs(80, 2, (st, i) => (st === 0 ? [1.6, 2.4][i]! : i === 0 ? (st < 40 ? 1 : 3) : 1.6)), true);
     const switched = kept(moved).indexOf(1, 1);
     expect(switched).toBeGreaterThan(40);
     expect(switched).toBeLessThan(45);

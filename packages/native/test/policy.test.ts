@@ -68,6 +68,12 @@ describe('the thread policy', () => {
     expect(switched).toBeLessThan(45);
   });
 
+  it('does not take one stalled minibatch for a change of load', () => {
+    // Minibatch 30 takes four times as long (the machine stalled the process); the rest hold.
+    const plans = addon.simulatePolicy(Int32Array.of(2, 1), costs(99, 2, (st, i) => (i === 0 ? (st === 30 ? 4 : 1) : 1.6)), true);
+    expect(extraRuns(plans.slice(1))).toBe(0);
+  });
+
   it('does not check on noise below a third', () => {
     const plans = addon.simulatePolicy(Int32Array.of(2, 1), costs(99, 2, (st, i) => (i === 0 ? (st % 2 ? 1.25 : 0.85) : 1.6)), true);
     expect(extraRuns(plans.slice(1))).toBe(0);

@@ -2,6 +2,7 @@
 #include "policy.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace rnnlab {
@@ -17,6 +18,7 @@ void ThreadPolicy::reset(std::vector<Schedule> candidates) {
   gap_ = kEarliestTriggered;
   average_ = reference_ = 0;
   settled_ = fresh_ = false;
+  recentCount_ = 0;
 }
 
 double ThreadPolicy::cost(int i, double secondsPerToken) const {
@@ -30,6 +32,20 @@ void ThreadPolicy::choose(int i, double secondsPerToken) {
   chosenAt_ = steps_;
   settled_ = false;
   fresh_ = true;
+  recentCount_ = 0;
+}
+
+double ThreadPolicy::recentTime() const {
+  // The mean of the last kRecent runs without their fastest and slowest: one minibatch the machine
+  // stalled (a run at four times the others' time was seen) moves it by nothing.
+  const int n = int(std::min<long>(recentCount_, kRecent));
+  std::array<double, kRecent> v{};
+  for (int i = 0; i < n; i++) v[size_t(i)] = recent_[size_t(i)];
+  std::sort(v.begin(), v.begin() + n);
+  if (n < 3) return n ? v[0] : average_;
+  double sum = 0;
+  for (int i = 1; i < n - 1; i++) sum += v[size_t(i)];
+  return sum / (n - 2);
 }
 
 void ThreadPolicy::adopt(int best, double secondsPerToken) {
@@ -58,13 +74,13 @@ const std::vector<ThreadPolicy::Run>& ThreadPolicy::plan(bool repeatable) {
       for (int k = 0; k < 3; k++) plan_.push_back({i, k > 0});
     return plan_;
   }
-  if (!settled_ && steps_ - chosenAt_ > kSettle) {
-    // The time the choice was made with came from runs that each followed another schedule's (cold
-    // caches, threads to wake): what drift is measured from is the choice's own time once it has run alone.
-    reference_ = average_;
+  if (!settled_ && recentCount_ >= kRecent) {
+    // What drift is measured from is the choice's own time over its first minibatches alone, not the
+    // tuning's few runs.
+    reference_ = recentTime();
     settled_ = true;
   }
-  const bool drifted = settled_ && std::fabs(average_ / reference_ - 1.0) > kDrift && steps_ - chosenAt_ >= gap_;
+  const bool drifted = settled_ && std::fabs(recentTime() / reference_ - 1.0) > kDrift && steps_ - chosenAt_ >= gap_;
   if (steps_ >= nextCheck_ || drifted) {
     phase_ = Phase::Check;
     alt_ = (best_ + 1 + int(checks_++ % (n - 1))) % n;
@@ -110,6 +126,7 @@ void ThreadPolicy::observe(const std::vector<double>& secondsPerToken) {
       if (fresh_) average_ = secondsPerToken.back();
       else average_ += kAverage * (secondsPerToken.back() - average_);
       fresh_ = false;
+      recent_[size_t(recentCount_++ % kRecent)] = secondsPerToken.back();
       return;
     case Phase::Check: {
       const double alt = secondsPerToken[1], mine = secondsPerToken[3];
@@ -120,7 +137,7 @@ void ThreadPolicy::observe(const std::vector<double>& secondsPerToken) {
         gap_ = kEarliestTriggered;
       } else {
         // Confirmed: measured against the load of now, checked again later (each confirmation doubles the wait).
-        reference_ = average_;
+        reference_ = recentTime();
         chosenAt_ = steps_;
         interval_ = std::min(interval_ * 2, kLastInterval);
         gap_ = std::min(gap_ * 2, kLastInterval);

@@ -11,14 +11,16 @@
 //
 // Afterwards the chosen schedule runs, timed (an exponential average). It is CHECKED against the
 // others — in the same minibatch, a run of the other to warm it, one timed, then the same for the
-// chosen one — when its own time moves by a third from what it settled at after being chosen (its
-// average over its first minibatches alone) or was when last checked (the machine's load changed; at
+// chosen one — when its recent time (its last 5 minibatches, the fastest and slowest left out, so one
+// stalled minibatch is not a change of load) moves by a third from what it was over its first
+// minibatches alone or when last checked (the machine's load changed; at
 // most every 20 minibatches, a gap each confirmation doubles), and otherwise rarely (after 100
 // minibatches, then 200, 400, ... up to 1,600). A check that finds another faster switches to it. One
 // thread must beat several by 10 %: on several threads the first runs after a wait pay for waking
 // them, which a timed run underestimates.
 #pragma once
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -58,11 +60,13 @@ class ThreadPolicy {
   /** The chosen candidate's time (seconds per token), 0 before any. */
   double bestTime() const { return best_ >= 0 ? average_ : 0.0; }
 
-  static constexpr long kFirstCheck = 100, kLastInterval = 1600, kEarliestTriggered = 20, kSettle = 5;
+  static constexpr long kFirstCheck = 100, kLastInterval = 1600, kEarliestTriggered = 20, kRecent = 5;
   static constexpr double kDrift = 1.0 / 3.0, kOneThreadMargin = 1.10, kAverage = 0.2;
 
  private:
   double cost(int i, double secondsPerToken) const;
+  /** The chosen candidate's recent time: its last kRecent runs, the fastest and slowest left out. */
+  double recentTime() const;
   void choose(int i, double secondsPerToken);
 
   std::vector<Schedule> candidates_;
@@ -74,6 +78,8 @@ class ThreadPolicy {
   double average_ = 0, reference_ = 0;
   bool settled_ = false;  // reference_ is the choice's own time, measured after it was chosen
   bool fresh_ = false;    // no run of the choice observed since it was chosen
+  std::array<double, kRecent> recent_{};  // the choice's last runs (a ring)
+  long recentCount_ = 0;                  // runs of the choice observed since it was chosen
 };
 
 }  // namespace rnnlab

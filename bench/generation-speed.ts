@@ -2,7 +2,8 @@
 // characters), on the native engine and on tfjs, warm (the model loaded once), as CPU time of the process
 // (process.cpuUsage, what a shared machine distorts least) and wall time, p50 over the repeats; and the
 // native engine's forward steps alone (addon.inferStep, 500 of them), to split the engine from the
-// core's loop around it. The service-level figure is `npm run bench:service -- --only generation`.
+// core's loop around it, on its default threads (up to two, the weights split between them) and on one.
+// The service-level figure is `npm run bench:service -- --only generation`.
 //
 //   npm run bench:generation-speed                 # 30 repeats after 5 to warm up
 //   npm run bench:generation-speed -- --repeats 100 --epochs 2 --native-only
@@ -76,9 +77,14 @@ for (const engine of values['native-only'] ? ['native'] : ['native', 'tfjs']) {
   const state = new Float32Array(2 * config.model.hiddenSize);
   const logits = new Float32Array(w.spec.vocabSize);
   const ids = Int32Array.of(3);
-  rows.push([`native: ${LENGTH} forward steps alone (inferStep)`, measure(() => {
+  const steps = () => {
     for (let i = 0; i < LENGTH; i++) inner.step(ids, state, logits);
-  })]);
+  };
+  rows.push([`native: ${LENGTH} forward steps alone (inferStep)`, measure(steps)]);
+  // The same steps on one thread: the weights' split between two threads is what the default adds.
+  s.addon.setInferenceThreads(1);
+  rows.push([`native, 1 thread: ${LENGTH} forward steps alone`, measure(steps)]);
+  s.addon.setInferenceThreads(os.availableParallelism());
   inner.dispose();
 }
 for (const [what, r] of rows) console.log(`${what.padEnd(56)} p50 ${ms(r.cpu).padStart(7)} ms CPU   ${ms(r.wall).padStart(7)} ms wall`);

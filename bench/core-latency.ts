@@ -10,35 +10,36 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { isMainThread, Worker, workerData } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 
 const TRIPS = 200_000;
+// The other thread, as a plain script (no loader to wait for): it answers every odd value with the next even one.
+const ANSWER = `
+const { workerData } = require('node:worker_threads');
+const { cell, trips } = workerData;
+Atomics.store(cell, 1, 1);
+for (let i = 0; i < trips; i++) {
+  while (Atomics.load(cell, 0) !== 2 * i + 1);
+  Atomics.store(cell, 0, 2 * i + 2);
+}`;
 
 /** Round trips between this thread and a worker over one Int32 in shared memory; ns per round trip. */
 async function roundTrip(): Promise<number> {
   const cell = new Int32Array(new SharedArrayBuffer(64));
-  const worker = new Worker(new URL(import.meta.url), { workerData: cell, execArgv: ['--import', 'tsx'] });
-  await new Promise((resolve) => worker.once('online', resolve));
-  // The worker answers every odd value with the next even one.
-  while (Atomics.load(cell, 1) === 0);
+  const worker = new Worker(ANSWER, { eval: true, workerData: { cell, trips: TRIPS } });
+  const exited = new Promise((resolve) => worker.once('exit', resolve));
+  while (Atomics.load(cell, 1) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
   const started = process.hrtime.bigint();
   for (let i = 0; i < TRIPS; i++) {
     Atomics.store(cell, 0, 2 * i + 1);
     while (Atomics.load(cell, 0) !== 2 * i + 2);
   }
   const ns = Number(process.hrtime.bigint() - started) / TRIPS;
-  await worker.terminate();
+  await exited;
   return ns;
 }
 
-if (!isMainThread) {
-  const cell = workerData as Int32Array;
-  Atomics.store(cell, 1, 1);
-  for (let i = 0; i < TRIPS; i++) {
-    while (Atomics.load(cell, 0) !== 2 * i + 1);
-    Atomics.store(cell, 0, 2 * i + 2);
-  }
-} else if (process.argv.includes('--child')) {
+if (process.argv.includes('--child')) {
   process.stdout.write(`${(await roundTrip()).toFixed(0)}\n`);
 } else {
   const { values } = parseArgs({ options: { processes: { type: 'string', default: '10' } } });

@@ -12,6 +12,9 @@ import pg from 'pg';
 import { startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from './private-services.ts';
 import { client, isAlive, perplexities, tinyJob, waitForStatus } from './runs.ts';
 
+/** Draws per tick of the fault schedule before it gives the tick up (see run()). */
+const MAX_DRAWS = 3;
+
 export const FAULT_KINDS = [
   'kill-worker', 'kill-trainer-mid-epoch', 'kill-trainer-start-up', 'kill-trainer-checkpoint-write', 'stop-cont-worker',
   'redis-restart', 'redis-wipe', 'postgres-restart', 'api-restart',
@@ -299,17 +302,23 @@ export class Chaos {
     while (more()) {
       await sleep(opts.faultEveryMs * (0.5 + rand()));
       if (!more()) break;
-      const kind = pick(FAULT_KINDS);
-      const hit = await this.inject(kind, rand).catch((error: unknown) => {
-        opts.log(`fault ${kind} threw: ${(error as Error).message}`);
-        return false;
-      });
-      if (hit) {
+      // A draw that finds nothing to hit (no trainer mid-epoch, say: short jobs finish between draws)
+      // is drawn again, up to three times in all, so that the schedule's pace of faults does not depend
+      // on how fast the jobs train.
+      for (let draw = 0; draw < MAX_DRAWS; draw++) {
+        const kind = pick(FAULT_KINDS);
+        const hit = await this.inject(kind, rand).catch((error: unknown) => {
+          opts.log(`fault ${kind} threw: ${(error as Error).message}`);
+          return false;
+        });
+        if (!hit) {
+          record.missed += 1;
+          continue;
+        }
         record.faults[kind] += 1;
         n += 1;
         opts.log(`fault ${n}: ${kind} at +${Math.round((Date.now() - record.startedAt) / 1000)} s`);
-      } else {
-        record.missed += 1;
+        break;
       }
     }
     record.faultsEndedAt = Date.now();

@@ -238,6 +238,9 @@ async function generation(apis: GenerationApis, repos: Repositories, jobId: stri
   // CPU time as well as wall time: on a shared machine the wall time is mostly waiting for a core.
   const cpu = new Map<string, number[]>(engines.map(([name]) => [name, []]));
   const texts = new Map<string, string>();
+  // Each API's generation thread sets up its backend (tfjs compiles its wasm) after the API is ready:
+  // one short request to each waits for that, so it does not share the cores with the in-process figures.
+  for (const [, api] of engines) await request('POST', `${api.url}/v1/jobs/${jobId}/generate`, { ...GENERATE, length: 1 });
   for (const [name] of engines) {
     const local = LanguageModel.fromCheckpoint(bytes, { inference: name === 'native' ? nativeInference() : null });
     try {

@@ -18,9 +18,13 @@ namespace {
 // Generation steps from JavaScript threads (the API's generation threads, a trainer's samples): each
 // has a team of its own, made on its first step.
 thread_local std::unique_ptr<Team> stepTeam;
+// Steps follow each other within microseconds (the caller's sampling between them), so the helper
+// spins only briefly after one: spinning on after a generation ended took a core from the threads that
+// answer it (the API's event loop, the client).
+constexpr int kHelperIdleSpins = 2000;
 
 Team& team() {
-  if (!stepTeam) stepTeam = std::make_unique<Team>(Inference::kMembers);
+  if (!stepTeam) stepTeam = std::make_unique<Team>(Inference::kMembers, kHelperIdleSpins);
   return *stepTeam;
 }
 
@@ -150,7 +154,14 @@ void Inference::step(const int32_t* x, int B, float* state, float* logits) {
   if (stale_) prepare();
   resize(B);
   Team& t = team();
-  const int threads = stepping.fetch_add(1, std::memory_order_acq_rel) == 0 ? std::min(maxThreads.load(), t.capacity()) : 1;
+  int threads = stepping.fetch_add(1, std::memory_order_acq_rel) == 0 ? std::min(maxThreads.load(), t.capacity()) : 1;
+  // The helper slept since the last generation: waking it costs this step more than its half saves
+  // (a 1-character request took a millisecond longer on two threads). Wake it for the next steps and
+  // run this one alone — the same bits.
+  if (threads > 1 && t.asleep()) {
+    t.kick();
+    threads = 1;
+  }
   if (t.active() != threads) t.setActive(threads);
   const int L = d_.numLayers, D = d_.directions, V = d_.vocab, W = d_.outWidth;
   t.run([&](int rank) {

@@ -39,13 +39,14 @@ double ThreadPolicy::recentTime() const {
   // The mean of the last kRecent runs without their fastest and slowest: one minibatch the machine
   // stalled (a run at four times the others' time was seen) moves it by nothing.
   const int n = int(std::min<long>(recentCount_, kRecent));
-  std::array<double, kRecent> v{};
-  for (int i = 0; i < n; i++) v[size_t(i)] = recent_[size_t(i)];
-  std::sort(v.begin(), v.begin() + n);
-  if (n < 3) return n ? v[0] : average_;
-  double sum = 0;
-  for (int i = 1; i < n - 1; i++) sum += v[size_t(i)];
-  return sum / (n - 2);
+  if (n == 0) return average_;
+  double sum = 0, lo = recent_[0], hi = recent_[0];
+  for (int i = 0; i < n; i++) {
+    sum += recent_[size_t(i)];
+    lo = std::min(lo, recent_[size_t(i)]);
+    hi = std::max(hi, recent_[size_t(i)]);
+  }
+  return n < 3 ? lo : (sum - lo - hi) / (n - 2);
 }
 
 void ThreadPolicy::adopt(int best, double secondsPerToken) {

@@ -65,8 +65,11 @@ class Barrier {
 
 class Team {
  public:
-  /** `capacity` threads in all (the caller and capacity − 1 workers); run() uses the first active() of them. */
-  explicit Team(int capacity) : n_(capacity < 1 ? 1 : capacity), active_(n_), barrier_(n_) {
+  /**
+   * `capacity` threads in all (the caller and capacity − 1 workers); run() uses the first active() of
+   * them. An idle worker spins `idleSpins` pauses for the next run before it sleeps.
+   */
+  explicit Team(int capacity, int idleSpins = 20000) : n_(capacity < 1 ? 1 : capacity), idleSpins_(idleSpins), active_(n_), barrier_(n_) {
     for (int r = 1; r < n_; r++) workers_.emplace_back([this, r] { loop(r); });
   }
   ~Team() {
@@ -91,6 +94,17 @@ class Team {
   /** A barrier across the active threads. */
   Barrier& barrier() { return barrier_; }
 
+  /** Whether a worker is asleep between runs (the next run would first have to wake it). */
+  bool asleep() const { return sleepers_.load(std::memory_order_acquire) > 0; }
+  /** Wakes sleeping workers without work: they spin for the next run, which then does not wait for a wake-up. */
+  void kick() {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      kicks_.fetch_add(1, std::memory_order_relaxed);
+    }
+    cv_.notify_all();
+  }
+
   /** Runs fn(rank) on every active thread, rank 0 on the caller; returns when all have finished. fn must not throw. */
   void run(const std::function<void(int)>& fn) {
     if (active_ == 1) return fn(0);
@@ -111,15 +125,21 @@ class Team {
 
  private:
   void loop(int rank) {
-    uint64_t seen = 0;
+    uint64_t seen = 0, seenKicks = 0;
     for (;;) {
       // Spin a little for the next minibatch (they follow each other closely), then sleep.
-      for (int i = 0; i < 20000 && round_.load(std::memory_order_acquire) == seen; i++) cpuRelax();
+      for (int i = 0; i < idleSpins_ && round_.load(std::memory_order_acquire) == seen; i++) cpuRelax();
       const std::function<void(int)>* fn;
       int active;
       {
         std::unique_lock<std::mutex> lock(m_);
-        cv_.wait(lock, [&] { return round_.load(std::memory_order_relaxed) != seen; });
+        if (round_.load(std::memory_order_relaxed) == seen) {
+          sleepers_.fetch_add(1, std::memory_order_acq_rel);
+          cv_.wait(lock, [&] { return round_.load(std::memory_order_relaxed) != seen || kicks_.load(std::memory_order_relaxed) != seenKicks; });
+          sleepers_.fetch_sub(1, std::memory_order_acq_rel);
+        }
+        seenKicks = kicks_.load(std::memory_order_relaxed);
+        if (round_.load(std::memory_order_relaxed) == seen) continue;  // kicked: spin for the run to come
         seen = round_.load(std::memory_order_relaxed);
         if (stop_) return;
         fn = fn_;
@@ -132,6 +152,7 @@ class Team {
   }
 
   const int n_;
+  const int idleSpins_;
   int active_;
   Barrier barrier_;
   std::vector<std::thread> workers_;
@@ -143,6 +164,8 @@ class Team {
   bool stop_ = false;
   alignas(64) std::atomic<uint64_t> round_{0};
   alignas(64) std::atomic<int> done_{0};
+  std::atomic<uint64_t> kicks_{0};  // written under m_, with notify: see kick()
+  std::atomic<int> sleepers_{0};
 };
 
 }  // namespace rnnlab

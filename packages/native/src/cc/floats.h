@@ -1,8 +1,7 @@
-// The engine's float buffers start on a cache line. Its kernels load 16 floats (64 bytes) at a time,
-// and rows whose width is a multiple of 16 then never straddle two lines — std::vector's allocator
-// gives 16-byte alignment only, and whether a buffer started on a line then depended on the heap's
-// history (a large one, mmap'd, never did): the same run took twice the CPU time per token in some
-// processes.
+// The engine's float buffers start on a cache line. Its kernels load 16 floats (64 bytes) at a time, and
+// rows whose width is a multiple of 16 then never straddle two lines. std::vector's allocator gives 16-byte
+// alignment only, so whether a buffer started on a line depended on the heap's history (a large one,
+// mmap'd, never did): the same run could load twice the lines in one process as in another.
 #pragma once
 #include <cstddef>
 #include <new>

@@ -25,7 +25,8 @@ export const EnvSchema = Type.Object({
   // A job whose estimated training memory exceeds this is refused at submission.
   WORKER_MEMORY_BUDGET_MB: Type.Integer({ minimum: 16, default: 4096 }),
   // Bytes of loaded models kept for generation, all threads together; a model being loaded counts
-  // twice (its checkpoint bytes beside its weights). The least recently used idle model goes first.
+  // three checkpoint sizes (its bytes, its weights, their packed copy). The least recently used idle
+  // model goes first.
   GENERATE_CACHE_MB: Type.Integer({ minimum: 16, maximum: 1_048_576, default: 1024 }),
   GENERATE_THREADS: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
   // What runs generation's forward steps: the native OpenBLAS engine or tfjs on TFJS_BACKEND (same

@@ -2,7 +2,7 @@
 export interface Resident {
   readonly thread: number;
   readonly model: string;
-  /** What it counts against the budget: twice the checkpoint while loading, then its weights. */
+  /** What it counts against the budget: three checkpoint sizes while loading (pool.ts), then what the model holds. */
   bytes: number;
   /** Generations using it now; a pinned model is never evicted. */
   pins: number;

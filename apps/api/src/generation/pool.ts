@@ -66,6 +66,9 @@ interface Thread {
 }
 
 const MIB = 2 ** 20;
+// What a model counts against the budget while it loads, in checkpoint sizes: the checkpoint's bytes, the
+// parameters copied from them, and (the native engine) their copy packed for the step's threads.
+const LOAD_COPIES = 3;
 // How long after a deadline a running call's own thread has to answer before the main thread does.
 const LATE_ANSWER_MS = 1000;
 
@@ -98,8 +101,8 @@ export class GenerationPool {
 
   generate(call: GenerateCall): Promise<GenerateOutput> {
     if (this.closing) return Promise.reject(unavailable('the API is shutting down'));
-    if (2 * call.sizeBytes > this.limits.cacheBytes && !this.loadedAnywhere(call.model)) {
-      return Promise.reject(unavailable(`this checkpoint needs ${mib(2 * call.sizeBytes)} MiB to load (its bytes beside its weights), ` +
+    if (LOAD_COPIES * call.sizeBytes > this.limits.cacheBytes && !this.loadedAnywhere(call.model)) {
+      return Promise.reject(unavailable(`this checkpoint needs ${mib(LOAD_COPIES * call.sizeBytes)} MiB to load (its bytes, its weights and their packed copy), ` +
         `more than GENERATE_CACHE_MB (${mib(this.limits.cacheBytes)} MiB) allows`));
     }
     if (call.signal?.aborted) return Promise.reject(gone());
@@ -155,8 +158,8 @@ export class GenerationPool {
     const holder = free.find((t) => this.memory.has(t.i, c.model));
     if (holder) return { thread: holder.i, evict: [] };
     if (free.length === 0) return null;
-    // Loading holds the checkpoint's bytes and the weights made from them: at most twice its size.
-    const evict = this.memory.room(2 * c.sizeBytes);
+    // Loading holds the checkpoint's bytes, the weights made from them and their packed copy: at most LOAD_COPIES sizes.
+    const evict = this.memory.room(LOAD_COPIES * c.sizeBytes);
     return evict && { thread: free[0]!.i, evict };
   }
 
@@ -176,7 +179,7 @@ export class GenerationPool {
       const sent = c.load().then((b) => {
         bytes = b;
       });
-      const r = this.memory.add(p.thread, c.model, 2 * c.sizeBytes, sent);
+      const r = this.memory.add(p.thread, c.model, LOAD_COPIES * c.sizeBytes, sent);
       sent.catch(() => this.memory.remove(r));
       resident = r;
     }

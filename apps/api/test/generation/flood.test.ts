@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAXIMAL, storeLstm, warm } from './support.ts';
 
 const KEYS = { flood: 'flood-key', probe: 'probe-key' };
-const CACHE_MB = 200;
+// Room for the large model while it loads: three checkpoint sizes (its bytes, its weights, their packed copy).
+const CACHE_MB = 256;
 // What the API holds besides its models once warm (V8 heap growth, request buffers, a step's
 // temporaries); the budget test allows this much above the idle RSS and the model budget.
 const SLACK_MB = 100;
@@ -55,7 +56,7 @@ describe('a flood from one key', () => {
   };
 
   it(`answers the other key's 5-character request within ${PROBE_BOUND_MS} ms, and RSS stays within idle + GENERATE_CACHE_MB + ${SLACK_MB} MiB`, async () => {
-    expect(2 * big.bytes).toBeLessThan(CACHE_MB * MIB); // the large model fits the budget while loading
+    expect(3 * big.bytes).toBeLessThan(CACHE_MB * MIB); // the large model fits the budget while loading
     await warm(() => generate(KEYS.probe, small.jobId, { prefix: 'time', length: 1 }));
     const idle = rss(api.pid, 'VmRSS');
     await warm(() => generate(KEYS.flood, big.jobId, { prefix: 'time', length: 1 }));

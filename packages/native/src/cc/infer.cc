@@ -104,7 +104,7 @@ void Inference::prepare() {
 void Inference::prepareUnit(int u) {
   const Unit& U = d_.units[size_t(u)];
   Blocked& k = blocked_[size_t(u)];
-  const int H = d_.hidden, G = U.gates, I = U.input;
+  const int H = d_.hidden, I = U.input;
   const float* P = params_.data();
   for (int m = 0; m < kMembers; m++) {
     const PackedWeights::Member& pm = k.recurrent.members[size_t(m)];
@@ -112,10 +112,9 @@ void Inference::prepareUnit(int u) {
     blockMember(U, P, H, j0, pm.j1, k.bias.data(), pm.forward);
     for (size_t pi = 0; pi < U.proj.size(); pi++) {
       const Projection& p = U.proj[pi];
-      const int width = p.gates * H, pc = p.col + p.gates * j0;
+      const int width = p.gates * H;
       if (U.layer == 0) {
-        for (int q = 0; q < p.gates; q++)
-          for (int r = 0; r < I; r++) std::memcpy(k.input.data() + int64_t(r) * G + pc + q * hb, P + p.w + int64_t(r) * width + q * H + j0, sizeof(float) * hb);
+        blockRows(U, pi, P, H, j0, pm.j1, I, k.input.data());
       } else {
         packPanels(I, p.gates * hb, k.inputPanels[size_t(m) * U.proj.size() + pi], [&](int r, int c) { return P[p.w + int64_t(r) * width + (c / hb) * H + j0 + c % hb]; });
       }

@@ -308,10 +308,17 @@ void blockMember(const Unit& U, const float* params, int hidden, int j0, int j1,
   }
 }
 
+void blockRows(const Unit& U, size_t pi, const float* params, int hidden, int j0, int j1, int rows, float* out) {
+  const Projection& p = U.proj[pi];
+  const int H = hidden, hb = j1 - j0, width = p.gates * H, pc = p.col + p.gates * j0;
+  for (int q = 0; q < p.gates; q++)
+    for (int r = 0; r < rows; r++) std::memcpy(out + int64_t(r) * U.gates + pc + q * hb, params + p.w + int64_t(r) * width + q * H + j0, sizeof(float) * hb);
+}
+
 // Member m's columns of the member-blocked W and of the summed biases b_ih + b_hh.
 void Net::prepareUnit(int u, const StepArgs& a, int m) {
   const Unit& U = d_.units[u];
-  const int H = d_.hidden, G = U.gates, rowsW = U.input + H;
+  const int H = d_.hidden, rowsW = U.input + H;
   int j0, j1;
   slice(m, &j0, &j1);
   const int hb = j1 - j0;
@@ -322,12 +329,8 @@ void Net::prepareUnit(int u, const StepArgs& a, int m) {
   blockMember(U, a.params, H, j0, j1, bp_[u].data(), pm.forward);
   for (size_t pi = 0; pi < U.proj.size(); pi++) {
     const Projection& p = U.proj[pi];
-    const int width = p.gates * H, pc = p.col + p.gates * j0;
-    if (!Wp_[u].empty()) {
-      for (int q = 0; q < p.gates; q++)
-        for (int r = 0; r < rowsW; r++)
-          std::memcpy(Wp_[u].data() + int64_t(r) * G + pc + q * hb, a.params + p.w + int64_t(r) * width + q * H + j0, sizeof(float) * hb);
-    }
+    const int width = p.gates * H;
+    if (!Wp_[u].empty()) blockRows(U, pi, a.params, H, j0, j1, rowsW, Wp_[u].data());
     const float* Wh = a.params + p.w + int64_t(U.input) * width;
     const std::vector<int>& core = blockedCol_[u][pi];
     packPanels(width, hb, pm.backward[pi], [&](int k, int j) { return Wh[int64_t(j0 + j) * width + core[size_t(k)]]; });

@@ -52,6 +52,9 @@ struct NetDesc {
  */
 void blockMember(const Unit& U, const float* params, int hidden, int j0, int j1, float* bias, float* const* forward);
 
+/** Rows [0, rows) of projection pi's W, member [j0, j1)'s columns, into `out`: the unit's member-blocked `[rows, G]`. */
+void blockRows(const Unit& U, size_t pi, const float* params, int hidden, int j0, int j1, int rows, float* out);
+
 struct StepArgs {
   const float* params;
   float* grads;            // written in full (same layout as params)

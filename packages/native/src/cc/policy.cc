@@ -2,7 +2,6 @@
 #include "policy.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 
 namespace rnnlab {
@@ -17,7 +16,6 @@ void ThreadPolicy::reset(std::vector<Schedule> candidates) {
   interval_ = kFirstCheck;
   gap_ = kEarliestTriggered;
   average_ = reference_ = 0;
-  settled_ = fresh_ = false;
   recentCount_ = 0;
 }
 
@@ -30,8 +28,6 @@ void ThreadPolicy::choose(int i, double secondsPerToken) {
   average_ = reference_ = secondsPerToken;
   phase_ = Phase::Run;
   chosenAt_ = steps_;
-  settled_ = false;
-  fresh_ = true;
   recentCount_ = 0;
 }
 
@@ -75,13 +71,7 @@ const std::vector<ThreadPolicy::Run>& ThreadPolicy::plan(bool repeatable) {
       for (int k = 0; k < 3; k++) plan_.push_back({i, k > 0});
     return plan_;
   }
-  if (!settled_ && recentCount_ >= kRecent) {
-    // What drift is measured from is the choice's own time over its first minibatches alone, not the
-    // tuning's few runs.
-    reference_ = recentTime();
-    settled_ = true;
-  }
-  const bool drifted = settled_ && std::fabs(recentTime() / reference_ - 1.0) > kDrift && steps_ - chosenAt_ >= gap_;
+  const bool drifted = recentCount_ >= kRecent && std::fabs(recentTime() / reference_ - 1.0) > kDrift && steps_ - chosenAt_ >= gap_;
   if (steps_ >= nextCheck_ || drifted) {
     phase_ = Phase::Check;
     alt_ = (best_ + 1 + int(checks_++ % (n - 1))) % n;
@@ -124,10 +114,12 @@ void ThreadPolicy::observe(const std::vector<double>& secondsPerToken) {
       return;
     }
     case Phase::Run:
-      if (fresh_) average_ = secondsPerToken.back();
+      if (recentCount_ == 0) average_ = secondsPerToken.back();
       else average_ += kAverage * (secondsPerToken.back() - average_);
-      fresh_ = false;
       recent_[size_t(recentCount_++ % kRecent)] = secondsPerToken.back();
+      // What drift is measured from is the choice's own time over its first minibatches alone, not the
+      // tuning's few runs.
+      if (recentCount_ == kRecent) reference_ = recentTime();
       return;
     case Phase::Check: {
       const double alt = secondsPerToken[1], mine = secondsPerToken[3];

@@ -76,10 +76,8 @@ class ThreadPolicy {
   long steps_ = 0, chosenAt_ = 0, nextCheck_ = 0, interval_ = kFirstCheck, checks_ = 0;
   long gap_ = kEarliestTriggered;  // the fewest minibatches between a choice and a check its drift triggers
   double average_ = 0, reference_ = 0;
-  bool settled_ = false;  // reference_ is the choice's own time, measured after it was chosen
-  bool fresh_ = false;    // no run of the choice observed since it was chosen
   std::array<double, kRecent> recent_{};  // the choice's last runs (a ring)
-  long recentCount_ = 0;                  // runs of the choice observed since it was chosen
+  long recentCount_ = 0;                  // runs of the choice observed since it was chosen (from kRecent on, reference_ is its own time)
 };
 
 }  // namespace rnnlab
